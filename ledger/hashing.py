@@ -1,0 +1,63 @@
+"""Canonical encoding and the hash chain.
+
+The canonical form of a stored event is the JSON object
+
+    {"event_id":…,"payload":…,"position":…,"recorded_at":…,"stated_at":…,
+     "stream_id":…,"stream_version":…,"type":…}
+
+with keys sorted, no insignificant white space, UTF-8 without ``\\u`` escapes for non-ASCII
+characters, times as integer microseconds since the Unix epoch (UTC) and the payload itself
+canonical in the same way. ``hash = sha256(prev_hash || canonical)`` as lowercase hex, where
+``prev_hash`` is the previous event's hash as 64 ASCII hex digits (64 zeros before the first
+event). Floats use Python's shortest round-trip repr, which is the same on every platform and
+every supported Python version; integral quantities are stored as integers.
+
+Because the position and both times are inside the hashed text, editing a payload, a time, the
+order of rows or the stream bookkeeping all break the chain at the first altered row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+GENESIS = "0" * 64
+
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of a plain value (dict, list, str, number, bool, None)."""
+    return _dumps(value)
+
+
+def canonical_event(
+    *,
+    position: int,
+    event_id: str,
+    stream_id: str,
+    stream_version: int,
+    type: str,  # noqa: A002 - the column's name
+    stated_at: int | None,
+    recorded_at: int,
+    payload: str,
+) -> str:
+    """The canonical text of one stored event; ``payload`` is already canonical JSON.
+
+    Built by concatenation so that verifying the log never re-parses payloads. Equal, by
+    construction and by test, to ``canonical_json`` of the whole record.
+    """
+    return (
+        f'{{"event_id":"{event_id}","payload":{payload},"position":{position},'
+        f'"recorded_at":{recorded_at},"stated_at":{"null" if stated_at is None else stated_at},'
+        f'"stream_id":{_dumps(stream_id)},"stream_version":{stream_version},'
+        f'"type":{_dumps(type)}}}'
+    )
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    """``sha256(prev_hash || canonical)`` as 64 lowercase hex digits."""
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()

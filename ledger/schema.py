@@ -1,0 +1,41 @@
+"""The database schema as SQLAlchemy Core metadata.
+
+This module describes; Alembic revisions in ``migrations/versions`` create and change. A test runs
+``alembic check`` so the two never drift apart. Triggers that make the log append-only are
+created by the migrations (Alembic's autogenerate does not see triggers).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# On SQLite an INTEGER PRIMARY KEY is the rowid itself: no second index to maintain.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+#: Instants are integer microseconds since the Unix epoch, UTC (see ``ledger.times``).
+Micros = BigInteger
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(140), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("stated_at", Micros, nullable=True),
+    Column("recorded_at", Micros, nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("uq_events_stream_id_stream_version", "stream_id", "stream_version", unique=True),
+)

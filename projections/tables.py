@@ -1,0 +1,3 @@
+"""Tables of the materialized projections (created by Alembic revisions like every table)."""
+
+from __future__ import annotations

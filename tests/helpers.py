@@ -1,0 +1,37 @@
+"""Small helpers for tests: canned events and raw database access for tampering."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+
+from ledger import PropositionDefined, SourceRegistered, StatementMade
+
+
+def basics() -> list[SourceRegistered | PropositionDefined]:
+    """Two sources and one proposition whose party is one of them."""
+    return [
+        SourceRegistered("kr-nis", "National Intelligence Service", "intelligence", "kr", "B"),
+        SourceRegistered("kcna", "Korean Central News Agency", "state_media", "kp"),
+        PropositionDefined("troops", "North Korean troops are in Russia", parties=["kcna"]),
+    ]
+
+
+def statement(sid: str, source: str = "kr-nis", stance: str = "assert", when: str = "2024-10-18",
+              **kw: object) -> StatementMade:
+    return StatementMade(sid, source, "troops", stance, when, **kw)  # type: ignore[arg-type]
+
+
+def drop_guards(engine: Engine) -> None:
+    """Remove the append-only triggers by hand, as an attacker with DDL rights could."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER events_no_update"))
+            conn.execute(text("DROP TRIGGER events_no_delete"))
+        else:
+            conn.execute(text("DROP TRIGGER events_no_update_delete ON events"))
+            conn.execute(text("DROP TRIGGER events_no_truncate ON events"))
+
+
+def raw(engine: Engine, sql: str, **params: object) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
