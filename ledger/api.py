@@ -29,9 +29,7 @@ class Ledger:
         self.url = url
 
     @classmethod
-    def open(
-        cls, url: str = DEFAULT_URL, *, clock: Callable[[], datetime] = utc_now
-    ) -> Ledger:
+    def open(cls, url: str = DEFAULT_URL, *, clock: Callable[[], datetime] = utc_now) -> Ledger:
         """Open (creating if needed) the ledger at ``url`` and migrate its schema to head.
 
         ``clock`` is where ``recorded_at`` comes from; tests pass a fake one. It is never the

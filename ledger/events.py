@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeAlias
@@ -65,24 +65,120 @@ class Reliability(StrEnum):
     F = "F"
 
 
-def _utc(field: str) -> Any:
-    return lambda value: to_utc(value, field=field)
+# Named converters (mypy's attrs plugin accepts only named functions here); each names the
+# field the way the import format does, so an error points at what the user wrote.
 
 
-def _optional_utc(field: str) -> Any:
-    return lambda value: None if value is None else to_utc(value, field=field)
+def _source_id(x: object) -> str:
+    return v.slug(x, "source_id")
 
 
-def _id(field: str) -> Any:
-    return lambda value: v.slug(value, field)
+def _proposition_id(x: object) -> str:
+    return v.slug(x, "proposition_id")
 
 
-def _text(field: str, limit: int = v.SHORT_TEXT) -> Any:
-    return lambda value: v.text(value, field, limit=limit)
+def _document_id(x: object) -> str:
+    return v.slug(x, "document_id")
 
 
-def _optional_text(field: str, limit: int = v.LONG_TEXT) -> Any:
-    return lambda value: v.optional(v.text, value, field, limit=limit)
+def _statement_id(x: object) -> str:
+    return v.slug(x, "statement_id")
+
+
+def _correction_id(x: object) -> str:
+    return v.slug(x, "correction_id")
+
+
+def _source(x: object) -> str:
+    return v.slug(x, "source")
+
+
+def _proposition(x: object) -> str:
+    return v.slug(x, "proposition")
+
+
+def _corrects(x: object) -> str:
+    return v.slug(x, "corrects")
+
+
+def _document(x: object) -> str | None:
+    return None if x is None else v.slug(x, "document")
+
+
+def _affiliation(x: object) -> str | None:
+    return None if x is None else v.slug(x, "affiliation")
+
+
+def _parties(x: Iterable[object]) -> tuple[str, ...]:
+    return v.slugs(x, "parties")
+
+
+def _name(x: object) -> str:
+    return v.text(x, "name")
+
+
+def _title(x: object) -> str:
+    return v.text(x, "title")
+
+
+def _proposition_text(x: object) -> str:
+    return v.text(x, "text", limit=v.LONG_TEXT)
+
+
+def _reason(x: object) -> str:
+    return v.text(x, "reason", limit=v.LONG_TEXT)
+
+
+def _note(x: object) -> str | None:
+    return v.optional(v.text, x, "note", limit=v.LONG_TEXT)
+
+
+def _quote(x: object) -> str | None:
+    return v.optional(v.text, x, "quote", limit=v.LONG_TEXT)
+
+
+def _unit(x: object) -> str | None:
+    return v.optional(v.text, x, "unit", limit=100)
+
+
+def _publisher(x: object) -> str | None:
+    return v.optional(v.text, x, "publisher")
+
+
+def _url(x: object) -> str | None:
+    return v.optional(v.text, x, "url", limit=2_000)
+
+
+def _document_text(x: object) -> str | None:
+    return v.optional(v.text, x, "text", limit=v.DOCUMENT_TEXT)
+
+
+def _sha256(x: object) -> str:
+    return v.sha256_hex(x, "sha256")
+
+
+def _category(x: object) -> Category:
+    return v.choice(Category, x, "category")
+
+
+def _reliability(x: object) -> Reliability | None:
+    return None if x is None else v.choice(Reliability, x, "reliability")
+
+
+def _stance(x: object) -> Stance:
+    return v.choice(Stance, x, "stance")
+
+
+def _value(x: object) -> int | float | None:
+    return v.quantity(x, "value")
+
+
+def _stated_at(x: TimeLike) -> datetime:
+    return to_utc(x, field="stated_at")
+
+
+def _published_at(x: TimeLike | None) -> datetime | None:
+    return None if x is None else to_utc(x, field="published_at")
 
 
 @attrs.frozen
@@ -91,17 +187,12 @@ class SourceRegistered:
 
     TYPE: ClassVar[str] = "source_registered"
 
-    source_id: str = attrs.field(converter=_id("source_id"))
-    name: str = attrs.field(converter=_text("name"))
-    category: Category = attrs.field(converter=lambda c: v.choice(Category, c, "category"))
-    affiliation: str | None = attrs.field(
-        default=None, converter=lambda a: None if a is None else v.slug(a, "affiliation")
-    )
-    reliability: Reliability | None = attrs.field(
-        default=None,
-        converter=lambda r: None if r is None else v.choice(Reliability, r, "reliability"),
-    )
-    note: str | None = attrs.field(default=None, converter=_optional_text("note"))
+    source_id: str = attrs.field(converter=_source_id)
+    name: str = attrs.field(converter=_name)
+    category: Category = attrs.field(converter=_category)
+    affiliation: str | None = attrs.field(default=None, converter=_affiliation)
+    reliability: Reliability | None = attrs.field(default=None, converter=_reliability)
+    note: str | None = attrs.field(default=None, converter=_note)
 
     @property
     def key(self) -> str:
@@ -121,9 +212,9 @@ class PropositionDefined:
 
     TYPE: ClassVar[str] = "proposition_defined"
 
-    proposition_id: str = attrs.field(converter=_id("proposition_id"))
-    text: str = attrs.field(converter=_text("text", v.LONG_TEXT))
-    parties: tuple[str, ...] = attrs.field(default=(), converter=lambda p: v.slugs(p, "parties"))
+    proposition_id: str = attrs.field(converter=_proposition_id)
+    text: str = attrs.field(converter=_proposition_text)
+    parties: tuple[str, ...] = attrs.field(default=(), converter=_parties)
 
     @property
     def key(self) -> str:
@@ -143,17 +234,13 @@ class DocumentRegistered:
 
     TYPE: ClassVar[str] = "document_registered"
 
-    document_id: str = attrs.field(converter=_id("document_id"))
-    title: str = attrs.field(converter=_text("title"))
-    sha256: str = attrs.field(converter=lambda h: v.sha256_hex(h, "sha256"))
-    publisher: str | None = attrs.field(default=None, converter=_optional_text("publisher", 500))
-    published_at: datetime | None = attrs.field(
-        default=None, converter=_optional_utc("published_at")
-    )
-    url: str | None = attrs.field(default=None, converter=_optional_text("url", 2_000))
-    text: str | None = attrs.field(
-        default=None, converter=_optional_text("text", v.DOCUMENT_TEXT), repr=False
-    )
+    document_id: str = attrs.field(converter=_document_id)
+    title: str = attrs.field(converter=_title)
+    sha256: str = attrs.field(converter=_sha256)
+    publisher: str | None = attrs.field(default=None, converter=_publisher)
+    published_at: datetime | None = attrs.field(default=None, converter=_published_at)
+    url: str | None = attrs.field(default=None, converter=_url)
+    text: str | None = attrs.field(default=None, converter=_document_text, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.text is not None:
@@ -182,20 +269,16 @@ class StatementMade:
 
     TYPE: ClassVar[str] = "statement_made"
 
-    statement_id: str = attrs.field(converter=_id("statement_id"))
-    source_id: str = attrs.field(converter=_id("source"))
-    proposition_id: str = attrs.field(converter=_id("proposition"))
-    stance: Stance = attrs.field(converter=lambda s: v.choice(Stance, s, "stance"))
-    stated_at: datetime = attrs.field(converter=_utc("stated_at"))
-    value: int | float | None = attrs.field(
-        default=None, converter=lambda x: v.quantity(x, "value")
-    )
-    unit: str | None = attrs.field(default=None, converter=_optional_text("unit", 100))
-    document_id: str | None = attrs.field(
-        default=None, converter=lambda d: None if d is None else v.slug(d, "document")
-    )
-    quote: str | None = attrs.field(default=None, converter=_optional_text("quote"))
-    note: str | None = attrs.field(default=None, converter=_optional_text("note"))
+    statement_id: str = attrs.field(converter=_statement_id)
+    source_id: str = attrs.field(converter=_source)
+    proposition_id: str = attrs.field(converter=_proposition)
+    stance: Stance = attrs.field(converter=_stance)
+    stated_at: datetime = attrs.field(converter=_stated_at)
+    value: int | float | None = attrs.field(default=None, converter=_value)
+    unit: str | None = attrs.field(default=None, converter=_unit)
+    document_id: str | None = attrs.field(default=None, converter=_document)
+    quote: str | None = attrs.field(default=None, converter=_quote)
+    note: str | None = attrs.field(default=None, converter=_note)
 
     def __attrs_post_init__(self) -> None:
         _check_statement_shape(self.value, self.unit, self.document_id, self.quote)
@@ -216,26 +299,26 @@ class StatementMade:
         return tuple(refs)
 
 
-def _check_statement_shape(
-    value: object, unit: object, document_id: object, quote: object
-) -> None:
+def _check_statement_shape(value: object, unit: object, document_id: object, quote: object) -> None:
     if unit is not None and value is None:
-        raise InvalidRecord("a unit without a value means nothing; give both or neither", field="unit")
+        raise InvalidRecord(
+            "a unit without a value means nothing; give both or neither", field="unit"
+        )
     if quote is not None and document_id is None:
         raise InvalidRecord("a quote needs the document it is quoted from", field="quote")
 
 
 #: Fields of a statement that a correction may replace, with their validators.
-CORRECTABLE: Mapping[str, Any] = {
-    "source": _id("source"),
-    "proposition": _id("proposition"),
-    "stance": lambda s: v.choice(Stance, s, "stance"),
-    "stated_at": _utc("stated_at"),
-    "value": lambda x: v.quantity(x, "value"),
-    "unit": _optional_text("unit", 100),
-    "document": lambda d: None if d is None else v.slug(d, "document"),
-    "quote": _optional_text("quote"),
-    "note": _optional_text("note"),
+CORRECTABLE: Mapping[str, Callable[[Any], Any]] = {
+    "source": _source,
+    "proposition": _proposition,
+    "stance": _stance,
+    "stated_at": _stated_at,
+    "value": _value,
+    "unit": _unit,
+    "document": _document,
+    "quote": _quote,
+    "note": _note,
 }
 
 Changes: TypeAlias = tuple[tuple[str, Any], ...]
@@ -247,7 +330,9 @@ def _changes(value: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> Cha
     for name in sorted(items):
         if name not in CORRECTABLE:
             allowed = ", ".join(CORRECTABLE)
-            raise InvalidRecord(f"cannot correct field {name!r}; correctable: {allowed}", field="set")
+            raise InvalidRecord(
+                f"cannot correct field {name!r}; correctable: {allowed}", field="set"
+            )
         out.append((name, CORRECTABLE[name](items[name])))
     return tuple(out)
 
@@ -262,9 +347,9 @@ class CorrectionMade:
 
     TYPE: ClassVar[str] = "correction_made"
 
-    correction_id: str = attrs.field(converter=_id("correction_id"))
-    corrects: str = attrs.field(converter=_id("corrects"))
-    reason: str = attrs.field(converter=_text("reason", v.LONG_TEXT))
+    correction_id: str = attrs.field(converter=_correction_id)
+    corrects: str = attrs.field(converter=_corrects)
+    reason: str = attrs.field(converter=_reason)
     changes: Changes = attrs.field(default=(), converter=_changes)
     withdraw: bool = attrs.field(default=False)
 
@@ -293,7 +378,11 @@ class CorrectionMade:
         return tuple(refs)
 
 
-_STATEMENT_FIELD = {"source": "source_id", "proposition": "proposition_id", "document": "document_id"}
+_STATEMENT_FIELD = {
+    "source": "source_id",
+    "proposition": "proposition_id",
+    "document": "document_id",
+}
 
 
 def apply_correction(statement: StatementMade, correction: CorrectionMade) -> StatementMade:
@@ -307,7 +396,13 @@ Event: TypeAlias = (
 )
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.TYPE: cls
-    for cls in (SourceRegistered, PropositionDefined, DocumentRegistered, StatementMade, CorrectionMade)
+    for cls in (
+        SourceRegistered,
+        PropositionDefined,
+        DocumentRegistered,
+        StatementMade,
+        CorrectionMade,
+    )
 }
 
 

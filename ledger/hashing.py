@@ -40,7 +40,7 @@ def canonical_event(
     event_id: str,
     stream_id: str,
     stream_version: int,
-    type: str,  # noqa: A002 - the column's name
+    type: str,
     stated_at: int | None,
     recorded_at: int,
     payload: str,

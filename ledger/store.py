@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Engine, Row, func, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from ledger import hashing
@@ -164,7 +164,7 @@ class EventStore:
         stream_id: str | None = None,
         known_at: datetime | None = None,
         page_size: int = PAGE,
-    ) -> Iterator[Row[Any]]:
+    ) -> Iterator[Any]:
         """Like :meth:`read`, but raw rows: for verification and bulk projection work."""
         if until is None:
             until = self.head().position
@@ -197,29 +197,42 @@ class EventStore:
         With ``checkpoint`` (a position and hash printed earlier), also check that the log still
         extends it, which is how a truncated tail is caught.
         """
-        expected_prev, expected_pos, last_recorded = hashing.GENESIS, 1, -(2**62)
-        checked = 0
+        prev, position, last_recorded, checked = hashing.GENESIS, 0, -(2**62), 0
         for row in self.read_rows(until=2**62):
-            problem = _row_problem(row, expected_pos, expected_prev, last_recorded)
+            problem = _row_problem(row, position + 1, prev, last_recorded)
+            if problem is None and checkpoint is not None and row.position == checkpoint[0]:
+                problem = _checkpoint_mismatch(row.hash, checkpoint)
             if problem is not None:
-                return _bad(checked, expected_pos - 1, expected_prev, row.position, problem)
-            if checkpoint is not None and row.position == checkpoint[0] != 0:
-                if row.hash != checkpoint[1]:
-                    return _bad(checked, row.position, row.hash, row.position, "differs from the checkpoint's hash")
-            expected_prev, expected_pos, last_recorded = row.hash, row.position + 1, row.recorded_at
+                return _bad(checked, position, prev, row.position, problem)
+            prev, position, last_recorded = row.hash, row.position, row.recorded_at
             checked += 1
-        head = Head(checked, expected_prev, None if checked == 0 else from_micros(last_recorded))
-        if checkpoint is not None and checkpoint[0] > head.position:
-            problem = f"the log ends at position {head.position}, before the checkpoint's {checkpoint[0]}: its tail is missing"
-            return VerifyReport(False, checked, head, head.position + 1, problem)
+        head = Head(position, prev, None if checked == 0 else from_micros(last_recorded))
+        if checkpoint is not None and checkpoint[0] > position:
+            problem = (
+                f"the log ends at position {position}, before the checkpoint's {checkpoint[0]}: "
+                "its tail is missing"
+            )
+            return VerifyReport(False, checked, head, position + 1, problem)
         return VerifyReport(True, checked, head)
 
 
-def _row_problem(row: Row[Any], position: int, prev: str, last_recorded: int) -> str | None:
+def _checkpoint_mismatch(found: str, checkpoint: tuple[int, str]) -> str | None:
+    if found == checkpoint[1]:
+        return None
+    return f"hash {found[:12]}… differs from the checkpoint's {checkpoint[1][:12]}…"
+
+
+def _row_problem(row: Any, position: int, prev: str, last_recorded: int) -> str | None:
     if row.position != position:
-        return f"expected position {position} next, found {row.position}: a row is missing or out of order"
+        return (
+            f"expected position {position} next, found {row.position}: "
+            "a row is missing or out of order"
+        )
     if row.prev_hash != prev:
-        return "prev_hash does not link to the previous event's hash: rows were removed, swapped or inserted"
+        return (
+            "prev_hash does not link to the previous event's hash: "
+            "rows were removed, swapped or inserted"
+        )
     canonical = hashing.canonical_event(
         position=row.position,
         event_id=row.event_id,
@@ -261,7 +274,7 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 def _drop_repeats(conn: Connection, prepared: list[_Prepared]) -> tuple[list[_Prepared], int]:
     """Split off events already stored (or earlier in the batch) with identical content."""
     ids = sorted({p.event_id for p in prepared})
-    stored: dict[str, Row[Any]] = {}
+    stored: dict[str, Any] = {}
     for chunk in _chunks(ids):
         query = select(t.c.event_id, t.c.type, t.c.stream_id, t.c.stated_at, t.c.payload)
         for row in conn.execute(query.where(t.c.event_id.in_(chunk))):
@@ -361,7 +374,7 @@ def _chain(
     return rows
 
 
-def _recorded(row: Mapping[str, Any], event: Event) -> RecordedEvent:
+def _recorded(row: Mapping[str, Any] | RowMapping, event: Event) -> RecordedEvent:
     return RecordedEvent(
         position=row["position"],
         event_id=uuid.UUID(row["event_id"]),
@@ -374,7 +387,7 @@ def _recorded(row: Mapping[str, Any], event: Event) -> RecordedEvent:
     )
 
 
-def _decode(row: Row[Any]) -> RecordedEvent:
+def _decode(row: Any) -> RecordedEvent:
     when = None if row.stated_at is None else from_micros(row.stated_at)
     event = from_payload(row.type, json.loads(row.payload), when)
     return _recorded(row._mapping, event)

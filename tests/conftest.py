@@ -19,9 +19,7 @@ from sqlalchemy.engine import Engine
 
 from ledger import Ledger
 
-PG_URL = os.environ.get(
-    "LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
 
 settings.register_profile(

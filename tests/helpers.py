@@ -16,9 +16,10 @@ def basics() -> list[SourceRegistered | PropositionDefined]:
     ]
 
 
-def statement(sid: str, source: str = "kr-nis", stance: str = "assert", when: str = "2024-10-18",
-              **kw: object) -> StatementMade:
-    return StatementMade(sid, source, "troops", stance, when, **kw)  # type: ignore[arg-type]
+def statement(
+    sid: str, source: str = "kr-nis", stance: str = "assert", when: str = "2024-10-18", **kw: object
+) -> StatementMade:
+    return StatementMade(sid, source, "troops", stance, when, **kw)
 
 
 def drop_guards(engine: Engine) -> None:

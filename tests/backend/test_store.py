@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -179,12 +180,8 @@ def test_a_long_read_pages_through_the_log_in_order(ledger: Ledger) -> None:
 
 
 def test_a_document_keeps_its_text_and_hash(ledger: Ledger) -> None:
-    import hashlib
-
     body = "KCNA: troops were sent on the order of Kim Jong-un. 조선중앙통신"
-    doc = DocumentRegistered(
-        "004", "Title", hashlib.sha256(body.encode()).hexdigest(), text=body
-    )
+    doc = DocumentRegistered("004", "Title", hashlib.sha256(body.encode()).hexdigest(), text=body)
     ledger.append([doc])
     assert next(ledger.read()).event == doc
 
@@ -237,7 +234,9 @@ def test_verify_catches_two_swapped_rows(ledger: Ledger) -> None:
     columns = "event_id, stream_id, stream_version, type, stated_at, recorded_at, payload, hash"
     engine = ledger.store.engine
     with engine.begin() as conn:
-        rows = conn.execute(text(f"SELECT {columns}, position FROM events WHERE position IN (4, 5)")).all()
+        rows = conn.execute(
+            text(f"SELECT {columns}, position FROM events WHERE position IN (4, 5)")
+        ).all()
         conn.execute(text("DELETE FROM events WHERE position IN (4, 5)"))
         for row, position in zip(rows, (5, 4), strict=True):
             values = dict(row._mapping, position=position)
