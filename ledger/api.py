@@ -5,13 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
+from typing import Literal
 
 from ledger import migrate
 from ledger.backends import DEFAULT_URL, make_engine
-from ledger.events import Event
+from ledger.errors import NotFound
+from ledger.events import (
+    CorrectionMade,
+    Event,
+    PropositionDefined,
+    SourceRegistered,
+    StatementMade,
+)
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store import EventStore
-from ledger.times import TimeLike, to_utc, utc_now
+from ledger.times import TimeLike, end_of_day, utc_now
+from projections import fold as reference
+from projections.audit import AuditReplay, replay
+from projections.beliefs import BeliefState
+from projections.materialized import MaterializedProjection
+from projections.rules import DEFAULT_POLICY, BeliefPolicy
+from projections.timeline import Change, Transition, diff, transitions
 
 
 class Ledger:
@@ -24,20 +38,29 @@ class Ledger:
     True 1
     """
 
-    def __init__(self, store: EventStore, url: str):
+    def __init__(self, store: EventStore, url: str, policy: BeliefPolicy = DEFAULT_POLICY):
         self.store = store
         self.url = url
+        self.policy = policy
+        self.projection = MaterializedProjection(store, policy)
 
     @classmethod
-    def open(cls, url: str = DEFAULT_URL, *, clock: Callable[[], datetime] = utc_now) -> Ledger:
+    def open(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        policy: BeliefPolicy = DEFAULT_POLICY,
+    ) -> Ledger:
         """Open (creating if needed) the ledger at ``url`` and migrate its schema to head.
 
         ``clock`` is where ``recorded_at`` comes from; tests pass a fake one. It is never the
-        caller's say per event: transaction time belongs to the ledger.
+        caller's say per event: transaction time belongs to the ledger. ``policy`` decides
+        beliefs; the materialized projection is rebuilt if it was built with another policy.
         """
         engine = make_engine(url)
         migrate.upgrade(engine)
-        return cls(EventStore(engine, clock=clock), url)
+        return cls(EventStore(engine, clock=clock), url, policy)
 
     def close(self) -> None:
         self.store.engine.dispose()
@@ -53,11 +76,19 @@ class Ledger:
     ) -> None:
         self.close()
 
+    def now(self) -> datetime:
+        """The ledger clock's current time: the default ``as_of`` and ``known_at``."""
+        return self.store.clock()
+
+    # -- the log -------------------------------------------------------------------------
+
     def append(
         self, events: Iterable[Event], *, expected_versions: Mapping[str, int] | None = None
     ) -> AppendResult:
-        """Append one atomic batch (see :class:`ledger.store.EventStore` for the guarantees)."""
-        return self.store.append(events, expected_versions=expected_versions)
+        """Append one atomic batch; the belief projection is updated in the same transaction."""
+        return self.store.append(
+            events, expected_versions=expected_versions, within=self.projection.catch_up
+        )
 
     def read(
         self,
@@ -68,7 +99,7 @@ class Ledger:
         known_at: TimeLike | None = None,
     ) -> Iterator[RecordedEvent]:
         """Stream stored events in log order; see :meth:`EventStore.read`."""
-        cutoff = None if known_at is None else to_utc(known_at, field="known_at")
+        cutoff = None if known_at is None else end_of_day(known_at, field="known_at")
         return self.store.read(after=after, until=until, stream_id=stream_id, known_at=cutoff)
 
     def head(self) -> Head:
@@ -78,4 +109,106 @@ class Ledger:
         return self.store.stream_version(stream_id)
 
     def verify(self, checkpoint: tuple[int, str] | None = None) -> VerifyReport:
+        """Re-read the whole log and check every hash, link and position (streaming)."""
         return self.store.verify(checkpoint)
+
+    def history(self, proposition: str, *, known_at: TimeLike | None = None) -> list[RecordedEvent]:
+        """The raw events about ``proposition`` in log order: its definition, every statement
+        filed under it (then or later, by correction) and every correction of those.
+
+        Scans the log: O(n). Fine for an analyst's question; not for a hot path.
+        """
+        ids: set[str] = set()
+        out = []
+        for recorded in self.read(known_at=known_at):
+            e = recorded.event
+            if _concerns(e, proposition, ids):
+                out.append(recorded)
+        if not out:
+            raise NotFound(f"no proposition {proposition!r} in the ledger")
+        return out
+
+    def sources(self, *, known_at: TimeLike | None = None) -> list[SourceRegistered]:
+        return [
+            e.event for e in self.read(known_at=known_at) if isinstance(e.event, SourceRegistered)
+        ]
+
+    def propositions(self, *, known_at: TimeLike | None = None) -> list[PropositionDefined]:
+        return [
+            e.event for e in self.read(known_at=known_at) if isinstance(e.event, PropositionDefined)
+        ]
+
+    # -- beliefs -------------------------------------------------------------------------
+
+    def believed(
+        self,
+        proposition: str,
+        *,
+        as_of: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+        via: Literal["projection", "fold"] = "projection",
+    ) -> BeliefState:
+        """What was believed about ``proposition`` as of ``as_of`` (valid time), as the ledger
+        knew it at ``known_at`` (transaction time). A bare date means through the end of that
+        day, UTC; both default to now.
+
+        ``via="fold"`` answers from the reference fold (replays the log: O(n)) instead of the
+        materialized projection (an indexed lookup). They agree; the tests prove it.
+        """
+        a, k = self._times(as_of, known_at)
+        if via == "fold":
+            return reference.believed(
+                self.store.read(known_at=k), proposition, as_of=a, known_at=k, policy=self.policy
+            )
+        return BeliefState(proposition, a, k, self.projection.verdict(proposition, a, k))
+
+    def timeline(
+        self, proposition: str, *, known_at: TimeLike | None = None, every_change: bool = False
+    ) -> list[Transition]:
+        """Every status transition of ``proposition`` in valid time, with the statements that
+        caused it, as known at ``known_at``. ``every_change`` also lists changes of supporters
+        or estimates that left the status as it was."""
+        _, k = self._times(None, known_at)
+        return transitions(self.projection.intervals(proposition, k), every_change=every_change)
+
+    def diff(
+        self, as_of_a: TimeLike, as_of_b: TimeLike, *, known_at: TimeLike | None = None
+    ) -> list[Change]:
+        """Every proposition whose status or estimates differ between two valid times, and why."""
+        a, k = self._times(as_of_a, known_at)
+        b = end_of_day(as_of_b, field="as_of_b")
+        return diff(self.projection, a, b, k)
+
+    def replay(self, known_at: TimeLike) -> AuditReplay:
+        """The audit view: every belief as the ledger would have answered at ``known_at``,
+        recomputed from the verified log prefix, with that prefix's last position and hash."""
+        k = end_of_day(known_at, field="known_at")
+        return replay(self.store, self.projection, self.policy, k)
+
+    def rebuild(self) -> int:
+        """Recompute the materialized projection from the whole log; returns events folded."""
+        return self.projection.rebuild()
+
+    def _times(
+        self, as_of: TimeLike | None, known_at: TimeLike | None
+    ) -> tuple[datetime, datetime]:
+        # Never earlier than the last recorded event, even if the clock has stepped back.
+        recorded = self.store.head().recorded_at
+        now = self.now() if recorded is None else max(self.now(), recorded)
+        a = now if as_of is None else end_of_day(as_of, field="as_of")
+        k = now if known_at is None else end_of_day(known_at, field="known_at")
+        return a, k
+
+
+def _concerns(event: Event, proposition: str, statement_ids: set[str]) -> bool:
+    if isinstance(event, PropositionDefined):
+        return event.proposition_id == proposition
+    if isinstance(event, StatementMade) and event.proposition_id == proposition:
+        statement_ids.add(event.statement_id)
+        return True
+    if isinstance(event, CorrectionMade):
+        moved_here = dict(event.changes).get("proposition") == proposition
+        if moved_here:
+            statement_ids.add(event.corrects)
+        return moved_here or event.corrects in statement_ids
+    return False

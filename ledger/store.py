@@ -95,14 +95,22 @@ class EventStore:
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now):
         self.engine = engine
-        self._clock = clock
+        self.clock = clock
 
     # -- writing -------------------------------------------------------------------------
 
     def append(
-        self, events: Iterable[Event], *, expected_versions: Mapping[str, int] | None = None
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+        within: Callable[[Connection], object] | None = None,
     ) -> AppendResult:
-        """Append ``events`` as one atomic batch; see the module docstring for the guarantees."""
+        """Append ``events`` as one atomic batch; see the module docstring for the guarantees.
+
+        ``within`` runs inside the same transaction after the rows are written (a projection
+        catching up, say): if it raises, nothing is appended.
+        """
         prepared = [_Prepared.of(e) for e in events]
         expected = dict(expected_versions or {})
         with _translated(), begin_write(self.engine) as conn:
@@ -115,6 +123,8 @@ class EventStore:
             rows = _chain(fresh, head, versions, recorded)
             if rows:
                 conn.execute(insert(t), rows)
+                if within is not None:
+                    within(conn)
         appended = tuple(_recorded(row, p.event) for row, p in zip(rows, fresh, strict=True))
         new_head = (
             Head(rows[-1]["position"], rows[-1]["hash"], from_micros(recorded)) if rows else head
@@ -122,7 +132,7 @@ class EventStore:
         return AppendResult(appended=appended, skipped=skipped, head=new_head)
 
     def _recorded_at(self, head: Head) -> int:
-        now = to_micros(self._clock())
+        now = to_micros(self.clock())
         last = -(2**62) if head.recorded_at is None else to_micros(head.recorded_at)
         return max(now, last)
 
@@ -191,14 +201,23 @@ class EventStore:
 
     # -- verifying -----------------------------------------------------------------------
 
-    def verify(self, checkpoint: tuple[int, str] | None = None) -> VerifyReport:
+    def last_position_at(self, known_at: datetime) -> int:
+        """The last position recorded at or before ``known_at`` (0 if none)."""
+        query = select(func.max(t.c.position)).where(t.c.recorded_at <= to_micros(known_at))
+        with _translated(), self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def verify(
+        self, checkpoint: tuple[int, str] | None = None, *, until: int | None = None
+    ) -> VerifyReport:
         """Re-read the whole log, streaming, and report the first position that is wrong.
 
         With ``checkpoint`` (a position and hash printed earlier), also check that the log still
-        extends it, which is how a truncated tail is caught.
+        extends it, which is how a truncated tail is caught. ``until`` verifies only the prefix
+        up to that position.
         """
         prev, position, last_recorded, checked = hashing.GENESIS, 0, -(2**62), 0
-        for row in self.read_rows(until=2**62):
+        for row in self.read_rows(until=2**62 if until is None else until):
             problem = _row_problem(row, position + 1, prev, last_recorded)
             if problem is None and checkpoint is not None and row.position == checkpoint[0]:
                 problem = _checkpoint_mismatch(row.hash, checkpoint)

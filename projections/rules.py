@@ -1,0 +1,230 @@
+"""Belief rules: from what sources said to what is believed. Pluggable; the default documented
+in ``docs/belief-rules.md``.
+
+The rules see :class:`Evidence`: each source's *live* stance (its latest statement by
+``stated_at``, ties broken by log position; ``retract`` clears it, ``no_comment`` changes
+nothing), each live source's latest quantity, and the history facts a verdict cites. A policy turns
+evidence into a :class:`~projections.beliefs.Verdict`. Evidence is accumulated one statement at a
+time in (``stated_at``, position) order, so the materialized projection can sweep a proposition's
+whole valid-time history in one pass while the reference fold rebuilds it from scratch.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from ledger.events import Category, PropositionDefined, SourceRegistered, Stance
+from projections.beliefs import Estimate, EstimateSummary, Role, SourceStance, Status, Verdict
+
+_SUPPORT = (Stance.ASSERT, Stance.CONFIRM)
+_MAX_NAMES = 4
+
+
+@attrs.frozen
+class Said:
+    """A statement as the rules see it: corrections already applied, withdrawn ones left out."""
+
+    statement: str
+    source: str
+    stance: Stance
+    stated_at: datetime
+    position: int
+    value: int | float | None = None
+    unit: str | None = None
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return (self.stated_at, self.position)
+
+
+class Evidence:
+    """What has been said about one proposition up to some valid time, accumulated in order."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, Said] = {}
+        self.quantities: dict[str, Said] = {}
+        self.first_support: Said | None = None
+        self.retractions: list[Said] = []
+        self.no_comments = 0
+
+    def add(self, said: Said) -> None:
+        """Take in the next statement; callers feed them in (stated_at, position) order."""
+        if said.stance is Stance.NO_COMMENT:
+            self.no_comments += 1
+        elif said.stance is Stance.RETRACT:
+            self.live.pop(said.source, None)
+            self.quantities.pop(said.source, None)
+            self.retractions.append(said)
+        else:
+            self.live[said.source] = said
+            if said.value is not None:
+                self.quantities[said.source] = said
+            if said.stance in _SUPPORT and self.first_support is None:
+                self.first_support = said
+
+    @classmethod
+    def of(cls, said: Iterable[Said]) -> Evidence:
+        evidence = cls()
+        for s in sorted(said, key=lambda s: s.order):
+            evidence.add(s)
+        return evidence
+
+
+class BeliefPolicy(Protocol):
+    """Turns evidence into a verdict. ``name`` identifies the policy *and its version*: the
+    materialized projection is rebuilt when it changes, so change it whenever the rules do."""
+
+    @property
+    def name(self) -> str: ...
+
+    def verdict(
+        self,
+        proposition: PropositionDefined,
+        sources: Mapping[str, SourceRegistered],
+        evidence: Evidence,
+    ) -> Verdict: ...
+
+
+@attrs.frozen
+class DefaultPolicy:
+    """The default belief rules (see ``docs/belief-rules.md``)."""
+
+    name: str = "default-v1"
+    authoritative: frozenset[Category] = frozenset({Category.INVESTIGATION, Category.COURT})
+
+    def role(
+        self, source: str, proposition: PropositionDefined, sources: Mapping[str, SourceRegistered]
+    ) -> Role:
+        if source in proposition.parties:
+            return Role.PARTY
+        registered = sources.get(source)
+        if registered is not None and registered.category in self.authoritative:
+            return Role.AUTHORITY
+        return Role.OTHER
+
+    def verdict(
+        self,
+        proposition: PropositionDefined,
+        sources: Mapping[str, SourceRegistered],
+        evidence: Evidence,
+    ) -> Verdict:
+        live = sorted(evidence.live.values(), key=lambda s: (s.stated_at, s.source))
+        stances = [_stance(s, self.role(s.source, proposition, sources)) for s in live]
+        weighty = [s for s in stances if s.role is not Role.OTHER]
+        confirmers = tuple(s for s in weighty if s.stance is Stance.CONFIRM)
+        refuters = tuple(s for s in weighty if s.stance is Stance.REFUTE)
+        supporters = tuple(s for s in stances if s.stance in _SUPPORT and s not in confirmers)
+        deniers = tuple(
+            s for s in stances if s.stance in (Stance.DENY, Stance.REFUTE) and s not in refuters
+        )
+        status, decisive = _decide(evidence, confirmers, refuters, supporters, deniers)
+        first = evidence.first_support
+        return Verdict(
+            status=status,
+            supporters=supporters,
+            deniers=deniers,
+            confirmers=confirmers,
+            refuters=refuters,
+            estimates=_estimates(evidence),
+            summaries=_summaries(evidence),
+            first_claimed_at=None if first is None else first.stated_at,
+            confirmed_at=min(s.stated_at for s in decisive) if status is Status.CONFIRMED else None,
+            decisive=tuple(s.statement for s in decisive),
+            explanation=_explain(status, decisive, supporters, deniers, evidence),
+        )
+
+
+def _stance(said: Said, role: Role) -> SourceStance:
+    return SourceStance(said.source, said.stance, said.stated_at, said.statement, role)
+
+
+def _decide(
+    evidence: Evidence,
+    confirmers: tuple[SourceStance, ...],
+    refuters: tuple[SourceStance, ...],
+    supporters: tuple[SourceStance, ...],
+    deniers: tuple[SourceStance, ...],
+) -> tuple[Status, Sequence[SourceStance]]:
+    if confirmers or refuters:
+        latest = max((*confirmers, *refuters), key=lambda s: evidence.live[s.source].order)
+        if latest.stance is Stance.CONFIRM:
+            return Status.CONFIRMED, confirmers
+        return Status.REFUTED, refuters
+    if supporters and deniers:
+        return Status.DISPUTED, (*supporters, *deniers)
+    if supporters:
+        return Status.CLAIMED, supporters
+    if deniers:
+        return Status.DENIED, deniers
+    if evidence.retractions:
+        return Status.RETRACTED, [
+            SourceStance(s.source, s.stance, s.stated_at, s.statement, Role.OTHER)
+            for s in evidence.retractions
+        ]
+    return Status.UNKNOWN, ()
+
+
+def _estimates(evidence: Evidence) -> tuple[Estimate, ...]:
+    said = sorted(evidence.quantities.values(), key=lambda s: (s.stated_at, s.source))
+    return tuple(
+        Estimate(s.source, s.value, s.unit, s.stated_at, s.statement)
+        for s in said
+        if s.value is not None
+    )
+
+
+def _summaries(evidence: Evidence) -> tuple[EstimateSummary, ...]:
+    by_unit: dict[str | None, list[int | float]] = {}
+    for s in evidence.quantities.values():
+        if s.value is not None:
+            by_unit.setdefault(s.unit, []).append(s.value)
+    return tuple(
+        EstimateSummary(unit, len(v), min(v), max(v), statistics.median(v))
+        for unit, v in sorted(by_unit.items(), key=lambda kv: kv[0] or "")
+    )
+
+
+def _day(when: datetime) -> str:
+    return when.date().isoformat()
+
+
+def _names(stances: Sequence[SourceStance]) -> str:
+    shown = [f"{s.source} ({_day(s.stated_at)})" for s in stances[:_MAX_NAMES]]
+    more = len(stances) - _MAX_NAMES
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _decisive_clause(s: SourceStance, verb: str) -> str:
+    who = "a party" if s.role is Role.PARTY else "an authoritative source"
+    return f"{s.source}, {who}, {verb} on {_day(s.stated_at)}"
+
+
+def _explain(
+    status: Status,
+    decisive: Sequence[SourceStance],
+    supporters: Sequence[SourceStance],
+    deniers: Sequence[SourceStance],
+    evidence: Evidence,
+) -> str:
+    if status in (Status.CONFIRMED, Status.REFUTED):
+        verb = status.value
+        return f"{verb}: " + "; ".join(_decisive_clause(s, verb) for s in decisive)
+    if status is Status.DISPUTED:
+        return f"disputed: supported by {_names(supporters)}; denied by {_names(deniers)}"
+    if status is Status.CLAIMED:
+        return f"claimed: supported by {_names(supporters)}; nobody denies it"
+    if status is Status.DENIED:
+        return f"denied: denied by {_names(deniers)}; nobody supports it"
+    if status is Status.RETRACTED:
+        return f"retracted: every stance was withdrawn, last by {_names(decisive[-1:])}"
+    if evidence.no_comments:
+        return f"unknown: no source takes a stance ({evidence.no_comments} declined to comment)"
+    return "unknown: nothing on record"
+
+
+DEFAULT_POLICY = DefaultPolicy()
