@@ -388,6 +388,12 @@ _STATEMENT_FIELD = {
 def apply_correction(statement: StatementMade, correction: CorrectionMade) -> StatementMade:
     """The statement as it reads once ``correction`` (which must set fields) is in force."""
     changes = {_STATEMENT_FIELD.get(name, name): value for name, value in correction.changes}
+    # Keep the result a valid statement whatever the correction says: a unit goes with its
+    # value, a quote with its document.
+    if changes.get("value", statement.value) is None:
+        changes["unit"] = None
+    if changes.get("document_id", statement.document_id) is None:
+        changes["quote"] = None
     return attrs.evolve(statement, **changes)
 
 
