@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from ledger._dberrors import translated
 from ledger.backends import begin_write
 
 
@@ -40,7 +41,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to ``revision`` under the writer lock, so concurrent openers migrate once."""
-    with begin_write(engine) as conn:
+    with translated(), begin_write(engine) as conn:
         if revision == "head" and current_revision(conn) == head_revision():
             return
         command.upgrade(alembic_config(conn), revision)

@@ -18,26 +18,23 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import attrs
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select
-from sqlalchemy import exc as sa_exc
 
 from ledger import hashing
+from ledger._dberrors import translated as _translated
 from ledger.backends import begin_write
 from ledger.errors import (
-    BusyError,
     ConcurrencyConflict,
     EventIdConflict,
-    LedgerError,
-    StoreError,
     UnknownReference,
 )
 from ledger.events import Event, event_id, from_payload, stated_at, to_payload
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from ledger.retry import RetryPolicy
 from ledger.schema import events as t
 from ledger.times import from_micros, to_micros, utc_now
 
@@ -93,9 +90,16 @@ class _Prepared:
 class EventStore:
     """Append, read and verify the log in one SQL database."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
+    ):
         self.engine = engine
         self.clock = clock
+        self.retry = retry
 
     # -- writing -------------------------------------------------------------------------
 
@@ -109,10 +113,19 @@ class EventStore:
         """Append ``events`` as one atomic batch; see the module docstring for the guarantees.
 
         ``within`` runs inside the same transaction after the rows are written (a projection
-        catching up, say): if it raises, nothing is appended.
+        catching up, say): if it raises, nothing is appended. Lock contention is retried by
+        ``self.retry``; the whole transaction runs again, which is safe because it is atomic.
         """
         prepared = [_Prepared.of(e) for e in events]
         expected = dict(expected_versions or {})
+        return self.retry.run(lambda: self._append_once(prepared, expected, within))
+
+    def _append_once(
+        self,
+        prepared: list[_Prepared],
+        expected: dict[str, int],
+        within: Callable[[Connection], object] | None,
+    ) -> AppendResult:
         with _translated(), begin_write(self.engine) as conn:
             head = _head(conn)
             fresh, skipped = _drop_repeats(conn, prepared)
@@ -410,18 +423,3 @@ def _decode(row: Any) -> RecordedEvent:
     when = None if row.stated_at is None else from_micros(row.stated_at)
     event = from_payload(row.type, json.loads(row.payload), when)
     return _recorded(row._mapping, event)
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Translate driver errors once, here, into the ledger's own hierarchy."""
-    try:
-        yield
-    except LedgerError:
-        raise
-    except sa_exc.OperationalError as e:
-        if "locked" in str(e.orig) or "busy" in str(e.orig):
-            raise BusyError(f"the database stayed locked by other writers: {e.orig}") from e
-        raise StoreError(f"database error: {e.orig}") from e
-    except sa_exc.DBAPIError as e:
-        raise StoreError(f"database error: {e.orig}") from e
