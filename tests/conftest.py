@@ -60,7 +60,7 @@ def clock() -> FakeClock:
 _pg_state: dict[str, object] = {}
 
 
-def _pg_admin() -> Engine:
+def pg_admin() -> Engine:
     """One engine to the test server for the session, or skip/fail with the reason."""
     if "engine" in _pg_state:
         return _pg_state["engine"]  # type: ignore[return-value]
@@ -84,7 +84,7 @@ def _pg_admin() -> Engine:
 
 def new_pg_schema() -> tuple[str, Callable[[], None]]:
     """A fresh schema on the test server: its URL and a function that drops it."""
-    admin = _pg_admin()
+    admin = pg_admin()
     name = f"t_{os.urandom(6).hex()}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))

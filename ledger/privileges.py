@@ -1,0 +1,65 @@
+"""Least privilege on PostgreSQL: roles that may append and read, or only read.
+
+The append-only triggers stop UPDATE, DELETE and TRUNCATE by anybody who cannot drop them; the
+grants here go further, so a writer role holds no UPDATE, DELETE or TRUNCATE privilege on
+``events`` at all, and a reader role cannot write anything. The projection tables are derived
+data, rebuilt from the log, so the writer may change them. Both functions are idempotent.
+
+On SQLite there are no roles: protect the database file with file-system permissions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, Engine, text
+
+from ledger._dberrors import translated
+from ledger.errors import InvalidRecord, LedgerError
+
+_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_DERIVED = (
+    "belief_checkpoint",
+    "belief_sources",
+    "belief_propositions",
+    "belief_statements",
+    "belief_intervals",
+)
+
+
+def grant_writer(engine: Engine, role: str) -> None:
+    """Let ``role`` append events and read everything; never alter or remove an event."""
+    with translated(), engine.begin() as conn:
+        _prepare(conn, role)
+        conn.execute(text(f"GRANT SELECT, INSERT ON events TO {role}"))
+        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
+        tables = ", ".join(_DERIVED)
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}"))
+        conn.execute(text(f"GRANT USAGE ON SEQUENCE belief_intervals_id_seq TO {role}"))
+
+
+def grant_reader(engine: Engine, role: str) -> None:
+    """Let ``role`` read the log and the projections, and nothing else."""
+    with translated(), engine.begin() as conn:
+        _prepare(conn, role)
+        conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
+        tables = ", ".join(_DERIVED)
+        conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {tables} FROM {role}"))
+
+
+def _prepare(conn: Connection, role: str) -> None:
+    if conn.dialect.name != "postgresql":
+        raise LedgerError(
+            "database roles are a PostgreSQL feature; on SQLite, protect the database file "
+            "with file-system permissions instead"
+        )
+    if not _ROLE.fullmatch(role):
+        raise InvalidRecord(
+            f"{role!r} is not a plain role name (lowercase letters, digits, '_')", field="role"
+        )
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    if exists is None:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+    conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}'))

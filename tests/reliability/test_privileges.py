@@ -1,0 +1,79 @@
+"""Least privilege on PostgreSQL: a writer role can append but never alter or remove an event;
+a reader role cannot write at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url, text
+
+from ledger import Ledger, LedgerError, StoreError
+from ledger.privileges import grant_reader, grant_writer
+from tests.conftest import new_pg_schema, pg_admin
+from tests.helpers import basics, statement
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    url, drop = new_pg_schema()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def role_name() -> Iterator[str]:
+    name = "factledger_test_role"
+    yield name
+    with pg_admin().connect() as conn:
+        conn.execute(text(f"DROP OWNED BY {name}"))
+        conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
+
+
+def as_role(url: str, role: str) -> str:
+    return make_url(url).set(username=role).render_as_string(hide_password=False)
+
+
+@pytest.mark.postgresql
+def test_a_writer_appends_and_reads_but_cannot_update_delete_or_truncate(
+    pg_url: str, role_name: str
+) -> None:
+    with Ledger.open(pg_url) as owner:
+        owner.append(basics())
+        role = role_name
+        grant_writer(owner.store.engine, role)
+        grant_writer(owner.store.engine, role)  # idempotent
+
+    with Ledger.open(as_role(pg_url, role)) as writer:
+        writer.append([statement("s1")])
+        assert writer.believed("troops", as_of="2024-10-18").status.value == "claimed"
+        for sql in ("UPDATE events SET payload = '{}'", "DELETE FROM events", "TRUNCATE events"):
+            with (
+                pytest.raises(Exception, match="permission denied"),
+                writer.store.engine.begin() as c,
+            ):
+                c.execute(text(sql))
+        assert writer.verify().ok
+
+
+@pytest.mark.postgresql
+def test_a_reader_reads_but_cannot_write_anything(pg_url: str, role_name: str) -> None:
+    with Ledger.open(pg_url) as owner:
+        owner.append([*basics(), statement("s1")])
+        role = role_name
+        grant_reader(owner.store.engine, role)
+        grant_reader(owner.store.engine, role)
+
+    with Ledger.open(as_role(pg_url, role)) as reader:
+        assert reader.believed("troops", as_of="2024-10-18").status.value == "claimed"
+        assert reader.verify().ok
+        with pytest.raises(StoreError, match="permission denied"):
+            reader.append([statement("s2")])
+        with pytest.raises(Exception, match="permission denied"), reader.store.engine.begin() as c:
+            c.execute(text("DELETE FROM belief_intervals"))
+
+
+def test_roles_are_refused_on_sqlite_with_a_useful_message(tmp_path: Path) -> None:
+    with Ledger.open(f"sqlite:///{tmp_path}/l.db") as lg, pytest.raises(LedgerError, match="file"):
+        grant_writer(lg.store.engine, "someone")
