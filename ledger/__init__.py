@@ -28,6 +28,7 @@ from ledger.events import (
     StatementMade,
     event_id,
 )
+from ledger.importer import ImportFailed, ImportReport
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "Event",
     "EventIdConflict",
     "Head",
+    "ImportFailed",
+    "ImportReport",
     "IntegrityError",
     "InvalidRecord",
     "Ledger",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import IO, Literal
 
-from ledger import migrate
+from ledger import exporter, importer, migrate
 from ledger.backends import DEFAULT_URL, make_engine
 from ledger.errors import NotFound
 from ledger.events import (
@@ -17,6 +18,7 @@ from ledger.events import (
     SourceRegistered,
     StatementMade,
 )
+from ledger.importer import ImportReport
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store import EventStore
 from ledger.times import TimeLike, end_of_day, utc_now
@@ -111,6 +113,24 @@ class Ledger:
     def verify(self, checkpoint: tuple[int, str] | None = None) -> VerifyReport:
         """Re-read the whole log and check every hash, link and position (streaming)."""
         return self.store.verify(checkpoint)
+
+    def import_jsonl(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        name: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Validate a JSON Lines file whole, then append it atomically; see ``ledger.importer``."""
+        return importer.import_jsonl(self, source, name=name, progress=progress)
+
+    def export_jsonl(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:
+        """Write the log as JSON Lines in the import format; see ``ledger.exporter``."""
+        return exporter.export_jsonl(self, out, known_at=known_at)
+
+    def export_csv(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:
+        """Write every statement, as corrected, as CSV; see ``ledger.exporter``."""
+        return exporter.export_csv(self, out, known_at=known_at)
 
     def history(self, proposition: str, *, known_at: TimeLike | None = None) -> list[RecordedEvent]:
         """The raw events about ``proposition`` in log order: its definition, every statement
