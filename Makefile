@@ -30,5 +30,13 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Benchmarks (issue 6): installs the peer (eventsourcing 9.x with its PostgreSQL extra) into the
+# venv, then runs every workload. BENCH_SIZE=tiny|small|100k|1m (default small), BENCH_RUNS=3,
+# BENCH_BACKENDS=sqlite,postgresql; results in .bench/. See BENCHMARKS.md.
+BENCH_SIZE ?= small
+bench: $(STAMP)
+	$(PY) -m pip install --quiet "eventsourcing[postgres]>=9,<10"
+	BENCH_SIZE=$(BENCH_SIZE) $(PY) -m benchmarks
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB)*
