@@ -64,16 +64,6 @@ def test_every_command_s_help_ends_with_an_example(command: str | None) -> None:
         assert lines[-1].split()[1:2] == [command] or f" {command}" in lines[-1]
 
 
-def test_every_command_is_in_docs_cli_md_with_a_runnable_example() -> None:
-    docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
-    runnable = "\n".join(re.findall(r"^```sh\n(.*?)^```", docs, re.S | re.M))
-
-    assert docs.index("```sh") < docs.index("## Commands")  # it opens with a session
-    for command in COMMANDS:
-        assert f"### `factledger {command}" in docs, command
-        assert re.search(rf"^factledger (--db \S+ )?{command}\b", runnable, re.M), command
-
-
 def test_the_spec_s_commands_all_exist() -> None:
     expected = {
         "init", "import", "export", "believe", "timeline", "history", "diff", "estimates",
