@@ -36,6 +36,8 @@ from projections.timeline import Change, Transition
 
 #: Width used when stdout is not a terminal (a pipe, a file, a test) and COLUMNS is unset.
 PIPE_WIDTH = 100
+#: Widest output on a terminal (unless COLUMNS asks for more): long lines are hard to read.
+MAX_WIDTH = 120
 
 STYLE = {
     Status.UNKNOWN: "dim",
@@ -60,16 +62,20 @@ GLYPH = {
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A console for one command; colour only on a terminal (rich also honours NO_COLOR)."""
+    """A console for one command. Colour only on a terminal (rich also honours NO_COLOR); lines
+    at most ``MAX_WIDTH`` wide there, ``PIPE_WIDTH`` into a pipe, unless COLUMNS says otherwise."""
     stream = sys.stderr if stderr else sys.stdout
-    fixed = not stream.isatty() and "COLUMNS" not in os.environ
-    return Console(
+    chosen = "COLUMNS" in os.environ
+    out = Console(
         file=stream,
-        width=PIPE_WIDTH if fixed else None,
+        width=None if chosen or stream.isatty() else PIPE_WIDTH,
         highlight=False,
         markup=False,
         emoji=False,
     )
+    if not chosen and out.width > MAX_WIDTH:
+        out.width = MAX_WIDTH
+    return out
 
 
 # -- small values ----------------------------------------------------------------------------
