@@ -64,7 +64,8 @@ def _one_line(message: str) -> str:
 
 
 class _Commands(click.Group):
-    """Lists commands in the order they are defined and turns ``LedgerError`` into ``Failure``."""
+    """Lists commands in the order they are defined; turns ``LedgerError`` and file errors
+    (a directory that does not exist, a full disk) into ``Failure``."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
@@ -74,6 +75,11 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except LedgerError as e:
             raise Failure(_one_line(str(e))) from e
+        except BrokenPipeError:
+            raise  # the reader went away (`factledger export | head`): click exits quietly
+        except OSError as e:
+            where = f": {e.filename}" if e.filename else ""
+            raise Failure(f"{e.strerror or e}{where}") from e
 
 
 # -- shared options --------------------------------------------------------------------------
@@ -303,10 +309,17 @@ def _written(output: str) -> Iterator[IO[str]]:
     try:
         with open(fd, "w", encoding="utf-8", newline="") as out:
             yield out
+        os.chmod(tmp, _file_mode())  # mkstemp's 0600 is for secrets; this is an ordinary file
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @cli.command(epilog=_example("factledger rebuild"))

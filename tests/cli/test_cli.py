@@ -547,6 +547,14 @@ def test_export_to_a_csv_file_infers_the_format(example: Example, tmp_path: Path
     assert not list(tmp_path.glob(".statements.csv.*"))  # no temporary file left behind
 
 
+def test_export_to_a_directory_that_does_not_exist_is_one_line_and_exit_2(
+    example: Example, tmp_path: Path
+) -> None:
+    result = run(["--db", example.url, "export", "--output", str(tmp_path / "no" / "x.csv")])
+
+    assert_one_line_error(result, "No such file or directory")
+
+
 def test_export_known_at_before_the_correction_leaves_it_out(example: Example) -> None:
     before, _ = _times_around_the_correction(example.url)
 
