@@ -395,7 +395,8 @@ def _lines(stream: IO[Any]) -> Iterator[tuple[int, str | InvalidRecord]]:
         newline = b"\n" if isinstance(chunk, bytes) else "\n"
         if len(chunk) > MAX_LINE and not chunk.endswith(newline):
             _skip_rest_of_line(stream, newline)
-            yield number, InvalidRecord(f"is longer than the limit of {MAX_LINE:,} bytes")
+            unit = "bytes" if isinstance(chunk, bytes) else "characters"
+            yield number, InvalidRecord(f"is longer than the limit of {MAX_LINE:,} {unit}")
             continue
         yield number, _decode(chunk, first=number == 1)
 
@@ -600,31 +601,33 @@ def _check_across(
     """Ids reused with other content; references to records not earlier in the file, nor in
     the ledger."""
     defined: dict[str, int] = {}  # stream of each record (not correction) -> its first line
-    seen: dict[tuple[str, str], tuple[int, tuple[str, int | None]]] = {}
+    seen: dict[tuple[str, str], tuple[int, Event]] = {}
     for line, event in events:
-        content = (canonical_json(to_payload(event)), _micros(event))
-        earlier = seen.setdefault((event.TYPE, event.key), (line, content))
-        if earlier[1] != content:
-            errors.add(line, _reused(event, earlier[0]))
+        first, earlier = seen.setdefault((event.TYPE, event.key), (line, event))
+        if first != line and _content(earlier) != _content(event):
+            errors.add(line, _reused(event, first))
         if not isinstance(event, CorrectionMade):
             defined.setdefault(event.stream_id, line)
-    outside: dict[str, list[tuple[int, str]]] = {}
+    # References not satisfied earlier in the file, with the line defining them later (if any):
+    # the ledger may hold them already.
+    outside: dict[str, list[tuple[int, str, int | None]]] = {}
     for line, event in events:
         for field, ref in event.references():
             where = defined.get(ref)
-            if where is not None and where > line:
-                errors.add(line, _later(ref, where, field))
-            elif where is None and ref not in failed:
-                outside.setdefault(ref, []).append((line, field))
+            if (where is None or where > line) and ref not in failed:
+                outside.setdefault(ref, []).append((line, field, where))
     for ref, uses in outside.items():
         if ledger.store.get(ref) is None:
-            for line, field in uses:
-                errors.add(line, _nowhere(ref, field))
+            for line, field, later in uses:
+                errors.add(
+                    line, _nowhere(ref, field) if later is None else _later(ref, later, field)
+                )
 
 
-def _micros(event: Event) -> int | None:
+def _content(event: Event) -> tuple[str, int | None]:
+    """What the store compares to tell a repeat from a reused id."""
     when = stated_at(event)
-    return None if when is None else to_micros(when)
+    return canonical_json(to_payload(event)), None if when is None else to_micros(when)
 
 
 def _reused(event: Event, first: int) -> InvalidRecord:

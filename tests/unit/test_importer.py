@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from importlib import resources
@@ -315,6 +316,14 @@ def test_a_reference_to_a_record_already_in_the_ledger_is_accepted(mem: Ledger) 
     assert (report.appended, report.head_position) == (2, 3)
 
 
+def test_a_record_defined_later_in_the_file_may_be_named_if_the_ledger_holds_it(
+    mem: Ledger,
+) -> None:
+    mem.append([SourceRegistered("kcna", "KCNA", "state_media")])
+    report = mem.import_jsonl(io.StringIO(jsonl(PROPOSITION, STATEMENT, SOURCE)))
+    assert (report.appended, report.skipped) == (2, 1)
+
+
 def test_a_record_whose_own_line_failed_does_not_fail_its_users_too(mem: Ledger) -> None:
     error = refused(mem, jsonl(with_(SOURCE, category="blog"), PROPOSITION, STATEMENT))
     assert [e.location for e in error.errors] == ["data.jsonl:1"]
@@ -344,6 +353,18 @@ def test_a_correction_withdraws_or_sets_exactly_one(mem: Ledger) -> None:
         io.StringIO(jsonl(SOURCE, PROPOSITION, STATEMENT, with_(base, withdraw=True)))
     )
     assert withdraw.appended == 4
+
+
+def test_the_error_shown_in_the_docs_is_what_the_importer_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = (REPO / "docs" / "import-format.md").read_text(encoding="utf-8")
+    fences = re.findall(r"^```(\w+)\n(.*?)^```", doc, re.S | re.M)
+    code = next(body for lang, body in fences if lang == "python" and "ImportFailed" in body)
+    shown = next(body for lang, body in fences if lang == "text")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "import-format.md", "exec"), {})
+    assert capsys.readouterr().out == shown
 
 
 # -- chunks, progress ------------------------------------------------------------------------
