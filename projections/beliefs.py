@@ -87,7 +87,44 @@ class Verdict:
     explanation: str = "unknown: nothing on record"
 
     def to_json(self) -> str:
-        return canonical_json(_plain(attrs.asdict(self, recurse=True)))
+        """Exact, canonical JSON (times as integer microseconds); read back by ``from_json``.
+
+        Written out by hand rather than through ``attrs.asdict``: the materialized projection
+        encodes a verdict for every change of every timeline, so this is a hot path.
+        """
+        return canonical_json(
+            {
+                "status": self.status.value,
+                "supporters": [_stance_plain(s) for s in self.supporters],
+                "deniers": [_stance_plain(s) for s in self.deniers],
+                "confirmers": [_stance_plain(s) for s in self.confirmers],
+                "refuters": [_stance_plain(s) for s in self.refuters],
+                "estimates": [
+                    {
+                        "source": e.source,
+                        "value": e.value,
+                        "unit": e.unit,
+                        "stated_at": to_micros(e.stated_at),
+                        "statement": e.statement,
+                    }
+                    for e in self.estimates
+                ],
+                "summaries": [
+                    {
+                        "unit": x.unit,
+                        "count": x.count,
+                        "min": x.min,
+                        "max": x.max,
+                        "median": x.median,
+                    }
+                    for x in self.summaries
+                ],
+                "first_claimed_at": _micros(self.first_claimed_at),
+                "confirmed_at": _micros(self.confirmed_at),
+                "decisive": list(self.decisive),
+                "explanation": self.explanation,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Verdict:
@@ -212,16 +249,18 @@ def _stance_dict(s: SourceStance) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return to_micros(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+def _stance_plain(s: SourceStance) -> dict[str, Any]:
+    return {
+        "source": s.source,
+        "stance": s.stance.value,
+        "stated_at": to_micros(s.stated_at),
+        "statement": s.statement,
+        "role": s.role.value,
+    }
+
+
+def _micros(value: datetime | None) -> int | None:
+    return None if value is None else to_micros(value)
 
 
 def _time(micros: int | None) -> datetime | None:

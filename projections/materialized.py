@@ -111,20 +111,16 @@ class MaterializedProjection:
         Returns how many events were folded in.
         """
         position = self._usable_checkpoint(conn)
-        folded = 0
-        group_time: int | None = None
-        touched: set[str] = set()
-        last_hash = None
+        work = _Work(conn, self.policy)
+        folded, last_hash = 0, None
         for row in _rows_after(conn, position):
-            if group_time is not None and row.recorded_at != group_time:
-                self._refresh(conn, touched, group_time)
-                touched = set()
-            group_time = row.recorded_at
-            touched |= _apply(conn, row)
+            if work.tx_time is not None and row.recorded_at != work.tx_time:
+                work.refresh()
+            work.tx_time = row.recorded_at
+            work.apply(row)
             position, last_hash = row.position, row.hash
             folded += 1
-        if group_time is not None:
-            self._refresh(conn, touched, group_time)
+        work.refresh()
         if last_hash is not None or position == 0:
             _save_checkpoint(conn, position, last_hash or GENESIS, self.policy.name)
         return folded
@@ -154,18 +150,6 @@ class MaterializedProjection:
             _wipe(conn)
             return 0
         return int(row.position)
-
-    def _refresh(self, conn: Connection, propositions: set[str], tx_time: int) -> None:
-        for proposition in sorted(propositions):
-            segments = self._sweep(conn, proposition)
-            _replace_current(conn, proposition, segments, tx_time)
-
-    def _sweep(self, conn: Connection, proposition: str) -> list[_Segment]:
-        """The proposition's whole valid-time timeline, from its current statements."""
-        definition = _proposition(conn, proposition)
-        said = _statements(conn, proposition)
-        sources = _sources(conn, {s.source for s in said} | set(definition.parties))
-        return list(_segments(self.policy, definition, sources, said))
 
     # -- queries -------------------------------------------------------------------------
 
@@ -230,27 +214,68 @@ def _rows_after(conn: Connection, position: int) -> Iterator[Any]:
         position = page[-1].position
 
 
-def _apply(conn: Connection, row: Any) -> set[str]:
-    """Fold one event into the current-state tables; return the propositions it touched."""
-    payload = json.loads(row.payload)
-    if row.type == SourceRegistered.TYPE:
-        conn.execute(
-            insert(belief_sources).values(source_id=payload["source_id"], payload=row.payload)
-        )
-    elif row.type == PropositionDefined.TYPE:
-        conn.execute(
-            insert(belief_propositions).values(
+class _Work:
+    """One catch-up: current-state rows buffered for bulk insert, and for every proposition a
+    group of events touched, the earliest valid time it touched (nothing before it changes)."""
+
+    def __init__(self, conn: Connection, policy: BeliefPolicy):
+        self.conn = conn
+        self.policy = policy
+        self.tx_time: int | None = None
+        self.touched: dict[str, int] = {}
+        self.pending: dict[Any, list[dict[str, Any]]] = {}
+        self.sources: dict[str, SourceRegistered] = {}
+
+    def apply(self, row: Any) -> None:
+        payload = json.loads(row.payload)
+        if row.type == SourceRegistered.TYPE:
+            self._buffer(belief_sources, source_id=payload["source_id"], payload=row.payload)
+        elif row.type == PropositionDefined.TYPE:
+            self._buffer(
+                belief_propositions,
                 proposition_id=payload["proposition_id"],
                 payload=row.payload,
                 recorded_at=row.recorded_at,
             )
-        )
-    elif row.type == StatementMade.TYPE:
-        conn.execute(insert(belief_statements).values(_statement_row(payload, row)))
-        return {payload["proposition_id"]}
-    elif row.type == CorrectionMade.TYPE:
-        return _apply_correction(conn, payload)
-    return set()
+        elif row.type == StatementMade.TYPE:
+            self._buffer(belief_statements, **_statement_row(payload, row))
+            self._touch(payload["proposition_id"], row.stated_at)
+        elif row.type == CorrectionMade.TYPE:
+            self.flush()
+            for proposition, since in _apply_correction(self.conn, payload):
+                self._touch(proposition, since)
+
+    def _buffer(self, table: Any, **values: Any) -> None:
+        self.pending.setdefault(table, []).append(values)
+
+    def _touch(self, proposition: str, since: int) -> None:
+        self.touched[proposition] = min(since, self.touched.get(proposition, since))
+
+    def flush(self) -> None:
+        for table, rows in self.pending.items():
+            self.conn.execute(insert(table), rows)
+        self.pending = {}
+
+    def refresh(self) -> None:
+        """Re-sweep every touched proposition from the earliest valid time touched on, and
+        replace the rows in force at this group's transaction time where they changed."""
+        self.flush()
+        if self.tx_time is None:
+            return
+        for proposition, since in sorted(self.touched.items()):
+            definition = _proposition(self.conn, proposition)
+            said = _statements(self.conn, proposition)
+            sources = self._sources({s.source for s in said} | set(definition.parties))
+            current = _current_rows(self.conn, proposition)
+            wanted = _timeline(self.policy, definition, sources, said, since=since, current=current)
+            _replace_current(self.conn, proposition, current, wanted, self.tx_time)
+        self.touched = {}
+
+    def _sources(self, ids: set[str]) -> dict[str, SourceRegistered]:
+        missing = ids - self.sources.keys()
+        if missing:
+            self.sources.update(_sources(self.conn, missing))
+        return {i: self.sources[i] for i in ids if i in self.sources}
 
 
 def _statement_row(payload: Mapping[str, Any], row: Any) -> dict[str, Any]:
@@ -271,12 +296,16 @@ def _json_or_none(value: Any) -> str | None:
     return None if value is None else canonical_json(value)
 
 
-def _apply_correction(conn: Connection, payload: Mapping[str, Any]) -> set[str]:
+def _apply_correction(conn: Connection, payload: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Apply a correction to the current statement; return (proposition, valid time) pairs
+    from which each affected proposition's timeline may have changed."""
     target = belief_statements.c.statement_id == payload["corrects"]
-    before = conn.execute(select(belief_statements.c.proposition_id).where(target)).scalar_one()
+    before = conn.execute(
+        select(belief_statements.c.proposition_id, belief_statements.c.stated_at).where(target)
+    ).one()
     if payload["withdraw"]:
         conn.execute(update(belief_statements).where(target).values(withdrawn=True))
-        return {before}
+        return [(before.proposition_id, before.stated_at)]
     changes: dict[str, Any] = {}
     for name, value in payload["changes"].items():
         column = _CORRECTED_COLUMN.get(name)
@@ -286,9 +315,15 @@ def _apply_correction(conn: Connection, payload: Mapping[str, Any]) -> set[str]:
             changes[column] = _json_or_none(value)
         elif column is not None:
             changes[column] = value
+    if changes.get("value", "") is None:
+        changes["unit"] = None  # as ledger.events.apply_correction does
     if changes:
         conn.execute(update(belief_statements).where(target).values(**changes))
-    return {before, changes.get("proposition_id", before)}
+    after = (
+        changes.get("proposition_id", before.proposition_id),
+        changes.get("stated_at", before.stated_at),
+    )
+    return [(before.proposition_id, before.stated_at), after]
 
 
 # -- sweeping a proposition's valid time -----------------------------------------------------
@@ -312,7 +347,7 @@ def _decode_proposition(payload: str) -> PropositionDefined:
 def _statements(conn: Connection, proposition: str) -> list[Said]:
     s = belief_statements.c
     rows = conn.execute(
-        select(belief_statements)
+        select(s.statement_id, s.source_id, s.stance, s.stated_at, s.position, s.value, s.unit)
         .where(s.proposition_id == proposition, s.withdrawn.is_(False))
         .order_by(s.stated_at, s.position)
     )
@@ -344,16 +379,39 @@ def _sources(conn: Connection, ids: set[str]) -> dict[str, SourceRegistered]:
     return found
 
 
-def _segments(
+def _current_rows(conn: Connection, proposition: str) -> list[Any]:
+    t = belief_intervals.c
+    return list(
+        conn.execute(
+            select(t.id, t.valid_from, t.valid_to, t.status, t.verdict, t.because, t.tx_from)
+            .where(t.proposition_id == proposition, t.tx_to == OPEN)
+            .order_by(t.valid_from)
+        )
+    )
+
+
+def _timeline(
     policy: BeliefPolicy,
     definition: PropositionDefined,
     sources: Mapping[str, SourceRegistered],
     said: list[Said],
-) -> Iterator[_Segment]:
-    """Sweep statements in (stated_at, position) order; one segment per change of verdict."""
+    *,
+    since: int,
+    current: list[Any],
+) -> list[_Segment]:
+    """The proposition's whole valid-time timeline, recomputing verdicts only from ``since`` on.
+
+    Nothing stated before ``since`` changed, so the rows that end by then stand as they are and
+    the evidence up to then is replayed without judging it. Equal to a sweep from the start;
+    the property tests compare incremental catch-up with a full rebuild row for row.
+    """
+    kept = [r for r in current if r.valid_from < since]
+    pending = [(r.valid_from, r.status, r.verdict, r.because) for r in kept[-1:]]
     evidence = Evidence()
-    pending: list[tuple[int, str, str, str]] = []  # (valid_from, status, verdict, because)
     i = 0
+    while i < len(said) and to_micros(said[i].stated_at) < since:
+        evidence.add(said[i])
+        i += 1
     while i < len(said):
         day = said[i].stated_at
         causes = []
@@ -363,12 +421,14 @@ def _segments(
             i += 1
         verdict = policy.verdict(definition, sources, evidence)
         text = verdict.to_json()
-        if pending and pending[-1][2] == text:
-            continue
-        pending.append((to_micros(day), verdict.status.value, text, _causes_json(causes)))
-    for n, (start, status, text, because) in enumerate(pending):
-        end = pending[n + 1][0] if n + 1 < len(pending) else OPEN
-        yield _Segment(start, end, status, text, because)
+        if not pending or pending[-1][2] != text:
+            pending.append((to_micros(day), verdict.status.value, text, _causes_json(causes)))
+    head = [_Segment(r.valid_from, r.valid_to, r.status, r.verdict, r.because) for r in kept[:-1]]
+    tail = [
+        _Segment(start, pending[n + 1][0] if n + 1 < len(pending) else OPEN, status, text, why)
+        for n, (start, status, text, why) in enumerate(pending)
+    ]
+    return head + tail
 
 
 def _causes_json(causes: Iterable[Said]) -> str:
@@ -386,47 +446,49 @@ def _causes_json(causes: Iterable[Said]) -> str:
 
 
 def _replace_current(
-    conn: Connection, proposition: str, segments: list[_Segment], tx_time: int
+    conn: Connection,
+    proposition: str,
+    current: list[Any],
+    segments: list[_Segment],
+    tx_time: int,
 ) -> None:
     """Close current rows that no longer hold at ``tx_time`` and open their replacements."""
     t = belief_intervals.c
-    current = conn.execute(
-        select(t.id, t.valid_from, t.valid_to, t.status, t.verdict, t.because, t.tx_from).where(
-            t.proposition_id == proposition, t.tx_to == OPEN
-        )
-    ).all()
-    wanted = {(s.valid_from, s.valid_to, s.status, s.verdict, s.because) for s in segments}
+    wanted = {_key(s) for s in segments}
     kept = set()
+    gone_now, closed = [], []
     for row in current:
-        key = (row.valid_from, row.valid_to, row.status, row.verdict, row.because)
+        key = _key(row)
         if key in wanted:
             kept.add(key)
         elif row.tx_from == tx_time:  # never visible to any query: same-instant rewrite
-            conn.execute(delete(belief_intervals).where(t.id == row.id))
+            gone_now.append(row.id)
         else:
-            conn.execute(update(belief_intervals).where(t.id == row.id).values(tx_to=tx_time))
+            closed.append(row.id)
+    if gone_now:
+        conn.execute(delete(belief_intervals).where(t.id.in_(gone_now)))
+    if closed:
+        conn.execute(update(belief_intervals).where(t.id.in_(closed)).values(tx_to=tx_time))
     new = [
-        s
+        {
+            "proposition_id": proposition,
+            "valid_from": s.valid_from,
+            "valid_to": s.valid_to,
+            "tx_from": tx_time,
+            "tx_to": OPEN,
+            "status": s.status,
+            "verdict": s.verdict,
+            "because": s.because,
+        }
         for s in segments
-        if (s.valid_from, s.valid_to, s.status, s.verdict, s.because) not in kept
+        if _key(s) not in kept
     ]
     if new:
-        conn.execute(
-            insert(belief_intervals),
-            [
-                {
-                    "proposition_id": proposition,
-                    "valid_from": s.valid_from,
-                    "valid_to": s.valid_to,
-                    "tx_from": tx_time,
-                    "tx_to": OPEN,
-                    "status": s.status,
-                    "verdict": s.verdict,
-                    "because": s.because,
-                }
-                for s in new
-            ],
-        )
+        conn.execute(insert(belief_intervals), new)
+
+
+def _key(row: Any) -> tuple[int, int, str, str, str]:
+    return (row.valid_from, row.valid_to, row.status, row.verdict, row.because)
 
 
 # -- checkpoint ------------------------------------------------------------------------------
