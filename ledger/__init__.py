@@ -30,16 +30,39 @@ from ledger.events import (
 )
 from ledger.importer import ImportFailed, ImportReport
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from projections.audit import AuditReplay
+from projections.beliefs import (
+    BeliefState,
+    Estimate,
+    EstimateSummary,
+    Role,
+    SourceStance,
+    Status,
+    Verdict,
+)
+from projections.materialized import Cause
+from projections.rules import DEFAULT_POLICY, BeliefPolicy, DefaultPolicy, Evidence, Said
+from projections.timeline import Change, Transition
 
 __all__ = [
+    "DEFAULT_POLICY",
     "AppendResult",
+    "AuditReplay",
+    "BeliefPolicy",
+    "BeliefState",
     "BusyError",
     "Category",
+    "Cause",
+    "Change",
     "ConcurrencyConflict",
     "CorrectionMade",
+    "DefaultPolicy",
     "DocumentRegistered",
+    "Estimate",
+    "EstimateSummary",
     "Event",
     "EventIdConflict",
+    "Evidence",
     "Head",
     "ImportFailed",
     "ImportReport",
@@ -51,11 +74,17 @@ __all__ = [
     "PropositionDefined",
     "RecordedEvent",
     "Reliability",
+    "Role",
+    "Said",
     "SourceRegistered",
+    "SourceStance",
     "Stance",
     "StatementMade",
+    "Status",
     "StoreError",
+    "Transition",
     "UnknownReference",
+    "Verdict",
     "VerifyReport",
     "event_id",
 ]
