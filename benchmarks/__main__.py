@@ -10,7 +10,10 @@ Environment:
   dropped at the end;
 * ``BENCH_PEER``: ``0`` skips the eventsourcing workloads (they are skipped anyway, with a
   note, when the package is not installed: ``make bench`` installs it);
-* ``BENCH_OUT``: the results directory (default ``.bench``).
+* ``BENCH_OUT``: the results directory (default ``.bench``);
+* ``BENCH_LOG_ONLY=1``: build the log with ``EventStore.append`` alone (no belief projection)
+  and measure only verify, replay and read (and the peer): a partial run for sizes the import
+  path cannot reach in reasonable time.
 
 An unreachable PostgreSQL server is reported and skipped, unless ``CI`` is set.
 """
@@ -47,6 +50,7 @@ def main() -> int:
     wanted = [b.strip() for b in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")]
     with_peer = os.environ.get("BENCH_PEER", "1") != "0"
     out_dir = Path(os.environ.get("BENCH_OUT", ".bench"))
+    log_only = os.environ.get("BENCH_LOG_ONLY", "0") == "1"
     if with_peer and not peer.available():
         _log("eventsourcing is not installed: peer workloads skipped (make bench installs it)")
 
@@ -71,7 +75,7 @@ def main() -> int:
             return 2
     try:
         result = run_benchmarks(
-            SIZES[size_name], backends, runs=runs, with_peer=with_peer, log=_log
+            SIZES[size_name], backends, runs=runs, with_peer=with_peer, log=_log, log_only=log_only
         )
     finally:
         for backend in backends:
@@ -81,10 +85,11 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(result, indent=2, sort_keys=True)
-    (out_dir / f"results-{size_name}-{stamp}.json").write_text(text)
-    (out_dir / f"latest-{size_name}.json").write_text(text)
+    tag = f"{size_name}-log-only" if log_only else size_name
+    (out_dir / f"results-{tag}-{stamp}.json").write_text(text)
+    (out_dir / f"latest-{tag}.json").write_text(text)
     print(table(result))
-    print(f"\nresults: {out_dir / f'results-{size_name}-{stamp}.json'}")
+    print(f"\nresults: {out_dir / f'results-{tag}-{stamp}.json'}")
     return 0
 
 

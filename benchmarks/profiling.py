@@ -5,7 +5,8 @@ Builds the synthetic ledger of ``BENCH_SIZE`` (default ``100k``) on SQLite (or
 ``.prof`` file and the top functions by own time and by cumulative time to ``.bench/``
 (``profile-<size>-<backend>-<phase>.txt``). Phases: ``import`` (``Ledger.import_jsonl`` of
 the generated files), ``verify``, ``replay`` (the reference fold over ``store.read()``),
-``rebuild`` and ``asof`` (200 as-of queries). ``BENCH_PHASES`` picks some of them.
+``asof`` (200 as-of queries), ``append`` (50 single appends) and ``rebuild``.
+``BENCH_PHASES`` picks some of them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from benchmarks.generator import RECORDED_START, generate
 from benchmarks.harness import SIZES
 from projections.fold import fold
 
-PHASES = ("import", "verify", "replay", "rebuild", "asof")
+PHASES = ("import", "verify", "replay", "asof", "append", "rebuild")
 
 
 def _profile(name: str, action: Callable[[], object], out: Path, top: int = 40) -> float:
@@ -74,6 +75,7 @@ def main() -> int:
                 phase("verify", lg.verify)
                 phase("replay", lambda: fold(lg.store.read()))
                 phase("asof", lambda: ours.asof_queries(lg, gen, 200, seed=0))
+                phase("append", lambda: ours.single_appends(lg, gen, 50, seed=0, tag="prof"))
                 phase("rebuild", lg.rebuild)
             finally:
                 lg.close()

@@ -61,12 +61,12 @@ def _positive(value: Any) -> bool:
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
-    a = generate(300, tmp_path / "a", deliveries=2)
-    b = generate(300, tmp_path / "b", deliveries=2)
+    a = generate(200, tmp_path / "a", deliveries=2)
+    b = generate(200, tmp_path / "b", deliveries=2)
     assert a.sha256 == b.sha256
-    assert sum(a.counts) == 300
+    assert sum(a.counts) == 200
     assert [p.read_bytes() for p in a.files] == [p.read_bytes() for p in b.files]
-    assert generate(300, tmp_path / "c", deliveries=2, seed=1).sha256 != a.sha256
+    assert generate(200, tmp_path / "c", deliveries=2, seed=1).sha256 != a.sha256
 
 
 def test_tiny_benchmark_runs(databases: Databases, tmp_path: Path) -> None:
