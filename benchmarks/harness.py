@@ -445,7 +445,7 @@ def postgres_version(url: str) -> str | None:
 # -- output ----------------------------------------------------------------------------------
 
 
-def _fmt(value: float | None, unit: str = "") -> str:
+def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
     if unit in ("ms",):
@@ -473,11 +473,11 @@ def table(result: dict[str, Any]) -> str:
                 (
                     name,
                     c["label"],
-                    _fmt(c["value"], c["unit"]),
+                    fmt(c["value"], c["unit"]),
                     c["unit"],
                     c["target"] or "-",
                     c["status"],
-                    _fmt(c["peer_value"], c["unit"]),
+                    fmt(c["peer_value"], c["unit"]),
                     "-" if c["ratio"] is None else f"{c['ratio']:.2f}",
                 )
             )
