@@ -20,6 +20,7 @@ from ledger.events import (
 )
 from ledger.importer import ImportReport
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from ledger.retry import RetryPolicy
 from ledger.store import EventStore
 from ledger.times import TimeLike, end_of_day, utc_now
 from projections import fold as reference
@@ -53,16 +54,19 @@ class Ledger:
         *,
         clock: Callable[[], datetime] = utc_now,
         policy: BeliefPolicy = DEFAULT_POLICY,
+        retry: RetryPolicy | None = None,
     ) -> Ledger:
         """Open (creating if needed) the ledger at ``url`` and migrate its schema to head.
 
         ``clock`` is where ``recorded_at`` comes from; tests pass a fake one. It is never the
         caller's say per event: transaction time belongs to the ledger. ``policy`` decides
         beliefs; the materialized projection is rebuilt if it was built with another policy.
+        ``retry`` says how long a writer keeps trying when other writers hold the lock.
         """
         engine = make_engine(url)
-        migrate.upgrade(engine)
-        return cls(EventStore(engine, clock=clock), url, policy)
+        retry = retry or RetryPolicy()
+        retry.run(lambda: migrate.upgrade(engine))
+        return cls(EventStore(engine, clock=clock, retry=retry), url, policy)
 
     def close(self) -> None:
         self.store.engine.dispose()
