@@ -304,7 +304,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return data.draw(st.lists(known, min_size=min_size, max_size=max_size), label="known")
 
     def _draw_bad_event(self, data: st.DataObject, prefix: list[Event]) -> tuple[Event, str]:
-        """An event with exactly one reference to a record neither stored nor in ``prefix``."""
+        """An event naming, in the field returned with it, a record that is neither stored nor
+        in ``prefix``; any reference the store checks before that field is satisfied."""
         everything = [r.event for r in self.model.log] + prefix
         keys = {(e.TYPE, e.key) for e in everything}
         have: dict[str, list[str]] = {
@@ -350,14 +351,14 @@ def _bad_event(
         return CorrectionMade(new_id("correction_made"), pick("statement"), "r", changes=fix)
     sid = new_id("statement_made")
     source = missing if kind == "source" else pick("source")
-    prop = pick("proposition") if kind == "document" else missing
-    if kind == "source":
-        prop = pick("proposition") if have["proposition"] else missing
+    named = kind != "proposition" and have["proposition"]  # checked after the source anyway
+    prop = pick("proposition") if named else missing
     doc = missing if kind == "document" else None
     return StatementMade(sid, source, prop, "assert", "2024-10-18", document_id=doc)
 
 
 def test_the_store_behaves_like_a_list_of_events(databases: Databases) -> None:
+    # Hypothesis documents the factory as any zero-argument callable but annotates it as a class.
     run_state_machine_as_test(
         lambda: LedgerMachine(databases.new_url),  # type: ignore[arg-type]
         settings=settings(max_examples=25, stateful_step_count=20, deadline=None),
