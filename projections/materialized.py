@@ -469,6 +469,22 @@ def _replace_current(
         conn.execute(delete(belief_intervals).where(t.id.in_(gone_now)))
     if closed:
         conn.execute(update(belief_intervals).where(t.id.in_(closed)).values(tx_to=tx_time))
+    missing = [s for s in segments if _key(s) not in kept]
+    if not missing:
+        return
+    # A row closed at this very instant (an earlier transaction with the same recorded_at) and
+    # wanted again is reopened: it never stopped being true at any time a query can name.
+    closed_now = {
+        _key(r): r.id
+        for r in conn.execute(
+            select(t.id, t.valid_from, t.valid_to, t.status, t.verdict, t.because).where(
+                t.proposition_id == proposition, t.tx_to == tx_time
+            )
+        )
+    }
+    reopen = [closed_now[_key(s)] for s in missing if _key(s) in closed_now]
+    if reopen:
+        conn.execute(update(belief_intervals).where(t.id.in_(reopen)).values(tx_to=OPEN))
     new = [
         {
             "proposition_id": proposition,
@@ -480,8 +496,8 @@ def _replace_current(
             "verdict": s.verdict,
             "because": s.because,
         }
-        for s in segments
-        if _key(s) not in kept
+        for s in missing
+        if _key(s) not in closed_now
     ]
     if new:
         conn.execute(insert(belief_intervals), new)

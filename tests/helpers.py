@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
-from ledger import PropositionDefined, SourceRegistered, StatementMade
+from ledger import Ledger, PropositionDefined, SourceRegistered, StatementMade
+from projections.tables import belief_intervals
 
 
 def basics() -> list[SourceRegistered | PropositionDefined]:
@@ -36,3 +37,20 @@ def drop_guards(engine: Engine) -> None:
 def raw(engine: Engine, sql: str, **params: object) -> None:
     with engine.begin() as conn:
         conn.execute(text(sql), params)
+
+
+def intervals(ledger: Ledger) -> list[tuple[object, ...]]:
+    """Every row of the materialized projection, ids aside, in a stable order."""
+    t = belief_intervals.c
+    query = select(
+        t.proposition_id,
+        t.valid_from,
+        t.valid_to,
+        t.tx_from,
+        t.tx_to,
+        t.status,
+        t.verdict,
+        t.because,
+    )
+    with ledger.store.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(query))

@@ -5,7 +5,7 @@ Every answer is checked twice: from the materialized projection and from the ref
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from ledger import (
 )
 from projections.beliefs import BeliefState, Status
 from tests.conftest import FakeClock
-from tests.helpers import basics, statement
+from tests.helpers import basics, intervals, statement
 
 COURT = SourceRegistered("icj", "International Court of Justice", "court")
 MEDIA = SourceRegistered("yonhap", "Yonhap", "media", "kr")
@@ -344,3 +344,17 @@ def test_events_appended_behind_the_projections_back_are_caught_up_before_a_quer
 
 def test_statement_made_is_exported_for_typing() -> None:
     assert StatementMade.TYPE == "statement_made"
+
+
+def test_a_change_undone_at_the_same_recorded_instant_leaves_the_history_as_a_rebuild_would(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    ledger.append([*basics(), statement("s1")])
+    clock.step = timedelta(0)  # the next two transactions share one recorded_at
+    ledger.append([statement("s2", "kcna", "deny")])
+    ledger.append([CorrectionMade("fix", "s2", "not what was said", withdraw=True)])
+    incremental = intervals(ledger)
+
+    ledger.rebuild()
+
+    assert intervals(ledger) == incremental

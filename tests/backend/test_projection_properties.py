@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from ledger import Event, Ledger, NotFound, PropositionDefined, RecordedEvent
 from projections import fold as reference
 from projections.beliefs import Verdict
-from projections.tables import belief_intervals
 from tests.conftest import Databases, FakeClock
+from tests.helpers import intervals
 from tests.strategies import histories, instants
 
 ONE_US = timedelta(microseconds=1)
@@ -92,22 +91,6 @@ def projected(
         return ledger.believed(proposition, as_of=as_of, known_at=known_at).verdict
     except NotFound:
         return None
-
-
-def intervals(ledger: Ledger) -> list[tuple[object, ...]]:
-    t = belief_intervals.c
-    query = select(
-        t.proposition_id,
-        t.valid_from,
-        t.valid_to,
-        t.tx_from,
-        t.tx_to,
-        t.status,
-        t.verdict,
-        t.because,
-    )
-    with ledger.store.engine.connect() as conn:
-        return sorted(tuple(r) for r in conn.execute(query))
 
 
 @PROPERTY
