@@ -8,6 +8,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
 
+from sqlalchemy import make_url
+
 from ledger import exporter, importer, migrate
 from ledger.backends import DEFAULT_URL, make_engine
 from ledger.errors import NotFound
@@ -55,6 +57,7 @@ class Ledger:
         clock: Callable[[], datetime] = utc_now,
         policy: BeliefPolicy = DEFAULT_POLICY,
         retry: RetryPolicy | None = None,
+        create: bool = True,
     ) -> Ledger:
         """Open (creating if needed) the ledger at ``url`` and migrate its schema to head.
 
@@ -62,9 +65,17 @@ class Ledger:
         caller's say per event: transaction time belongs to the ledger. ``policy`` decides
         beliefs; the materialized projection is rebuilt if it was built with another policy.
         ``retry`` says how long a writer keeps trying when other writers hold the lock.
+        With ``create=False`` a database that holds no ledger yet is an error (:class:`NotFound`)
+        instead of being created: what a reader wants when a mistyped path is likelier than
+        a new ledger.
         """
+        if not create:
+            _require_existing(url)
         engine = make_engine(url)
         retry = retry or RetryPolicy()
+        if not create and migrate.schema_revision(engine) is None:
+            engine.dispose()
+            raise NotFound(f"no ledger at {url}: create one with `factledger init` or an import")
         retry.run(lambda: migrate.upgrade(engine))
         return cls(EventStore(engine, clock=clock, retry=retry), url, policy)
 
@@ -222,6 +233,14 @@ class Ledger:
         a = now if as_of is None else end_of_day(as_of, field="as_of")
         k = now if known_at is None else end_of_day(known_at, field="known_at")
         return a, k
+
+
+def _require_existing(url: str) -> None:
+    parsed = make_url(url)
+    path = parsed.database
+    on_disk = parsed.get_backend_name() == "sqlite" and path not in (None, "", ":memory:")
+    if on_disk and not Path(str(path)).exists():
+        raise NotFound(f"no ledger at {path}: create one with `factledger init` or an import")
 
 
 def _concerns(event: Event, proposition: str, statement_ids: set[str]) -> bool:

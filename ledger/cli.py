@@ -142,11 +142,15 @@ def _example(*lines: str) -> str:
 
 
 @contextmanager
-def _opened() -> Iterator[Ledger]:
-    """The ledger at ``--db``; a URL that cannot be opened is a one-line error, exit 2."""
+def _opened(*, create: bool = False) -> Iterator[Ledger]:
+    """The ledger at ``--db``; a URL that cannot be opened is a one-line error, exit 2.
+
+    Only the commands that write (init, import, demo) create a ledger; the others refuse a
+    database that holds none, so a mistyped path is an error, not a new empty file.
+    """
     url = _settings(click.get_current_context()).db
     try:
-        lg = Ledger.open(url)
+        lg = Ledger.open(url, create=create)
     except (SQLAlchemyError, ImportError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise Failure(f"cannot open the ledger at {_shown(url)}: {first}") from e
@@ -208,7 +212,7 @@ def main() -> None:
 @db_option
 def init() -> None:
     """Create the database, or migrate it to the current schema."""
-    with _opened() as lg:
+    with _opened(create=True) as lg:
         head = lg.head()
         click.echo(
             f"ledger ready at {_shown(lg.url)}: {head.position} events, "
@@ -234,7 +238,7 @@ def init() -> None:
 def import_(file: str, progress: bool | None, as_json: bool) -> None:
     """Append the records of a JSON Lines FILE (- reads stdin); records already in the ledger
     are skipped, so importing the same file twice changes nothing."""
-    with _opened() as lg, _progress(progress) as on_progress:
+    with _opened(create=True) as lg, _progress(progress) as on_progress:
         report = lg.import_jsonl(file, progress=on_progress)
     if as_json:
         _print_json(attrs.asdict(report))
@@ -622,7 +626,7 @@ def demo(file_: Path | None) -> None:
     if not path.is_file():
         raise Failure(f"the example dataset is not at {path}; pass --file")
     out = render.console()
-    with _opened() as lg:
+    with _opened(create=True) as lg:
         out.print(render.demo_header(path.name, _shown(lg.url), _demo_import(lg, path)))
         _demo_timelines(out, lg)
         _demo_points(out, lg)

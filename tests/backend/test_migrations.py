@@ -171,3 +171,7 @@ def test_appending_still_works_after_downgrade_and_upgrade(ledger_url: str) -> N
         with pytest.raises(sa_exc.DBAPIError, match="append-only"):
             raw(after.store.engine, "DELETE FROM events")
         assert after.head().position == 4
+
+
+def test_the_fast_path_head_constant_is_alembics_head() -> None:
+    assert migrate.HEAD == migrate.head_revision()

@@ -585,6 +585,15 @@ def test_an_unknown_proposition_is_one_line_on_stderr_and_exit_2(
     assert_one_line_error(run(["--db", example.url, *command]), "no-such-thing")
 
 
+@pytest.mark.parametrize("command", [["believe", RUSSIA], ["verify"], ["sources", "--json"]])
+def test_a_read_command_on_a_missing_database_is_an_error_and_creates_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "typo.db"
+    assert_one_line_error(run(["--db", sqlite_url(missing), *command]), "no ledger at")
+    assert not missing.exists()
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [
