@@ -174,4 +174,4 @@ def test_appending_still_works_after_downgrade_and_upgrade(ledger_url: str) -> N
 
 
 def test_the_fast_path_head_constant_is_alembics_head() -> None:
-    assert migrate.HEAD == migrate.head_revision()
+    assert migrate.head_revision() == migrate.HEAD
