@@ -90,10 +90,10 @@ def quantity(value: object, field: str) -> int | float | None:
         raise InvalidRecord(f"{value!r} is not a finite number", field=field)
     if value < 0:
         raise InvalidRecord(f"{value!r} is negative; quantities are counts or amounts", field=field)
-    if isinstance(value, float) and value.is_integer() and value <= 2**53:
-        value = int(value)  # 1500.0 and 1500 are one quantity, and must hash alike
-    if isinstance(value, int) and abs(value) > 2**53:
+    if value > 2**53:
         raise InvalidRecord(f"{value} is too large to store exactly (limit 2**53)", field=field)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 1500.0 and 1500 are one quantity, and must hash alike
     return value
 
 
@@ -104,7 +104,7 @@ def sha256_hex(value: object, field: str) -> str:
 
 
 def slugs(values: Iterable[object], field: str) -> tuple[str, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+    if not isinstance(values, list | tuple):
         raise InvalidRecord(f"expected a list of ids, got {_kind(values)}", field=field)
     items = tuple(slug(v, f"{field}[{i}]") for i, v in enumerate(values))
     if len(set(items)) != len(items):

@@ -214,6 +214,14 @@ class EventStore:
 
     # -- verifying -----------------------------------------------------------------------
 
+    def _verify_genesis(self, checkpoint: tuple[int, str]) -> VerifyReport:
+        """A checkpoint of the empty log (position 0) holds only if its hash is the genesis."""
+        report = self.verify()
+        problem = _genesis_problem(checkpoint)
+        if problem is None or not report.ok:
+            return report
+        return VerifyReport(False, report.checked, report.head, 0, problem)
+
     def last_position_at(self, known_at: datetime) -> int:
         """The last position recorded at or before ``known_at`` (0 if none)."""
         query = select(func.max(t.c.position)).where(t.c.recorded_at <= to_micros(known_at))
@@ -229,6 +237,8 @@ class EventStore:
         extends it, which is how a truncated tail is caught. ``until`` verifies only the prefix
         up to that position.
         """
+        if checkpoint is not None and checkpoint[0] <= 0:
+            return self._verify_genesis(checkpoint)
         prev, position, last_recorded, checked = hashing.GENESIS, 0, -(2**62), 0
         for row in self.read_rows(until=2**62 if until is None else until):
             problem = _row_problem(row, position + 1, prev, last_recorded)
@@ -246,6 +256,12 @@ class EventStore:
             )
             return VerifyReport(False, checked, head, position + 1, problem)
         return VerifyReport(True, checked, head)
+
+
+def _genesis_problem(checkpoint: tuple[int, str]) -> str | None:
+    if checkpoint[0] < 0:
+        return f"checkpoint position {checkpoint[0]} is negative: positions start at 1"
+    return _checkpoint_mismatch(hashing.GENESIS, checkpoint)
 
 
 def _checkpoint_mismatch(found: str, checkpoint: tuple[int, str]) -> str | None:

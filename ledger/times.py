@@ -8,12 +8,17 @@ index, and identical on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from ledger.errors import InvalidRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_DAY = timedelta(days=1)
+_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)?)?"
+)
 
 TimeLike = datetime | date | str
 
@@ -29,14 +34,27 @@ def to_utc(value: TimeLike, *, field: str = "time") -> datetime:
                 "+00:00 or a bare date",
                 field=field,
             )
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidRecord(
+                f"{value.isoformat()} falls outside years 1 to 9999 in UTC", field=field
+            ) from None
     if isinstance(value, date):
         return datetime.combine(value, time(0), tzinfo=UTC)
     raise InvalidRecord(f"expected a date or datetime, got {type(value).__name__}", field=field)
 
 
 def parse_iso(text: str, *, field: str = "time") -> date | datetime:
-    """Parse ``YYYY-MM-DD`` as a date, anything longer as an ISO 8601 datetime."""
+    """Parse ``YYYY-MM-DD`` as a date, ``YYYY-MM-DDTHH:MM[:SS[.ffffff]][offset]`` as a
+    datetime. Python also reads week dates and other ISO 8601 forms; they are refused here so
+    that every backend, the JSON Schema and the importer accept exactly the same texts."""
+    if not _ISO.fullmatch(text):
+        raise InvalidRecord(
+            f"{text[:40]!r} is not an ISO date (YYYY-MM-DD) or datetime "
+            "(YYYY-MM-DDTHH:MM:SS with an offset such as +00:00 or Z)",
+            field=field,
+        )
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
@@ -52,7 +70,8 @@ def end_of_day(value: TimeLike, *, field: str = "as_of") -> datetime:
     if isinstance(value, str):
         value = parse_iso(value, field=field)
     if isinstance(value, date) and not isinstance(value, datetime):
-        return to_utc(value, field=field) + _ONE_DAY - timedelta(microseconds=1)
+        start = to_utc(value, field=field)
+        return start + (_ONE_DAY - timedelta(microseconds=1))  # 9999-12-31 still fits
     return to_utc(value, field=field)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from ledger._dberrors import translated
 from ledger.backends import begin_write
 from ledger.errors import NotFound
 from ledger.events import (
@@ -127,15 +128,15 @@ class MaterializedProjection:
 
     def ensure_current(self) -> None:
         """Catch up first if anything was appended behind the projection's back."""
-        with self.store.engine.connect() as conn:
+        with translated(), self.store.engine.connect() as conn:
             behind = _is_behind(conn, self.policy.name)
         if behind:
-            with begin_write(self.store.engine) as conn:
+            with translated(), begin_write(self.store.engine) as conn:
                 self.catch_up(conn)
 
     def rebuild(self) -> int:
         """Drop every derived row and fold the whole log in again, atomically."""
-        with begin_write(self.store.engine) as conn:
+        with translated(), begin_write(self.store.engine) as conn:
             _wipe(conn)
             return self.catch_up(conn)
 
@@ -156,7 +157,7 @@ class MaterializedProjection:
     def verdict(self, proposition: str, as_of: datetime, known_at: datetime) -> Verdict:
         self.ensure_current()
         a, k = to_micros(as_of), to_micros(known_at)
-        with self.store.engine.connect() as conn:
+        with translated(), self.store.engine.connect() as conn:
             definition = _known_proposition(conn, proposition, k)
             row = conn.execute(
                 select(belief_intervals.c.verdict).where(
@@ -175,7 +176,7 @@ class MaterializedProjection:
         """The proposition's valid-time timeline as known at ``known_at``."""
         self.ensure_current()
         k = to_micros(known_at)
-        with self.store.engine.connect() as conn:
+        with translated(), self.store.engine.connect() as conn:
             _known_proposition(conn, proposition, k)
             rows = conn.execute(
                 select(belief_intervals)
@@ -191,7 +192,7 @@ class MaterializedProjection:
     def propositions(self, known_at: datetime) -> list[str]:
         """Every proposition defined at or before ``known_at``, sorted."""
         self.ensure_current()
-        with self.store.engine.connect() as conn:
+        with translated(), self.store.engine.connect() as conn:
             query = (
                 select(belief_propositions.c.proposition_id)
                 .where(belief_propositions.c.recorded_at <= to_micros(known_at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ledger import Ledger
+from ledger.hashing import GENESIS
 from tests.helpers import basics, statement
 
 
@@ -28,3 +29,11 @@ def test_a_checkpoint_at_the_head_verifies_and_still_does_after_more_appends(
     ledger.append([statement("s1")])
 
     assert ledger.verify((head.position, head.hash)).ok
+
+
+def test_a_checkpoint_of_the_empty_log_holds_only_with_the_genesis_hash(ledger: Ledger) -> None:
+    ledger.append(basics())
+    assert ledger.verify((0, GENESIS)).ok
+    report = ledger.verify((0, "f" * 64))
+    assert (report.ok, report.position) == (False, 0)
+    assert not ledger.verify((-1, GENESIS)).ok

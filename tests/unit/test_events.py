@@ -257,3 +257,14 @@ def test_every_event_survives_the_round_trip_through_its_canonical_payload(
 def test_a_payload_of_an_unknown_type_is_refused() -> None:
     with pytest.raises(InvalidRecord, match="unknown event type 'rumour_heard'"):
         from_payload("rumour_heard", {}, None)
+
+
+def test_parties_must_be_a_list_not_any_iterable() -> None:
+    with pytest.raises(InvalidRecord, match="list of ids"):
+        PropositionDefined("p", "text", parties={"kcna": 1})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, 1e20, float(2**60)])
+def test_every_quantity_above_2_to_the_53_is_refused_int_or_float(value: float) -> None:
+    with pytest.raises(InvalidRecord, match="too large"):
+        StatementMade("s", "a", "p", "assert", "2024-01-01", value=value)

@@ -106,3 +106,20 @@ def test_iso_text_reads_back_as_the_same_instant(when: datetime) -> None:
 def test_the_shared_strategy_draws_aware_instants_on_the_day_pool(when: datetime) -> None:
     assert when.utcoffset() is not None
     assert to_utc(when) == when
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-W43-1", "20241018", "2024-10-18T12", "2024-10-18T12:00:00+5", "18/10/2024"]
+)
+def test_only_the_documented_iso_forms_are_read(text: str) -> None:
+    with pytest.raises(InvalidRecord, match="not an ISO date"):
+        to_utc(text)
+
+
+def test_an_offset_that_leaves_the_calendar_is_a_clear_error_not_an_overflow() -> None:
+    with pytest.raises(InvalidRecord, match="outside years 1 to 9999"):
+        to_utc("9999-12-31T23:00:00-05:00")
+
+
+def test_the_end_of_the_last_representable_day_is_still_representable() -> None:
+    assert end_of_day("9999-12-31") == datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
