@@ -135,9 +135,14 @@ class Ledger:
         *,
         name: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        chunk_size: int | None = None,
     ) -> ImportReport:
-        """Validate a JSON Lines file whole, then append it atomically; see ``ledger.importer``."""
-        return importer.import_jsonl(self, source, name=name, progress=progress)
+        """Validate a JSON Lines file whole, then append it atomically (or, with
+        ``chunk_size``, in atomic chunks of that many records; re-running resumes); see
+        ``ledger.importer``."""
+        return importer.import_jsonl(
+            self, source, name=name, progress=progress, chunk_size=chunk_size
+        )
 
     def export_jsonl(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:
         """Write the log as JSON Lines in the import format; see ``ledger.exporter``."""

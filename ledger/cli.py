@@ -233,13 +233,21 @@ def init() -> None:
     help="Show a progress bar on stderr. Default: on a terminal, for files of a few thousand "
     "records or more.",
 )
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Append in atomic chunks of N records instead of one transaction (for files too "
+    "large for one); after a crash, run the same import again to resume.",
+)
 @json_option
 @db_option
-def import_(file: str, progress: bool | None, as_json: bool) -> None:
+def import_(file: str, progress: bool | None, chunk_size: int | None, as_json: bool) -> None:
     """Append the records of a JSON Lines FILE (- reads stdin); records already in the ledger
     are skipped, so importing the same file twice changes nothing."""
     with _opened(create=True) as lg, _progress(progress) as on_progress:
-        report = lg.import_jsonl(file, progress=on_progress)
+        report = lg.import_jsonl(file, progress=on_progress, chunk_size=chunk_size)
     if as_json:
         _print_json(attrs.asdict(report))
     else:

@@ -476,6 +476,16 @@ def test_import_prints_the_report_and_a_second_import_appends_nothing(tmp_path: 
     }  # fmt: skip
 
 
+def test_import_in_chunks_ends_with_the_same_ledger_as_one_batch(tmp_path: Path) -> None:
+    whole, chunked = sqlite_url(tmp_path / "whole.db"), sqlite_url(tmp_path / "chunked.db")
+    run(["--db", whole, "import", str(EXAMPLE)])
+    result = run(["--db", chunked, "import", str(EXAMPLE), "--chunk-size", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    heads = [as_json(run(["--db", url, "checkpoint", "--json"])) for url in (whole, chunked)]
+    assert heads[0]["position"] == heads[1]["position"] == 85
+    assert run(["--db", chunked, "import", str(EXAMPLE), "--chunk-size", "0"]).exit_code == 2
+
+
 def test_import_reads_stdin_when_the_file_is_a_dash(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "l.db")
 
