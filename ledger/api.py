@@ -10,7 +10,7 @@ from typing import IO, Literal
 
 from sqlalchemy import make_url
 
-from ledger import exporter, importer, migrate
+from ledger import exporter, importer, migrate, privileges
 from ledger.backends import DEFAULT_URL, make_engine
 from ledger.errors import NotFound
 from ledger.events import (
@@ -224,6 +224,15 @@ class Ledger:
         recomputed from the verified log prefix, with that prefix's last position and hash."""
         k = end_of_day(known_at, field="known_at")
         return replay(self.store, self.projection, self.policy, k)
+
+    def grant_writer(self, role: str) -> None:
+        """PostgreSQL: let ``role`` append and read, never alter or remove an event (idempotent;
+        the role is created if needed). See ``ledger.privileges``."""
+        privileges.grant_writer(self.store.engine, role)
+
+    def grant_reader(self, role: str) -> None:
+        """PostgreSQL: let ``role`` read the log and the projections, and nothing else."""
+        privileges.grant_reader(self.store.engine, role)
 
     def rebuild(self) -> int:
         """Recompute the materialized projection from the whole log; returns events folded."""

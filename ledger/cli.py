@@ -334,6 +334,38 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
+@cli.group(
+    cls=_Commands,
+    epilog=_example(
+        "factledger --db postgresql+psycopg://postgres@localhost/claims db grant-reader analyst"
+    ),
+)
+def db() -> None:
+    """Database administration: least-privilege roles on PostgreSQL."""
+
+
+@db.command("grant-writer", epilog=_example("factledger db grant-writer importer"))
+@click.argument("role")
+@db_option
+def grant_writer(role: str) -> None:
+    """Let ROLE append events and read everything, but never UPDATE, DELETE or TRUNCATE
+    events (PostgreSQL; creates the role if needed; safe to repeat)."""
+    with _opened() as lg:
+        lg.grant_writer(role)
+    click.echo(f"{role}: may append and read; may not alter or remove events")
+
+
+@db.command("grant-reader", epilog=_example("factledger db grant-reader analyst"))
+@click.argument("role")
+@db_option
+def grant_reader(role: str) -> None:
+    """Let ROLE read the log and the projections and write nothing (PostgreSQL; creates the
+    role if needed; safe to repeat)."""
+    with _opened() as lg:
+        lg.grant_reader(role)
+    click.echo(f"{role}: may read; may not write")
+
+
 @cli.command(epilog=_example("factledger rebuild"))
 @db_option
 def rebuild() -> None:

@@ -32,6 +32,7 @@ def test_every_python_example_in_the_docs_runs(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")  # docs name it relative to the repo
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
     for number, code in enumerate(blocks(path, "python"), start=1):
         exec(compile(code, f"{path.name} (python block {number})", "exec"), namespace)

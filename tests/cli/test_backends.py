@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine, make_url, text
 
 from ledger import Ledger, StatementMade
 from tests.cli.conftest import EXAMPLE, run
+from tests.conftest import pg_admin
 from tests.helpers import drop_guards, raw
 
 
@@ -54,3 +55,43 @@ def test_verify_detects_an_edited_row_on_every_backend(ledger_url: str) -> None:
 def _driver(url: str) -> str:
     name = make_url(url).drivername
     return "postgresql+psycopg" if name == "postgresql" else name
+
+
+def test_db_grant_commands_make_least_privilege_roles_on_postgresql(ledger_url: str) -> None:
+    assert run(["--db", ledger_url, "init"]).exit_code == 0
+    if not ledger_url.startswith("postgresql"):
+        refused = run(["--db", ledger_url, "db", "grant-writer", "someone"])
+        assert refused.exit_code == 2
+        assert "PostgreSQL" in refused.stderr
+        return
+    role = "factledger_cli_test_role"
+    try:
+        for command in ("grant-writer", "grant-reader", "grant-reader"):
+            result = run(["--db", ledger_url, "db", command, role])
+            assert result.exit_code == 0, result.output
+        granted = _privileges(ledger_url, role)
+        assert granted == {"SELECT"}  # grant-reader took the writer's INSERT away again
+    finally:
+        _drop_role(role)
+
+
+def _privileges(url: str, role: str) -> set[str]:
+    engine = create_engine(make_url(url).set(drivername=_driver(url)))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT privilege_type FROM information_schema.role_table_grants "
+                "WHERE grantee = :role AND table_name = 'events' "
+                "AND table_schema = current_schema()"
+            ),
+            {"role": role},
+        )
+        found = {r[0] for r in rows}
+    engine.dispose()
+    return found
+
+
+def _drop_role(role: str) -> None:
+    with pg_admin().connect() as conn:
+        conn.execute(text(f"DROP OWNED BY {role}"))
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))

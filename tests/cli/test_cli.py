@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import Result
 
@@ -67,9 +68,19 @@ def test_every_command_s_help_ends_with_an_example(command: str | None) -> None:
 def test_the_spec_s_commands_all_exist() -> None:
     expected = {
         "init", "import", "export", "believe", "timeline", "history", "diff", "estimates",
-        "sources", "propositions", "verify", "checkpoint", "replay", "rebuild", "demo",
+        "sources", "propositions", "verify", "checkpoint", "replay", "rebuild", "demo", "db",
     }  # fmt: skip
     assert set(COMMANDS) == expected
+    db = cli.commands["db"]
+    assert isinstance(db, click.Group)
+    assert set(db.commands) == {"grant-writer", "grant-reader"}
+
+
+@pytest.mark.parametrize("command", ["grant-writer", "grant-reader"])
+def test_the_db_subcommands_help_ends_with_an_example(command: str) -> None:
+    lines = run(["db", command, "--help"]).stdout.rstrip().splitlines()
+    assert lines[-2].strip() == "Example:"
+    assert f"db {command}" in lines[-1]
 
 
 # -- believe: the --json contract --------------------------------------------------------------

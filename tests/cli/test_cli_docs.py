@@ -19,6 +19,8 @@ from tests.cli.conftest import run, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "cli.md"
+#: Pages whose console sessions must run as shown.
+PAGES = [PAGE, ROOT / "README.md"]
 CONSOLE = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
 EXPECT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 VARYING = re.compile(r"…|\d{4}-\d\d-\d\dT\d\d:|[0-9a-f]{12}")
@@ -31,9 +33,9 @@ class Step:
     shown: tuple[str, ...]
 
 
-def steps() -> list[Step]:
+def steps(page: Path = PAGE) -> list[Step]:
     out = []
-    for block in CONSOLE.findall(PAGE.read_text(encoding="utf-8")):
+    for block in CONSOLE.findall(page.read_text(encoding="utf-8")):
         for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
             command, *shown = chunk.splitlines()
             out.append(Step(command, tuple(shown)))
@@ -71,13 +73,14 @@ def test_docs_cli_md_opens_with_a_session_and_shows_every_command() -> None:
         assert any(re.match(pattern, c) for c in commands), f"no runnable example of {name}"
 
 
-def test_every_console_example_in_docs_cli_md_runs_and_prints_what_it_shows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_console_example_runs_and_prints_what_it_shows(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     env = {"LEDGER_DB": sqlite_url(tmp_path / "docs.db")}
-    for step in steps():
+    for step in steps(page):
         if step.command.startswith("export "):
             name, _, value = step.command.removeprefix("export ").partition("=")
             env[name] = value
