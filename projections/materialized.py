@@ -23,9 +23,9 @@ hash that no longer matches the log triggers a full rebuild.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
@@ -55,6 +55,8 @@ from projections.tables import (
     belief_sources,
     belief_statements,
 )
+
+T = TypeVar("T")
 
 NAME = "beliefs"
 _PAGE = 5_000
@@ -259,17 +261,35 @@ class _Work:
 
     def refresh(self) -> None:
         """Re-sweep every touched proposition from the earliest valid time touched on, and
-        replace the rows in force at this group's transaction time where they changed."""
+        replace the rows in force at this group's transaction time where they changed.
+
+        Reads and writes go in bulk (one query per table for all touched propositions), so a
+        large import costs a handful of statements per group, not several per proposition.
+        """
         self.flush()
-        if self.tx_time is None:
+        if self.tx_time is None or not self.touched:
             return
-        for proposition, since in sorted(self.touched.items()):
-            definition = _proposition(self.conn, proposition)
-            said = _statements(self.conn, proposition)
-            sources = self._sources({s.source for s in said} | set(definition.parties))
-            current = _current_rows(self.conn, proposition)
-            wanted = _timeline(self.policy, definition, sources, said, since=since, current=current)
-            _replace_current(self.conn, proposition, current, wanted, self.tx_time)
+        names = sorted(self.touched)
+        definitions = _propositions(self.conn, names)
+        said = _statements(self.conn, names)
+        current = _current_rows(self.conn, names)
+        closed_now = _closed_at(self.conn, names, self.tx_time)
+        speakers = {s.source for ss in said.values() for s in ss}
+        sources = self._sources(speakers | {p for d in definitions.values() for p in d.parties})
+        changes = _Changes()
+        for name in names:
+            wanted = _timeline(
+                self.policy,
+                definitions[name],
+                sources,
+                said.get(name, []),
+                since=self.touched[name],
+                current=current.get(name, []),
+            )
+            changes.plan(
+                name, current.get(name, []), wanted, closed_now.get(name, {}), self.tx_time
+            )
+        changes.apply(self.conn, self.tx_time)
         self.touched = {}
 
     def _sources(self, ids: set[str]) -> dict[str, SourceRegistered]:
@@ -330,13 +350,21 @@ def _apply_correction(conn: Connection, payload: Mapping[str, Any]) -> list[tupl
 # -- sweeping a proposition's valid time -----------------------------------------------------
 
 
-def _proposition(conn: Connection, proposition: str) -> PropositionDefined:
-    payload = conn.execute(
-        select(belief_propositions.c.payload).where(
-            belief_propositions.c.proposition_id == proposition
-        )
-    ).scalar_one()
-    return _decode_proposition(payload)
+def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """Slices small enough for an ``IN (...)`` list on every backend."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _propositions(conn: Connection, names: list[str]) -> dict[str, PropositionDefined]:
+    p = belief_propositions.c
+    found = {}
+    for chunk in _chunks(names):
+        for row in conn.execute(
+            select(p.proposition_id, p.payload).where(p.proposition_id.in_(chunk))
+        ):
+            found[row.proposition_id] = _decode_proposition(row.payload)
+    return found
 
 
 def _decode_proposition(payload: str) -> PropositionDefined:
@@ -345,25 +373,39 @@ def _decode_proposition(payload: str) -> PropositionDefined:
     return event
 
 
-def _statements(conn: Connection, proposition: str) -> list[Said]:
+def _statements(conn: Connection, names: list[str]) -> dict[str, list[Said]]:
+    """Each proposition's standing statements in (stated_at, position) order."""
     s = belief_statements.c
-    rows = conn.execute(
-        select(s.statement_id, s.source_id, s.stance, s.stated_at, s.position, s.value, s.unit)
-        .where(s.proposition_id == proposition, s.withdrawn.is_(False))
-        .order_by(s.stated_at, s.position)
-    )
-    return [
-        Said(
-            r.statement_id,
-            r.source_id,
-            Stance(r.stance),
-            from_micros(r.stated_at),
-            r.position,
-            None if r.value is None else json.loads(r.value),
-            r.unit,
+    found: dict[str, list[Said]] = {}
+    stances = {x.value: x for x in Stance}
+    for chunk in _chunks(names):
+        rows = conn.execute(
+            select(
+                s.proposition_id,
+                s.statement_id,
+                s.source_id,
+                s.stance,
+                s.stated_at,
+                s.position,
+                s.value,
+                s.unit,
+            )
+            .where(s.proposition_id.in_(chunk), s.withdrawn.is_(False))
+            .order_by(s.proposition_id, s.stated_at, s.position)
         )
-        for r in rows
-    ]
+        for r in rows:
+            found.setdefault(r.proposition_id, []).append(
+                Said(
+                    r.statement_id,
+                    r.source_id,
+                    stances[r.stance],
+                    from_micros(r.stated_at),
+                    r.position,
+                    None if r.value is None else json.loads(r.value),
+                    r.unit,
+                )
+            )
+    return found
 
 
 def _sources(conn: Connection, ids: set[str]) -> dict[str, SourceRegistered]:
@@ -380,15 +422,43 @@ def _sources(conn: Connection, ids: set[str]) -> dict[str, SourceRegistered]:
     return found
 
 
-def _current_rows(conn: Connection, proposition: str) -> list[Any]:
+def _current_rows(conn: Connection, names: list[str]) -> dict[str, list[Any]]:
+    """The rows in force now (open transaction time), per proposition, by valid_from."""
     t = belief_intervals.c
-    return list(
-        conn.execute(
-            select(t.id, t.valid_from, t.valid_to, t.status, t.verdict, t.because, t.tx_from)
-            .where(t.proposition_id == proposition, t.tx_to == OPEN)
-            .order_by(t.valid_from)
+    found: dict[str, list[Any]] = {}
+    for chunk in _chunks(names):
+        rows = conn.execute(
+            select(
+                t.id,
+                t.proposition_id,
+                t.valid_from,
+                t.valid_to,
+                t.status,
+                t.verdict,
+                t.because,
+                t.tx_from,
+            )
+            .where(t.proposition_id.in_(chunk), t.tx_to == OPEN)
+            .order_by(t.proposition_id, t.valid_from)
         )
-    )
+        for r in rows:
+            found.setdefault(r.proposition_id, []).append(r)
+    return found
+
+
+def _closed_at(conn: Connection, names: list[str], tx_time: int) -> dict[str, dict[Any, int]]:
+    """Rows closed at exactly ``tx_time`` (by an earlier transaction sharing that instant)."""
+    t = belief_intervals.c
+    found: dict[str, dict[Any, int]] = {}
+    for chunk in _chunks(names):
+        rows = conn.execute(
+            select(
+                t.id, t.proposition_id, t.valid_from, t.valid_to, t.status, t.verdict, t.because
+            ).where(t.proposition_id.in_(chunk), t.tx_to == tx_time)
+        )
+        for r in rows:
+            found.setdefault(r.proposition_id, {})[_key(r)] = r.id
+    return found
 
 
 def _timeline(
@@ -446,62 +516,66 @@ def _causes_json(causes: Iterable[Said]) -> str:
     )
 
 
-def _replace_current(
-    conn: Connection,
-    proposition: str,
-    current: list[Any],
-    segments: list[_Segment],
-    tx_time: int,
-) -> None:
-    """Close current rows that no longer hold at ``tx_time`` and open their replacements."""
-    t = belief_intervals.c
-    wanted = {_key(s) for s in segments}
-    kept = set()
-    gone_now, closed = [], []
-    for row in current:
-        key = _key(row)
-        if key in wanted:
-            kept.add(key)
-        elif row.tx_from == tx_time:  # never visible to any query: same-instant rewrite
-            gone_now.append(row.id)
-        else:
-            closed.append(row.id)
-    if gone_now:
-        conn.execute(delete(belief_intervals).where(t.id.in_(gone_now)))
-    if closed:
-        conn.execute(update(belief_intervals).where(t.id.in_(closed)).values(tx_to=tx_time))
-    missing = [s for s in segments if _key(s) not in kept]
-    if not missing:
-        return
-    # A row closed at this very instant (an earlier transaction with the same recorded_at) and
-    # wanted again is reopened: it never stopped being true at any time a query can name.
-    closed_now = {
-        _key(r): r.id
-        for r in conn.execute(
-            select(t.id, t.valid_from, t.valid_to, t.status, t.verdict, t.because).where(
-                t.proposition_id == proposition, t.tx_to == tx_time
+class _Changes:
+    """Row changes planned for every touched proposition, then written in bulk."""
+
+    def __init__(self) -> None:
+        self.deleted: list[int] = []
+        self.closed: list[int] = []
+        self.reopened: list[int] = []
+        self.inserted: list[dict[str, Any]] = []
+
+    def plan(
+        self,
+        proposition: str,
+        current: list[Any],
+        segments: list[_Segment],
+        closed_now: Mapping[Any, int],
+        tx_time: int,
+    ) -> None:
+        """Rows in force that are no longer wanted close at ``tx_time`` (or vanish, if they
+        opened at that same instant and so were never visible); wanted rows that are missing
+        open there, or reopen if an earlier transaction of the same instant closed them."""
+        wanted = {_key(s) for s in segments}
+        kept = set()
+        for row in current:
+            key = _key(row)
+            if key in wanted:
+                kept.add(key)
+            elif row.tx_from == tx_time:
+                self.deleted.append(row.id)
+            else:
+                self.closed.append(row.id)
+        for s in segments:
+            key = _key(s)
+            if key in kept:
+                continue
+            if key in closed_now:
+                self.reopened.append(closed_now[key])
+                continue
+            self.inserted.append(
+                {
+                    "proposition_id": proposition,
+                    "valid_from": s.valid_from,
+                    "valid_to": s.valid_to,
+                    "tx_from": tx_time,
+                    "tx_to": OPEN,
+                    "status": s.status,
+                    "verdict": s.verdict,
+                    "because": s.because,
+                }
             )
-        )
-    }
-    reopen = [closed_now[_key(s)] for s in missing if _key(s) in closed_now]
-    if reopen:
-        conn.execute(update(belief_intervals).where(t.id.in_(reopen)).values(tx_to=OPEN))
-    new = [
-        {
-            "proposition_id": proposition,
-            "valid_from": s.valid_from,
-            "valid_to": s.valid_to,
-            "tx_from": tx_time,
-            "tx_to": OPEN,
-            "status": s.status,
-            "verdict": s.verdict,
-            "because": s.because,
-        }
-        for s in missing
-        if _key(s) not in closed_now
-    ]
-    if new:
-        conn.execute(insert(belief_intervals), new)
+
+    def apply(self, conn: Connection, tx_time: int) -> None:
+        t = belief_intervals.c
+        for chunk in _chunks(self.deleted):
+            conn.execute(delete(belief_intervals).where(t.id.in_(chunk)))
+        for chunk in _chunks(self.closed):
+            conn.execute(update(belief_intervals).where(t.id.in_(chunk)).values(tx_to=tx_time))
+        for chunk in _chunks(self.reopened):
+            conn.execute(update(belief_intervals).where(t.id.in_(chunk)).values(tx_to=OPEN))
+        if self.inserted:
+            conn.execute(insert(belief_intervals), self.inserted)
 
 
 def _key(row: Any) -> tuple[int, int, str, str, str]:
