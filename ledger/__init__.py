@@ -30,6 +30,7 @@ from ledger.events import (
 )
 from ledger.importer import ImportFailed, ImportReport
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from ledger.retry import RetryPolicy
 from projections.audit import AuditReplay
 from projections.beliefs import (
     BeliefState,
@@ -74,6 +75,7 @@ __all__ = [
     "PropositionDefined",
     "RecordedEvent",
     "Reliability",
+    "RetryPolicy",
     "Role",
     "Said",
     "SourceRegistered",
