@@ -240,13 +240,33 @@ class EventStore:
         if checkpoint is not None and checkpoint[0] <= 0:
             return self._verify_genesis(checkpoint)
         prev, position, last_recorded, checked = hashing.GENESIS, 0, -(2**62), 0
+        at = checkpoint[0] if checkpoint is not None else -1
         for row in self.read_rows(until=2**62 if until is None else until):
-            problem = _row_problem(row, position + 1, prev, last_recorded)
-            if problem is None and checkpoint is not None and row.position == checkpoint[0]:
-                problem = _checkpoint_mismatch(row.hash, checkpoint)
-            if problem is not None:
-                return _bad(checked, position, prev, row.position, problem)
-            prev, position, last_recorded = row.hash, row.position, row.recorded_at
+            # The hot loop: plain tuple unpacking and one hash; explain only on a mismatch.
+            pos, event_id, stream_id, version, type_, stated, recorded, payload, link, digest = row
+            canonical = hashing.canonical_event(
+                position=pos,
+                event_id=event_id,
+                stream_id=stream_id,
+                stream_version=version,
+                type=type_,
+                stated_at=stated,
+                recorded_at=recorded,
+                payload=payload,
+            )
+            if (
+                pos != position + 1
+                or link != prev
+                or recorded < last_recorded
+                or hashing.chain_hash(prev, canonical) != digest
+                or pos == at
+            ):
+                problem = _row_problem(row, position + 1, prev, last_recorded)
+                if problem is None and checkpoint is not None and pos == at:
+                    problem = _checkpoint_mismatch(digest, checkpoint)
+                if problem is not None:
+                    return _bad(checked, position, prev, pos, problem)
+            prev, position, last_recorded = digest, pos, recorded
             checked += 1
         head = Head(position, prev, None if checked == 0 else from_micros(last_recorded))
         if checkpoint is not None and checkpoint[0] > position:
