@@ -272,8 +272,7 @@ class _Work:
         names = sorted(self.touched)
         definitions = _propositions(self.conn, names)
         said = _statements(self.conn, names)
-        current = _current_rows(self.conn, names)
-        closed_now = _closed_at(self.conn, names, self.tx_time)
+        current, closed_now = _rows_in_force(self.conn, names, self.tx_time)
         speakers = {s.source for ss in said.values() for s in ss}
         sources = self._sources(speakers | {p for d in definitions.values() for p in d.parties})
         changes = _Changes()
@@ -410,11 +409,8 @@ def _statements(conn: Connection, names: list[str]) -> dict[str, list[Said]]:
 
 def _sources(conn: Connection, ids: set[str]) -> dict[str, SourceRegistered]:
     found: dict[str, SourceRegistered] = {}
-    wanted = sorted(ids)
-    for i in range(0, len(wanted), 500):
-        query = select(belief_sources.c.payload).where(
-            belief_sources.c.source_id.in_(wanted[i : i + 500])
-        )
+    for chunk in _chunks(sorted(ids)):
+        query = select(belief_sources.c.payload).where(belief_sources.c.source_id.in_(chunk))
         for payload in conn.execute(query).scalars():
             event = from_payload(SourceRegistered.TYPE, json.loads(payload), None)
             assert isinstance(event, SourceRegistered)
@@ -422,43 +418,27 @@ def _sources(conn: Connection, ids: set[str]) -> dict[str, SourceRegistered]:
     return found
 
 
-def _current_rows(conn: Connection, names: list[str]) -> dict[str, list[Any]]:
-    """The rows in force now (open transaction time), per proposition, by valid_from."""
+def _rows_in_force(
+    conn: Connection, names: list[str], tx_time: int
+) -> tuple[dict[str, list[Any]], dict[str, dict[Any, int]]]:
+    """Per proposition: the rows in force now (open transaction time), by valid_from; and the
+    rows closed at exactly ``tx_time`` by an earlier transaction sharing that instant."""
     t = belief_intervals.c
-    found: dict[str, list[Any]] = {}
+    current: dict[str, list[Any]] = {}
+    closed_now: dict[str, dict[Any, int]] = {}
+    columns = (t.id, t.proposition_id, t.valid_from, t.valid_to, t.status, t.verdict, t.because)
     for chunk in _chunks(names):
         rows = conn.execute(
-            select(
-                t.id,
-                t.proposition_id,
-                t.valid_from,
-                t.valid_to,
-                t.status,
-                t.verdict,
-                t.because,
-                t.tx_from,
-            )
-            .where(t.proposition_id.in_(chunk), t.tx_to == OPEN)
+            select(*columns, t.tx_from, t.tx_to)
+            .where(t.proposition_id.in_(chunk), t.tx_to.in_((OPEN, tx_time)))
             .order_by(t.proposition_id, t.valid_from)
         )
         for r in rows:
-            found.setdefault(r.proposition_id, []).append(r)
-    return found
-
-
-def _closed_at(conn: Connection, names: list[str], tx_time: int) -> dict[str, dict[Any, int]]:
-    """Rows closed at exactly ``tx_time`` (by an earlier transaction sharing that instant)."""
-    t = belief_intervals.c
-    found: dict[str, dict[Any, int]] = {}
-    for chunk in _chunks(names):
-        rows = conn.execute(
-            select(
-                t.id, t.proposition_id, t.valid_from, t.valid_to, t.status, t.verdict, t.because
-            ).where(t.proposition_id.in_(chunk), t.tx_to == tx_time)
-        )
-        for r in rows:
-            found.setdefault(r.proposition_id, {})[_key(r)] = r.id
-    return found
+            if r.tx_to == OPEN:
+                current.setdefault(r.proposition_id, []).append(r)
+            else:
+                closed_now.setdefault(r.proposition_id, {})[_key(r)] = r.id
+    return current, closed_now
 
 
 def _timeline(
