@@ -27,12 +27,17 @@ class InvalidRecord(LedgerError, ValueError):
 
     def _render(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        what = f"field {self.field!r}: " if self.field else ""
+        what = f"field {_clip(self.field)!r}: " if self.field is not None else ""
         return f"{where}{what}{self.reason}"
 
     def at(self, location: str) -> InvalidRecord:
         """The same error, placed at ``location`` (for example ``data.jsonl:12``)."""
         return InvalidRecord(self.reason, field=self.field, location=location)
+
+
+def _clip(name: str, limit: int = 80) -> str:
+    """A field name as a message shows it: hostile input may send a megabyte-long key."""
+    return name if len(name) <= limit else name[:limit] + "…"
 
 
 class UnknownReference(InvalidRecord):

@@ -153,7 +153,7 @@ FIELDS: Mapping[str, tuple[Field, ...]] = {
 TIME_FIELDS = frozenset({"stated_at", "published_at"})
 TIME_PATTERN = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?"
+    r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?"
 )
 _STATEMENT_FIELDS = {f.name: f for f in FIELDS["statement"]}
 

@@ -29,6 +29,7 @@ def drop_guards(engine: Engine) -> None:
         if conn.dialect.name == "sqlite":
             conn.execute(text("DROP TRIGGER events_no_update"))
             conn.execute(text("DROP TRIGGER events_no_delete"))
+            conn.execute(text("DROP TRIGGER events_no_replace"))
         else:
             conn.execute(text("DROP TRIGGER events_no_update_delete ON events"))
             conn.execute(text("DROP TRIGGER events_no_truncate ON events"))

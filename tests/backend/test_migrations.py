@@ -22,7 +22,7 @@ from tests.conftest import FakeClock
 from tests.helpers import basics, raw, statement
 
 GUARDS = {
-    "sqlite": {"events_no_update", "events_no_delete"},
+    "sqlite": {"events_no_update", "events_no_delete", "events_no_replace"},
     "postgresql": {"events_no_update_delete", "events_no_truncate"},
 }
 

@@ -176,11 +176,6 @@ def test_the_database_refuses_update_delete_and_truncate_while_the_triggers_are_
     assert verify(imported.url, "--checkpoint", imported.checkpoint).exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLite runs no DELETE trigger for the rows REPLACE removes (recursive_triggers is "
-    "off), so REPLACE INTO rewrites an event despite events_no_update/events_no_delete",
-)
 def test_replace_into_cannot_rewrite_an_event_on_sqlite(
     sqlite_only: None, imported: Imported
 ) -> None:
@@ -196,7 +191,7 @@ def test_replace_into_cannot_rewrite_an_event_on_sqlite(
 def test_replace_into_on_sqlite_never_changes_the_log_unnoticed(
     sqlite_only: None, imported: Imported
 ) -> None:
-    """Whatever the database lets REPLACE INTO do (see the xfail above), ``verify`` sees it."""
+    """Even if REPLACE INTO got past the guards (the test above), ``verify`` would see it."""
     try:
         raw(
             imported.engine,
