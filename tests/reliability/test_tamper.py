@@ -66,11 +66,8 @@ def unguarded(imported: Imported) -> Imported:
     return imported
 
 
-@pytest.fixture
-def sqlite_only(backend: str) -> None:
-    """Skips a test on PostgreSQL before its ledger is built (list it before ``imported``)."""
-    if backend != "sqlite":
-        pytest.skip("REPLACE INTO is SQLite's")
+#: For the tests of SQLite's own REPLACE INTO: they run on SQLite only (chosen at collection).
+SQLITE_ONLY = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 
 
 def verify(url: str, *args: str) -> Result:
@@ -176,9 +173,8 @@ def test_the_database_refuses_update_delete_and_truncate_while_the_triggers_are_
     assert verify(imported.url, "--checkpoint", imported.checkpoint).exit_code == 0
 
 
-def test_replace_into_cannot_rewrite_an_event_on_sqlite(
-    sqlite_only: None, imported: Imported
-) -> None:
+@SQLITE_ONLY
+def test_replace_into_cannot_rewrite_an_event_on_sqlite(imported: Imported) -> None:
     with pytest.raises(sa_exc.DBAPIError, match="append-only"):
         raw(
             imported.engine,
@@ -188,9 +184,8 @@ def test_replace_into_cannot_rewrite_an_event_on_sqlite(
         )
 
 
-def test_replace_into_on_sqlite_never_changes_the_log_unnoticed(
-    sqlite_only: None, imported: Imported
-) -> None:
+@SQLITE_ONLY
+def test_replace_into_on_sqlite_never_changes_the_log_unnoticed(imported: Imported) -> None:
     """Even if REPLACE INTO got past the guards (the test above), ``verify`` would see it."""
     try:
         raw(
