@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select
 
+from ledger import _trusted as trusted
 from ledger import hashing
 from ledger._dberrors import translated as _translated
 from ledger.backends import begin_write
@@ -32,7 +33,7 @@ from ledger.errors import (
     EventIdConflict,
     UnknownReference,
 )
-from ledger.events import Event, event_id, from_payload, stated_at, to_payload
+from ledger.events import Event, event_id, stated_at, to_payload
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.retry import RetryPolicy
 from ledger.schema import events as t
@@ -457,5 +458,5 @@ def _recorded(row: Mapping[str, Any] | RowMapping, event: Event) -> RecordedEven
 
 def _decode(row: Any) -> RecordedEvent:
     when = None if row.stated_at is None else from_micros(row.stated_at)
-    event = from_payload(row.type, json.loads(row.payload), when)
+    event = trusted.decode(row.type, json.loads(row.payload), when, row.position)
     return _recorded(row._mapping, event)
