@@ -14,7 +14,7 @@ import attrs
 from ledger.records import VerifyReport
 from ledger.store import EventStore
 from projections.beliefs import BeliefState
-from projections.fold import fold, verdict_of
+from projections.fold import by_proposition, fold, verdict_of
 from projections.materialized import MaterializedProjection
 from projections.rules import BeliefPolicy
 
@@ -44,8 +44,14 @@ def replay(
     prefix_end = store.last_position_at(known_at)
     verification = store.verify(until=prefix_end)
     state = fold(store.read(until=prefix_end))
+    grouped = by_proposition(state)
     beliefs = tuple(
-        BeliefState(p, known_at, known_at, verdict_of(state, p, known_at, policy))
+        BeliefState(
+            p,
+            known_at,
+            known_at,
+            verdict_of(state, p, known_at, policy, statements=grouped.get(p, [])),
+        )
         for p in sorted(state.propositions)
     )
     mismatches = tuple(
