@@ -108,10 +108,12 @@ class MaterializedProjection:
 
     # -- maintenance ---------------------------------------------------------------------
 
-    def catch_up(self, conn: Connection) -> int:
+    def catch_up(self, conn: Connection, written: Sequence[Mapping[str, Any]] = ()) -> int:
         """Fold every event after the checkpoint into the tables; ``conn`` holds the write lock.
 
-        Returns how many events were folded in.
+        ``written`` may hold the rows the caller has just appended in this transaction (as
+        ``EventStore.append`` passes them); they are read back from the table anyway unless
+        they start right after the checkpoint. Returns how many events were folded in.
         """
         position = self._usable_checkpoint(conn)
         work = _Work(conn, self.policy)
