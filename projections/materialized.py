@@ -23,7 +23,7 @@ hash that no longer matches the log triggers a full rebuild.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -55,6 +55,7 @@ from projections.tables import (
     belief_sources,
     belief_statements,
 )
+from projections.verdict_json import judge_for
 
 T = TypeVar("T")
 
@@ -460,22 +461,23 @@ def _timeline(
     """
     kept = [r for r in current if r.valid_from < since]
     pending = [(r.valid_from, r.status, r.verdict, r.because) for r in kept[-1:]]
+    judge = judge_for(policy, definition, sources)
     evidence = Evidence()
-    i = 0
-    while i < len(said) and to_micros(said[i].stated_at) < since:
-        evidence.add(said[i])
+    add = evidence.add
+    micros = [to_micros(s.stated_at) for s in said]
+    n, i = len(said), 0
+    while i < n and micros[i] < since:
+        add(said[i])
         i += 1
-    while i < len(said):
-        day = said[i].stated_at
-        causes = []
-        while i < len(said) and said[i].stated_at == day:
-            evidence.add(said[i])
-            causes.append(said[i])
+    while i < n:
+        day = micros[i]
+        start = i
+        while i < n and micros[i] == day:
+            add(said[i])
             i += 1
-        verdict = policy.verdict(definition, sources, evidence)
-        text = verdict.to_json()
+        status, text = judge(evidence)
         if not pending or pending[-1][2] != text:
-            pending.append((to_micros(day), verdict.status.value, text, _causes_json(causes)))
+            pending.append((day, status, text, _causes_json(said[start:i], micros[start:i])))
     head = [_Segment(r.valid_from, r.valid_to, r.status, r.verdict, r.because) for r in kept[:-1]]
     tail = [
         _Segment(start, pending[n + 1][0] if n + 1 < len(pending) else OPEN, status, text, why)
@@ -484,16 +486,16 @@ def _timeline(
     return head + tail
 
 
-def _causes_json(causes: Iterable[Said]) -> str:
+def _causes_json(causes: Sequence[Said], micros: Sequence[int]) -> str:
     return canonical_json(
         [
             {
                 "statement": s.statement,
                 "source": s.source,
                 "stance": s.stance.value,
-                "stated_at": to_micros(s.stated_at),
+                "stated_at": when,
             }
-            for s in causes
+            for s, when in zip(causes, micros, strict=True)
         ]
     )
 

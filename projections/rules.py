@@ -135,7 +135,7 @@ class DefaultPolicy:
             first_claimed_at=None if first is None else first.stated_at,
             confirmed_at=min(s.stated_at for s in decisive) if status is Status.CONFIRMED else None,
             decisive=tuple(s.statement for s in decisive),
-            explanation=_explain(status, decisive, supporters, deniers, evidence),
+            explanation=explain(status, decisive, supporters, deniers, evidence),
         )
 
 
@@ -193,24 +193,38 @@ def _day(when: datetime) -> str:
     return when.date().isoformat()
 
 
-def _names(stances: Sequence[SourceStance]) -> str:
+class Named(Protocol):
+    """What an explanation needs of a stance (a SourceStance, or a fast path's own record)."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def stated_at(self) -> datetime: ...
+
+    @property
+    def role(self) -> Role: ...
+
+
+def _names(stances: Sequence[Named]) -> str:
     shown = [f"{s.source} ({_day(s.stated_at)})" for s in stances[:_MAX_NAMES]]
     more = len(stances) - _MAX_NAMES
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def _decisive_clause(s: SourceStance, verb: str) -> str:
+def _decisive_clause(s: Named, verb: str) -> str:
     who = "a party" if s.role is Role.PARTY else "an authoritative source"
     return f"{s.source}, {who}, {verb} on {_day(s.stated_at)}"
 
 
-def _explain(
+def explain(
     status: Status,
-    decisive: Sequence[SourceStance],
-    supporters: Sequence[SourceStance],
-    deniers: Sequence[SourceStance],
+    decisive: Sequence[Named],
+    supporters: Sequence[Named],
+    deniers: Sequence[Named],
     evidence: Evidence,
 ) -> str:
+    """The default policy's one-line explanation of a verdict."""
     if status in (Status.CONFIRMED, Status.REFUTED):
         verb = status.value
         return f"{verb}: " + "; ".join(_decisive_clause(s, verb) for s in decisive)

@@ -44,6 +44,7 @@ from ledger.events import (
     StatementMade,
 )
 from ledger.times import TimeLike
+from projections.rules import Said
 
 #: The days every drawn time falls on (in UTC, before any offset): twelve, from October 2024 to
 #: April 2025, deliberately few so that two statements on the same day are the normal case.
@@ -350,3 +351,35 @@ def _batches(draw: st.DrawFn, order: list[Event]) -> list[list[Event]]:
 def flatten(history: Sequence[Sequence[Event]]) -> list[Event]:
     """A history's events in append order, batches joined."""
     return [event for batch in history for event in batch]
+
+
+# -- what the belief rules see ---------------------------------------------------------------
+
+
+@st.composite
+def judged_histories(
+    draw: st.DrawFn,
+) -> tuple[PropositionDefined, dict[str, SourceRegistered], list[Said]]:
+    """A proposition, its sources and what they said about it, in the (stated_at, position)
+    order the rules take it in: few sources (so stances replace each other), every category
+    (authorities included), parties, all six stances, quantities with and without units, and
+    equal times."""
+    ids = draw(st.lists(slugs(max_size=4), min_size=1, max_size=6, unique=True))
+    registered = {i: draw(sources(i)) for i in ids}
+    proposition = draw(propositions(ids))
+    said: list[Said] = []
+    for position in range(1, draw(st.integers(min_value=0, max_value=25)) + 1):
+        value = draw(_MAYBE_QUANTITY)
+        said.append(
+            Said(
+                statement=f"st-{position}",
+                source=draw(st.sampled_from(ids)),
+                stance=draw(_STANCE),
+                stated_at=draw(instants(utc_only=True)),
+                position=position,
+                value=value,
+                unit=None if value is None else draw(_MAYBE_UNIT),
+            )
+        )
+    said.sort(key=lambda s: s.order)
+    return proposition, registered, said
