@@ -51,6 +51,8 @@ class Evidence:
         self.first_support: Said | None = None
         self.retractions: list[Said] = []
         self.no_comments = 0
+        #: Bumped whenever ``quantities`` may have changed, so a judge can reuse its estimates.
+        self.quantities_changed = 0
 
     def add(self, said: Said) -> None:
         """Take in the next statement; callers feed them in (stated_at, position) order."""
@@ -58,12 +60,14 @@ class Evidence:
             self.no_comments += 1
         elif said.stance is Stance.RETRACT:
             self.live.pop(said.source, None)
-            self.quantities.pop(said.source, None)
+            if self.quantities.pop(said.source, None) is not None:
+                self.quantities_changed += 1
             self.retractions.append(said)
         else:
             self.live[said.source] = said
             if said.value is not None:
                 self.quantities[said.source] = said
+                self.quantities_changed += 1
             if said.stance in _SUPPORT and self.first_support is None:
                 self.first_support = said
 

@@ -98,6 +98,8 @@ class _FragmentJudge:
         self.entries: dict[str, _Entry] = {}
         self.estimates: dict[str, tuple[tuple[int, str], str]] = {}
         self.micros: dict[str, int] = {}
+        self.quantities_seen: tuple[Evidence, int] | None = None
+        self.quantities_text = ("[]", "[]")
 
     def _micros(self, said: Said) -> int:
         found = self.micros.get(said.statement)
@@ -129,7 +131,11 @@ class _FragmentJudge:
         return found
 
     def __call__(self, evidence: Evidence) -> tuple[str, str]:
-        entries = sorted(map(self._entry, evidence.live.values()), key=_sort_key)
+        cached = self.entries
+        entries = sorted(
+            [cached.get(s.statement) or self._entry(s) for s in evidence.live.values()],
+            key=_sort_key,
+        )
         groups: tuple[list[_Entry], ...] = ([], [], [], [])
         for e in entries:
             groups[e.kind].append(e)
@@ -137,6 +143,7 @@ class _FragmentJudge:
         status, decisive = _decide(evidence, supporters, deniers, confirmers, refuters)
         first = evidence.first_support
         confirmed_at = min(e.order[0] for e in decisive) if status is Status.CONFIRMED else None
+        estimates, summaries = self._quantities(evidence)
         text = "".join(
             (
                 '{"confirmed_at":',
@@ -148,7 +155,7 @@ class _FragmentJudge:
                 '],"deniers":',
                 _list(deniers),
                 ',"estimates":',
-                self._estimates(evidence),
+                estimates,
                 ',"explanation":',
                 canonical_json(explain(status, decisive, supporters, deniers, evidence)),
                 ',"first_claimed_at":',
@@ -158,13 +165,21 @@ class _FragmentJudge:
                 ',"status":"',
                 status.value,
                 '","summaries":',
-                _summaries(evidence),
+                summaries,
                 ',"supporters":',
                 _list(supporters),
                 "}",
             )
         )
         return status.value, text
+
+    def _quantities(self, evidence: Evidence) -> tuple[str, str]:
+        """The estimates and summaries texts, recomputed only when the quantities changed."""
+        last = self.quantities_seen
+        if last is None or last[0] is not evidence or last[1] != evidence.quantities_changed:
+            self.quantities_text = (self._estimates(evidence), _summaries(evidence))
+            self.quantities_seen = (evidence, evidence.quantities_changed)
+        return self.quantities_text
 
     def _estimates(self, evidence: Evidence) -> str:
         said = sorted(

@@ -50,6 +50,19 @@ def test_other_authoritative_categories_are_honoured(history: History) -> None:
     assert_same_at_every_step(policy, history)
 
 
+@settings(max_examples=100)
+@given(judged_histories())
+def test_one_judge_serves_fresh_evidence_too(history: History) -> None:
+    """A judge remembers encodings between calls; fresh evidence must not be mistaken for the
+    evidence it saw last."""
+    proposition, sources, said = history
+    judge = judge_for(DEFAULT_POLICY, proposition, sources)
+    for n in range(len(said) + 1):
+        evidence = Evidence.of(said[:n])
+        expected = DEFAULT_POLICY.verdict(proposition, sources, evidence)
+        assert judge(evidence) == (expected.status.value, expected.to_json())
+
+
 @attrs.frozen
 class Contrarian(DefaultPolicy):
     """Changes the rules: whatever the default says is claimed, this one calls denied."""
