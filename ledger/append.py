@@ -8,26 +8,45 @@ guarantees it keeps.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import attrs
-from sqlalchemy import Connection, Engine, RowMapping, func, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, func, select
+from sqlalchemy import exc as sa_exc
 
 from ledger import hashing
 from ledger._dberrors import translated as _translated
 from ledger.backends import begin_write
 from ledger.errors import ConcurrencyConflict, EventIdConflict, UnknownReference
-from ledger.events import Event, event_id, stated_at, to_payload
+from ledger.events import Event, encoding
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.schema import events as t
-from ledger.times import from_micros, to_micros
+from ledger.times import from_micros
 
 _IN_CHUNK = 500  # bound parameters per IN (...) list, well under every backend's limit
+#: From this many rows on, PostgreSQL gets the batch by ``COPY`` rather than ``INSERT``.
+COPY_FROM = 16
 
 #: Runs inside the append transaction after the rows are written, with the connection and the
 #: rows just inserted (dicts of the ``events`` columns, in position order).
 Within = Callable[[Connection, Sequence[Mapping[str, Any]]], object]
+
+#: The columns of ``events`` in table order: the keys of each row, the order of each insert.
+COLUMNS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "stated_at",
+    "recorded_at",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+_INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({{marks}})"
+_COPY = f"COPY events ({', '.join(COLUMNS)}) FROM STDIN"
 
 
 @attrs.frozen
@@ -43,15 +62,10 @@ class Prepared:
 
     @classmethod
     def of(cls, event: Event) -> Prepared:
-        when = stated_at(event)
-        return cls(
-            event=event,
-            event_id=str(event_id(event)),
-            stream_id=event.stream_id,
-            type=event.TYPE,
-            stated_at=None if when is None else to_micros(when),
-            payload=hashing.canonical_json(to_payload(event)),
-        )
+        # The encoding is cached on the event (see ledger.events.encoding): an importer that
+        # has checked the file against the ledger already paid for it.
+        e = encoding(event)
+        return cls(event, e.event_id, e.stream_id, e.type, e.stated_at, e.payload)
 
     def same_content(self, other: Any) -> bool:
         """Equal to a stored row, or another prepared event, in everything that is hashed."""
@@ -63,6 +77,25 @@ class Prepared:
         )
 
 
+class Stored(NamedTuple):
+    """What the log holds for an event id: the parts :meth:`Prepared.same_content` compares."""
+
+    type: str
+    stream_id: str
+    stated_at: int | None
+    payload: str
+
+
+@attrs.frozen
+class Lookup:
+    """What one append needs to know about the log, read in as few statements as possible."""
+
+    head: Head
+    stored: dict[str, Stored]  # event id -> stored content, for the ids asked about
+    versions: dict[str, int]  # stream -> its last version, for the streams asked about that exist
+    known: set[str]  # of those streams, the ones whose version 1 is stored (they exist)
+
+
 def append_once(
     engine: Engine,
     recorded_at: Callable[[Head], int],
@@ -72,18 +105,21 @@ def append_once(
 ) -> AppendResult:
     """One attempt at appending ``prepared`` atomically (the caller retries on lock contention)."""
     with _translated(), begin_write(engine) as conn:
-        head = head_of(conn)
-        fresh, skipped = _drop_repeats(conn, prepared)
-        versions = stream_versions(conn, {p.stream_id for p in fresh} | set(expected))
+        streams = {p.stream_id for p in prepared} | set(expected)
+        streams.update(ref for p in prepared for _, ref in p.event.references())
+        found = lookup(conn, {p.event_id for p in prepared}, streams)
+        fresh, skipped = _drop_repeats(found.stored, prepared)
+        versions = found.versions
         _check_expected(versions, expected)
-        _check_references(conn, fresh)
-        when = recorded_at(head)
-        rows = _chain(fresh, head, versions, when)
+        _check_references(found.known, fresh)
+        when = recorded_at(found.head)
+        rows, values = _chain(fresh, found.head, versions, when)
         if rows:
-            conn.execute(insert(t), rows)
+            insert_rows(conn, values)
             if within is not None:
                 within(conn, rows)
     appended = tuple(recorded(row, p.event) for row, p in zip(rows, fresh, strict=True))
+    head = found.head
     new_head = Head(rows[-1]["position"], rows[-1]["hash"], from_micros(when)) if rows else head
     return AppendResult(appended=appended, skipped=skipped, head=new_head)
 
@@ -97,19 +133,81 @@ def head_of(conn: Connection) -> Head:
     return Head(row.position, row.hash, from_micros(row.recorded_at))
 
 
+# -- reading what an append needs, in one statement ---------------------------------------------
+#
+# One UNION ALL of up to three parts, each row tagged with its part: the head; the stored
+# content of the event ids asked about; the last (and first) version of each stream asked
+# about. Columns: tag, event_id, type, stream_id, two integers, payload. On PostgreSQL the ids
+# and streams go as two array parameters, so any batch is one statement; SQLite gets IN (...)
+# lists of at most _IN_CHUNK, the head in the first statement only.
+
+_HEAD_PART = (
+    "SELECT 0 AS tag, CAST(NULL AS TEXT) AS a, CAST(NULL AS TEXT) AS b, hash AS c, "
+    "CAST(position AS BIGINT) AS n1, CAST(recorded_at AS BIGINT) AS n2, CAST(NULL AS TEXT) AS d "
+    "FROM (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h"
+)
+_STORED_PART = (
+    "SELECT 1, event_id, type, stream_id, stated_at, NULL, payload FROM events "
+    "WHERE event_id {match}"
+)
+_STREAM_PART = (
+    "SELECT 2, NULL, NULL, stream_id, max(stream_version), min(stream_version), NULL "
+    "FROM events WHERE stream_id {match} GROUP BY stream_id"
+)
+_PG_LOOKUP = " UNION ALL ".join(
+    (
+        _HEAD_PART,
+        _STORED_PART.format(match="= ANY(CAST(%s AS TEXT[]))"),
+        _STREAM_PART.format(match="= ANY(CAST(%s AS TEXT[]))"),
+    )
+)
+
+
+def lookup(conn: Connection, event_ids: Iterable[str], stream_ids: Iterable[str]) -> Lookup:
+    """The head, the stored content of ``event_ids`` and the versions of ``stream_ids``."""
+    ids, streams = sorted(event_ids), sorted(stream_ids)
+    if conn.dialect.name == "postgresql":
+        statements: Iterable[tuple[str, tuple[Any, ...]]] = [(_PG_LOOKUP, (ids, streams))]
+    else:
+        statements = _qmark_lookups(ids, streams)
+    head = Head(0, hashing.GENESIS, None)
+    stored: dict[str, Stored] = {}
+    versions: dict[str, int] = {}
+    known: set[str] = set()
+    for sql, params in statements:
+        for tag, a, b, c, n1, n2, d in conn.exec_driver_sql(sql, params):
+            if tag == 0:
+                head = Head(n1, c, from_micros(n2))
+            elif tag == 1:
+                stored[a] = Stored(b, c, n1, d)
+            else:
+                versions[c] = n1
+                if n2 == 1:
+                    known.add(c)
+    return Lookup(head, stored, versions, known)
+
+
+def _qmark_lookups(ids: list[str], streams: list[str]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    id_chunks, stream_chunks = list(_chunks(ids)), list(_chunks(streams))
+    for i in range(max(1, len(id_chunks), len(stream_chunks))):
+        parts = [_HEAD_PART] if i == 0 else []
+        params: list[str] = []
+        for part, chunks in ((_STORED_PART, id_chunks), (_STREAM_PART, stream_chunks)):
+            if i < len(chunks):
+                parts.append(part.format(match=f"IN ({', '.join('?' * len(chunks[i]))})"))
+                params.extend(chunks[i])
+        yield " UNION ALL ".join(parts), tuple(params)
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), _IN_CHUNK):
         yield items[i : i + _IN_CHUNK]
 
 
-def _drop_repeats(conn: Connection, prepared: list[Prepared]) -> tuple[list[Prepared], int]:
+def _drop_repeats(
+    stored: Mapping[str, Stored], prepared: list[Prepared]
+) -> tuple[list[Prepared], int]:
     """Split off events already stored (or earlier in the batch) with identical content."""
-    ids = sorted({p.event_id for p in prepared})
-    stored: dict[str, Any] = {}
-    for chunk in _chunks(ids):
-        query = select(t.c.event_id, t.c.type, t.c.stream_id, t.c.stated_at, t.c.payload)
-        for row in conn.execute(query.where(t.c.event_id.in_(chunk))):
-            stored[row.event_id] = row
     fresh: dict[str, Prepared] = {}
     skipped = 0
     for p in prepared:
@@ -145,17 +243,38 @@ def _check_expected(versions: Mapping[str, int], expected: Mapping[str, int]) ->
             raise ConcurrencyConflict(stream_id, want, actual)
 
 
-def _check_references(conn: Connection, fresh: list[Prepared]) -> None:
-    wanted = sorted({ref for p in fresh for _, ref in p.event.references()})
-    known: set[str] = set()
-    for chunk in _chunks(wanted):
-        query = select(t.c.stream_id).where(t.c.stream_id.in_(chunk), t.c.stream_version == 1)
-        known.update(conn.execute(query).scalars())
+def _check_references(known: set[str], fresh: list[Prepared]) -> None:
+    known = set(known)
     for p in fresh:
         for field, ref in p.event.references():
             if ref not in known:
                 raise _unknown(p, field, ref)
         known.add(p.stream_id)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def insert_rows(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    """Insert rows (tuples in :data:`COLUMNS` order) with the driver's own bulk path:
+    ``COPY`` on PostgreSQL from :data:`COPY_FROM` rows on, else one ``executemany``."""
+    if conn.dialect.name == "postgresql" and len(values) >= COPY_FROM:
+        _copy(conn, values)
+        return
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = _INSERT.format(marks=", ".join([mark] * len(COLUMNS)))
+    conn.exec_driver_sql(sql, list(values) if len(values) > 1 else values[0])
+
+
+def _copy(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as e:  # as SQLAlchemy would have wrapped it, for _translated
+        raise sa_exc.DBAPIError.instance(_COPY, None, e, dbapi.Error) from e
 
 
 def _unknown(p: Prepared, field: str, ref: str) -> UnknownReference:
@@ -169,14 +288,18 @@ def _unknown(p: Prepared, field: str, ref: str) -> UnknownReference:
 
 def _chain(
     fresh: list[Prepared], head: Head, versions: dict[str, int], recorded_at: int
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """The rows to write, as dicts (for ``within`` and the result) and as tuples in
+    :data:`COLUMNS` order (for the insert)."""
     rows: list[dict[str, Any]] = []
+    values: list[tuple[Any, ...]] = []
     prev, position = head.hash, head.position
+    canonical_event, chain_hash = hashing.canonical_event, hashing.chain_hash
     for p in fresh:
         position += 1
         version = versions.get(p.stream_id, 0) + 1
         versions[p.stream_id] = version
-        canonical = hashing.canonical_event(
+        canonical = canonical_event(
             position=position,
             event_id=p.event_id,
             stream_id=p.stream_id,
@@ -186,23 +309,23 @@ def _chain(
             recorded_at=recorded_at,
             payload=p.payload,
         )
-        digest = hashing.chain_hash(prev, canonical)
-        rows.append(
-            {
-                "position": position,
-                "event_id": p.event_id,
-                "stream_id": p.stream_id,
-                "stream_version": version,
-                "type": p.type,
-                "stated_at": p.stated_at,
-                "recorded_at": recorded_at,
-                "payload": p.payload,
-                "prev_hash": prev,
-                "hash": digest,
-            }
+        digest = chain_hash(prev, canonical)
+        row = (
+            position,
+            p.event_id,
+            p.stream_id,
+            version,
+            p.type,
+            p.stated_at,
+            recorded_at,
+            p.payload,
+            prev,
+            digest,
         )
+        values.append(row)
+        rows.append(dict(zip(COLUMNS, row, strict=True)))
         prev = digest
-    return rows
+    return rows, values
 
 
 def recorded(row: Mapping[str, Any] | RowMapping, event: Event) -> RecordedEvent:

@@ -17,13 +17,14 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 import attrs
 
 from ledger import _validate as v
 from ledger.errors import InvalidRecord
-from ledger.times import TimeLike, iso, to_utc
+from ledger.hashing import canonical_json
+from ledger.times import TimeLike, iso, to_micros, to_utc
 
 #: Namespace of the UUID 5 event ids: fixed forever, or every derived id changes.
 EVENT_NAMESPACE = uuid.UUID("6f1c3a52-2d0b-5b8e-9a44-0c6c1e5d7f21")
@@ -63,6 +64,29 @@ class Reliability(StrEnum):
     D = "D"
     E = "E"
     F = "F"
+
+
+class Encoding(NamedTuple):
+    """An event as the log stores it, before the store's bookkeeping: what :mod:`ledger.append`
+    compares, orders and hashes. See :func:`encoding`."""
+
+    event_id: str
+    stream_id: str
+    type: str
+    stated_at: int | None  # microseconds since the epoch (statements only)
+    payload: str  # canonical JSON of :func:`to_payload`
+
+
+class _Encoded:
+    """Base of the event types: one hidden slot caching the event's :class:`Encoding`.
+
+    Not an attrs field, so equality, hashing, ``repr``, ``attrs.fields``, ``attrs.evolve``
+    (which builds a new object, with no cache) and pickling (attrs pickles fields only) never
+    see it. Events are frozen, so an encoding once computed stays right.
+    """
+
+    __slots__ = ("_encoding",)
+    _encoding: Encoding
 
 
 # Named converters (mypy's attrs plugin accepts only named functions here); each names the
@@ -182,7 +206,7 @@ def _published_at(x: TimeLike | None) -> datetime | None:
 
 
 @attrs.frozen
-class SourceRegistered:
+class SourceRegistered(_Encoded):
     """A speaker the ledger can attribute statements to."""
 
     TYPE: ClassVar[str] = "source_registered"
@@ -207,7 +231,7 @@ class SourceRegistered:
 
 
 @attrs.frozen
-class PropositionDefined:
+class PropositionDefined(_Encoded):
     """Something that can be claimed; its parties are the sources whose own conduct it concerns."""
 
     TYPE: ClassVar[str] = "proposition_defined"
@@ -229,7 +253,7 @@ class PropositionDefined:
 
 
 @attrs.frozen
-class DocumentRegistered:
+class DocumentRegistered(_Encoded):
     """Where statements were read. The text is optional; its sha256 is not."""
 
     TYPE: ClassVar[str] = "document_registered"
@@ -264,7 +288,7 @@ class DocumentRegistered:
 
 
 @attrs.frozen
-class StatementMade:
+class StatementMade(_Encoded):
     """A source takes a stance on a proposition at ``stated_at`` (valid time)."""
 
     TYPE: ClassVar[str] = "statement_made"
@@ -338,7 +362,7 @@ def _changes(value: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> Cha
 
 
 @attrs.frozen
-class CorrectionMade:
+class CorrectionMade(_Encoded):
     """The ledger's own erratum for an earlier statement, in force from its ``recorded_at`` on.
 
     Either ``withdraw`` the statement (it was never made, or not by that source) or ``set``
@@ -417,19 +441,138 @@ def event_id(event: Event) -> uuid.UUID:
     return uuid.uuid5(EVENT_NAMESPACE, f"{event.TYPE}/{event.key}")
 
 
+_NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
+_sha1 = hashlib.sha1
+
+
+def event_id_text(event: Event) -> str:
+    """``str(event_id(event))``, without building a :class:`uuid.UUID` on the way.
+
+    UUID 5 as RFC 4122 (and :func:`uuid.uuid5`) defines it: the first 16 bytes of
+    ``sha1(namespace + name)``, version nibble 5, variant bits 10.
+    """
+    digest = bytearray(
+        _sha1(
+            _NAMESPACE_BYTES + f"{event.TYPE}/{event.key}".encode(), usedforsecurity=False
+        ).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def stated_at(event: Event) -> datetime | None:
     """The valid time an event carries in its own right (statements only)."""
     return event.stated_at if isinstance(event, StatementMade) else None
 
 
+def encoding(event: Event) -> Encoding:
+    """The event as the log stores it (id, stream, type, ``stated_at``, canonical payload).
+
+    Computed once per event object and cached on it: an importer that checks a file against
+    the ledger and the store that then appends it share the work.
+    """
+    try:
+        return event._encoding
+    except AttributeError:
+        pass
+    when = stated_at(event)
+    enc = Encoding(
+        event_id_text(event),
+        event.stream_id,
+        event.TYPE,
+        None if when is None else to_micros(when),
+        canonical_json(to_payload(event)),
+    )
+    object.__setattr__(event, "_encoding", enc)
+    return enc
+
+
 def to_payload(event: Event) -> dict[str, Any]:
-    """The event's fields as plain JSON values, without ``stated_at`` (a column of its own)."""
+    """The event's fields as plain JSON values, without ``stated_at`` (a column of its own).
+
+    Enumerations become their values, times their :func:`~ledger.times.iso` text, tuples
+    lists, a correction's changes an object (or ``[]`` when there are none). Written out per
+    event type for speed; ``tests/unit/test_events_encoding.py`` holds it equal to the generic
+    walk over ``attrs.fields`` (:func:`generic_payload`), which subclasses still get.
+    """
+    fast = _PAYLOAD.get(type(event))
+    return generic_payload(event) if fast is None else fast(event)
+
+
+def generic_payload(event: Event) -> dict[str, Any]:
+    """:func:`to_payload` the straightforward way: every attrs field but ``stated_at``."""
     out: dict[str, Any] = {}
     for f in attrs.fields(type(event)):
         if f.name == "stated_at":
             continue
         out[f.name] = _plain(getattr(event, f.name))
     return out
+
+
+def _maybe_value(member: StrEnum | None) -> str | None:
+    return None if member is None else member.value
+
+
+def _source_payload(e: SourceRegistered) -> dict[str, Any]:
+    return {
+        "source_id": e.source_id,
+        "name": e.name,
+        "category": e.category.value,
+        "affiliation": e.affiliation,
+        "reliability": _maybe_value(e.reliability),
+        "note": e.note,
+    }
+
+
+def _proposition_payload(e: PropositionDefined) -> dict[str, Any]:
+    return {"proposition_id": e.proposition_id, "text": e.text, "parties": list(e.parties)}
+
+
+def _document_payload(e: DocumentRegistered) -> dict[str, Any]:
+    return {
+        "document_id": e.document_id,
+        "title": e.title,
+        "sha256": e.sha256,
+        "publisher": e.publisher,
+        "published_at": None if e.published_at is None else iso(e.published_at),
+        "url": e.url,
+        "text": e.text,
+    }
+
+
+def _statement_payload(e: StatementMade) -> dict[str, Any]:
+    return {
+        "statement_id": e.statement_id,
+        "source_id": e.source_id,
+        "proposition_id": e.proposition_id,
+        "stance": e.stance.value,
+        "value": e.value,
+        "unit": e.unit,
+        "document_id": e.document_id,
+        "quote": e.quote,
+        "note": e.note,
+    }
+
+
+def _correction_payload(e: CorrectionMade) -> dict[str, Any]:
+    return {
+        "correction_id": e.correction_id,
+        "corrects": e.corrects,
+        "reason": e.reason,
+        "changes": _plain(e.changes),
+        "withdraw": e.withdraw,
+    }
+
+
+_PAYLOAD: Mapping[type, Callable[[Any], dict[str, Any]]] = {
+    SourceRegistered: _source_payload,
+    PropositionDefined: _proposition_payload,
+    DocumentRegistered: _document_payload,
+    StatementMade: _statement_payload,
+    CorrectionMade: _correction_payload,
+}
 
 
 def _plain(value: Any) -> Any:

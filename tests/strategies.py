@@ -383,3 +383,22 @@ def judged_histories(
         )
     said.sort(key=lambda s: s.order)
     return proposition, registered, said
+
+
+# -- appends as a writer makes them (added for the write-path fast paths) ----------------------
+
+
+@st.composite
+def replayed_histories(draw: st.DrawFn, max_statements: int = 15) -> list[list[Event]]:
+    """A :func:`histories` whose batches sometimes also carry events of earlier batches (or the
+    same batch) again, identical: what a re-run import sends, which the store must skip."""
+    batches = draw(histories(max_statements=max_statements))
+    seen: list[Event] = []
+    out: list[list[Event]] = []
+    for batch in batches:
+        earlier = draw(st.lists(st.sampled_from(seen), max_size=3)) if seen else []
+        again = draw(st.lists(st.sampled_from(batch), max_size=2))  # after their first copy
+        front = draw(st.booleans())
+        out.append([*earlier, *batch, *again] if front else [*batch, *earlier, *again])
+        seen.extend(batch)
+    return out
