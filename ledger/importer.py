@@ -35,6 +35,8 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import attrs
 
+from ledger._dberrors import translated
+from ledger.append import lookup
 from ledger.errors import EventIdConflict, InvalidRecord, UnknownReference
 from ledger.events import (
     CORRECTABLE,
@@ -44,11 +46,9 @@ from ledger.events import (
     PropositionDefined,
     SourceRegistered,
     StatementMade,
-    stated_at,
-    to_payload,
+    encoding,
 )
-from ledger.hashing import canonical_json
-from ledger.times import to_micros, to_utc
+from ledger.times import to_utc
 
 if TYPE_CHECKING:
     from ledger.api import Ledger
@@ -62,6 +62,12 @@ MAX_ERRORS = 20
 MAX_LINE = 24 * 2**20
 #: Integers longer than this many digits are refused while parsing (no quantity needs them).
 MAX_DIGITS = 30
+#: Without ``chunk_size``, a file of at most this many records is appended in one atomic batch,
+#: a larger one in atomic chunks of this many (see "Atomic, or in chunks" in
+#: ``docs/import-format.md`` for why). ``chunk_size=WHOLE_FILE`` makes any file one batch.
+AUTO_CHUNK = 50_000
+#: A ``chunk_size`` larger than any file: the whole file in one atomic batch.
+WHOLE_FILE = sys.maxsize
 
 ImportSource: TypeAlias = str | Path | IO[str] | IO[bytes]
 Progress: TypeAlias = Callable[[int, int], None]
@@ -294,9 +300,11 @@ def import_jsonl(
     ``"<stream>"``). ``progress(done, total)`` counts steps: each record once when validated and
     once when appended, so ``total`` is twice the number of records.
 
-    ``chunk_size`` appends in atomic chunks of that many records, in file order, instead of one
-    batch. If an import stops part way, running the same import again resumes it: the chunks
-    already appended are skipped as identical, the rest are appended.
+    ``chunk_size`` appends in atomic chunks of that many records, in file order. Without it, a
+    file of up to :data:`AUTO_CHUNK` records is one atomic batch and a larger one goes in
+    chunks of :data:`AUTO_CHUNK`; ``chunk_size=WHOLE_FILE`` makes any file one batch. If an
+    import stops part way, running the same import again resumes it: the chunks already
+    appended are skipped as identical, the rest are appended.
     """
     if chunk_size is not None and chunk_size < 1:
         raise InvalidRecord(f"must be at least 1, got {chunk_size}", field="chunk_size")
@@ -318,7 +326,9 @@ def _append(
     tick: _Tick,
 ) -> ImportReport:
     appended = skipped = 0
-    size = chunk_size or max(1, len(events))
+    if chunk_size is None:
+        chunk_size = AUTO_CHUNK if len(events) > AUTO_CHUNK else WHOLE_FILE
+    size = min(chunk_size, max(1, len(events)))
     for start in range(0, len(events), size):
         chunk = events[start : start + size]
         try:
@@ -448,11 +458,13 @@ def _parse_int(digits: str) -> int:
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise InvalidRecord("appears twice in one object", field=key)
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a key given twice: name the first one repeated
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidRecord("appears twice in one object", field=key)
+            seen.add(key)
     return out
 
 
@@ -510,6 +522,67 @@ def _attempted(value: object) -> str:
 
 def to_event(record: Mapping[str, Any]) -> Event | list[InvalidRecord]:
     """One parsed record as its event, or every problem found with its fields."""
+    fast = _fast_event(record)
+    return fast if fast is not None else _checked_event(record)
+
+
+@attrs.frozen
+class _Shape:
+    """What a well-formed record of one type looks like, for :func:`_fast_event`."""
+
+    known: frozenset[str]
+    required: frozenset[str]
+    fields: tuple[tuple[str, frozenset[type], bool], ...]  # name, exact types, holds a time
+
+
+_PY_TYPES: Mapping[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "null": frozenset({type(None)}),
+    "number": frozenset({int, float}),  # exact types: a bool is not a number here
+    "boolean": frozenset({bool}),
+    "array": frozenset({list}),
+    "object": frozenset({dict}),
+}
+_SHAPES: Mapping[str, _Shape] = {
+    kind: _Shape(
+        known=frozenset({"type", *(f.name for f in spec)}),
+        required=required_fields(kind),
+        fields=tuple(
+            (f.name, frozenset().union(*(_PY_TYPES[k] for k in f.kinds)), f.name in TIME_FIELDS)
+            for f in spec
+        ),
+    )
+    for kind, spec in FIELDS.items()
+}
+
+
+def _fast_event(record: Mapping[str, Any]) -> Event | None:
+    """The event of a record that :func:`_checked_event` would accept, or None.
+
+    Only a shortcut: it answers only when every structural check is sure to pass (known and
+    required fields, exact JSON types, times in the import format's pattern) and the event
+    builds; anything else, errors included, goes the checked way, which reports them.
+    """
+    kind = record.get("type")
+    if type(kind) is not str or (shape := _SHAPES.get(kind)) is None:
+        return None
+    keys = record.keys()
+    if not (keys <= shape.known and shape.required <= keys):
+        return None
+    for name, types, is_time in shape.fields:
+        if name in record:
+            value = record[name]
+            if type(value) not in types:
+                return None
+            if is_time and value is not None and not TIME_PATTERN.fullmatch(value):
+                return None
+    try:
+        return _build(kind, record, FIELDS[kind])
+    except Exception:  # the checked way runs again and reports it
+        return None
+
+
+def _checked_event(record: Mapping[str, Any]) -> Event | list[InvalidRecord]:
     kind = record.get("type")
     if "type" not in record:
         return [InvalidRecord(f"is missing; one of: {', '.join(FIELDS)}", field="type")]
@@ -616,18 +689,38 @@ def _check_across(
             where = defined.get(ref)
             if (where is None or where > line) and ref not in failed:
                 outside.setdefault(ref, []).append((line, field, where))
+    firsts = list(seen.values())
+    ids = {encoding(event).event_id for _, event in firsts}
+    with translated(), ledger.store.engine.connect() as conn:
+        found = lookup(conn, ids, set(outside))
+    faulty: set[int] = set()  # lines with an error already: one cause, reported once
     for ref, uses in outside.items():
-        if ledger.store.get(ref) is None:
+        if ref not in found.known:
             for line, field, later in uses:
+                faulty.add(line)
                 errors.add(
                     line, _nowhere(ref, field) if later is None else _later(ref, later, field)
                 )
+    for line, event in firsts:  # an id the ledger holds with other content
+        stored = found.stored.get(encoding(event).event_id)
+        if stored is not None and line not in faulty and tuple(stored) != _content(event):
+            errors.add(line, _conflict(event))
 
 
-def _content(event: Event) -> tuple[str, int | None]:
-    """What the store compares to tell a repeat from a reused id."""
-    when = stated_at(event)
-    return canonical_json(to_payload(event)), None if when is None else to_micros(when)
+def _content(event: Event) -> tuple[str, str, int | None, str]:
+    """What the store compares to tell a repeat from a reused id: type, stream, stated_at and
+    canonical payload (the event's one encoding, which the store then reuses)."""
+    e = encoding(event)
+    return e.type, e.stream_id, e.stated_at, e.payload
+
+
+def _conflict(event: Event) -> InvalidRecord:
+    kind = RECORD_TYPE_OF[event.TYPE]
+    return InvalidRecord(
+        f"{kind} {event.key!r} was already recorded with different content; ids are never "
+        "reused: give the new record a new id, or append a correction",
+        field="id",
+    )
 
 
 def _reused(event: Event, first: int) -> InvalidRecord:
