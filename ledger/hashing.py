@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring as _quote  # what _dumps does to a str, minus its wrapper
 from typing import Any
 
 GENESIS = "0" * 64
@@ -27,6 +28,7 @@ GENESIS = "0" * 64
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+_sha256 = hashlib.sha256
 
 
 def canonical_json(value: Any) -> str:
@@ -53,11 +55,40 @@ def canonical_event(
     return (
         f'{{"event_id":"{event_id}","payload":{payload},"position":{position},'
         f'"recorded_at":{recorded_at},"stated_at":{"null" if stated_at is None else stated_at},'
-        f'"stream_id":{_dumps(stream_id)},"stream_version":{stream_version},'
-        f'"type":{_dumps(type)}}}'
+        f'"stream_id":{_text(stream_id)},"stream_version":{stream_version},'
+        f'"type":{_text(type)}}}'
     )
 
 
 def chain_hash(prev_hash: str, canonical: str) -> str:
     """``sha256(prev_hash || canonical)`` as 64 lowercase hex digits."""
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    return _sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def row_hash(  # noqa: PLR0917 - by position: it runs once per row of every verify
+    prev_hash: str,
+    position: int,
+    event_id: str,
+    stream_id: str,
+    stream_version: int,
+    event_type: str,
+    stated_at: int | None,
+    recorded_at: int,
+    payload: str,
+) -> str:
+    """``chain_hash(prev_hash, canonical_event(...))`` in one step, arguments by position in
+    the order of the ``events`` columns: the verify loop's hash. Tested equal to the two-step
+    form for any input."""
+    text = (
+        f'{prev_hash}{{"event_id":"{event_id}","payload":{payload},"position":{position},'
+        f'"recorded_at":{recorded_at},"stated_at":{"null" if stated_at is None else stated_at},'
+        f'"stream_id":{_quote(stream_id) if type(stream_id) is str else _dumps(stream_id)},'
+        f'"stream_version":{stream_version},'
+        f'"type":{_quote(event_type) if type(event_type) is str else _dumps(event_type)}}}'
+    )
+    return _sha256(text.encode("utf-8")).hexdigest()
+
+
+def _text(value: str) -> str:
+    """``canonical_json`` of a string (the C encoder directly); anything else as it would be."""
+    return _quote(value) if isinstance(value, str) else _dumps(value)

@@ -16,15 +16,18 @@ Guarantees of :meth:`EventStore.append`, all inside one database transaction:
 from __future__ import annotations
 
 import json
+import json.scanner
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger import _trusted as trusted
 from ledger._dberrors import translated as _translated
-from ledger.append import Prepared, Within, append_once, head_of, recorded, stream_versions
+from ledger.append import Prepared, Within, append_once, head_of, stream_versions
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.retry import RetryPolicy
@@ -32,6 +35,7 @@ from ledger.schema import events as t
 from ledger.times import from_micros, to_micros, utc_now
 from ledger.verify import verify_rows, with_genesis
 
+#: Rows fetched per round trip when streaming a read.
 PAGE = 2_000
 _COLUMNS = (
     t.c.position,
@@ -107,16 +111,27 @@ class EventStore:
         known_at: datetime | None = None,
         page_size: int = PAGE,
     ) -> Iterator[RecordedEvent]:
-        """Stream events in position order, a page at a time (memory stays flat).
+        """Stream events in position order (memory stays flat: ``page_size`` rows at a time).
 
         ``after``/``until`` bound positions (exclusive/inclusive); ``until`` defaults to the head
         when reading starts, so a long read sees one consistent prefix of the log even while
         writers append. ``known_at`` keeps events recorded at or before that instant.
         """
-        for row in self.read_rows(
+        # _decode, written out: this loop is the hot path of every replay. Times go through a
+        # memo: one append's events share a recorded_at and statements crowd onto the same
+        # days, so most are found there, and equal instants become one shared object.
+        memo: dict[int, datetime] = {}
+        loads, decode, build = _loads, trusted.decode, trusted.build_recorded
+        rows = self.read_rows(
             after=after, until=until, stream_id=stream_id, known_at=known_at, page_size=page_size
-        ):
-            yield _decode(row)
+        )
+        for position, event_id, stream, version, type_, stated, at, payload, link, digest in rows:
+            when = None if stated is None else memo.get(stated) or _remember(memo, stated)
+            event = decode(type_, loads(payload), when, position)
+            recorded_at = memo.get(at) or _remember(memo, at)
+            yield build(
+                position, _uuid(event_id), stream, version, recorded_at, event, link, digest
+            )
 
     def read_rows(
         self,
@@ -127,22 +142,49 @@ class EventStore:
         known_at: datetime | None = None,
         page_size: int = PAGE,
     ) -> Iterator[Any]:
-        """Like :meth:`read`, but raw rows: for verification and bulk projection work."""
-        if until is None:
-            until = self.head().position
-        query = select(*_COLUMNS).where(t.c.position <= until).order_by(t.c.position)
-        if stream_id is not None:
-            query = query.where(t.c.stream_id == stream_id)
-        if known_at is not None:
-            query = query.where(t.c.recorded_at <= to_micros(known_at))
+        """Like :meth:`read`, but raw rows (every column of ``events``, in table order): for
+        verification and bulk projection work.
+
+        One connection and one streaming query for the whole read (a server-side cursor on
+        PostgreSQL), fetching ``page_size`` rows at a time. ``until`` defaults to the head as
+        read on that same connection just before the query.
+        """
+        if isinstance(self.engine.pool, _SHARED_CONNECTION_POOLS):
+            yield from self._read_pages(after, until, stream_id, known_at, page_size)
+            return
+        with _translated(), self.engine.connect() as conn:
+            if until is None:
+                until = _last_position(conn)
+            query = _query(after, until, stream_id, known_at)
+            streaming = conn.execution_options(stream_results=True, yield_per=page_size)
+            # Closed explicitly (also when the reader stops early): a server-side cursor
+            # left to the garbage collector is a warning on PostgreSQL.
+            with streaming.execute(query) as rows:
+                yield from rows
+
+    def _read_pages(
+        self,
+        after: int,
+        until: int | None,
+        stream_id: str | None,
+        known_at: datetime | None,
+        page_size: int,
+    ) -> Iterator[Any]:
+        """:meth:`read_rows` when every connection of the engine is one and the same (an
+        in-memory SQLite database): a page at a time, the connection released in between, so
+        that the reader may query or append between rows as it can with a pooled engine."""
+        with _translated(), self.engine.connect() as conn:
+            if until is None:
+                until = _last_position(conn)
         last = after
         while True:
             with _translated(), self.engine.connect() as conn:
-                page = conn.execute(query.where(t.c.position > last).limit(page_size)).all()
+                query = _query(last, until, stream_id, known_at).limit(page_size)
+                page = conn.execute(query).all()
             yield from page
             if len(page) < page_size:
                 return
-            last = page[-1].position
+            last = page[-1][0]
 
     def get(self, stream_id: str, version: int = 1) -> RecordedEvent | None:
         """One event by its stream and version (version 1 is the record itself)."""
@@ -173,7 +215,78 @@ class EventStore:
         return verify_rows(rows, checkpoint)
 
 
+#: Pools that hand every checkout the same connection: a read must not hold it across yields.
+_SHARED_CONNECTION_POOLS = (StaticPool, SingletonThreadPool)
+
+
+def _last_position(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(t.c.position))).scalar() or 0)
+
+
+def _query(after: int, until: int, stream_id: str | None, known_at: datetime | None) -> Select[Any]:
+    query = (
+        select(*_COLUMNS).where(t.c.position > after, t.c.position <= until).order_by(t.c.position)
+    )
+    if stream_id is not None:
+        query = query.where(t.c.stream_id == stream_id)
+    if known_at is not None:
+        query = query.where(t.c.recorded_at <= to_micros(known_at))
+    return query
+
+
 def _decode(row: Any) -> RecordedEvent:
-    when = None if row.stated_at is None else from_micros(row.stated_at)
-    event = trusted.decode(row.type, json.loads(row.payload), when, row.position)
-    return recorded(row._mapping, event)
+    """One stored row (in ``_COLUMNS`` order) as a :class:`RecordedEvent`."""
+    position, event_id, stream, version, type_, stated, recorded_at, payload, link, digest = row
+    when = None if stated is None else from_micros(stated)
+    event = trusted.decode(type_, _loads(payload), when, position)
+    return trusted.build_recorded(
+        position, _uuid(event_id), stream, version, from_micros(recorded_at), event, link, digest
+    )
+
+
+_MEMO_LIMIT = 4096
+
+
+def _remember(memo: dict[int, datetime], micros: int) -> datetime:
+    """``from_micros(micros)``, kept in ``memo`` (emptied whenever it is full: bounded)."""
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    when = memo[micros] = from_micros(micros)
+    return when
+
+
+# The C scanner behind json.loads (typeshed types make_scanner's argument oddly).
+_scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, minus its Python-level wrapping, for the canonical payloads the
+    store writes (one JSON value, no white space around it). Anything else goes through
+    ``json.loads`` itself, so the result, or the error, is always the same."""
+    try:
+        value, end = _scan(text, 0)
+    except (StopIteration, ValueError, TypeError):
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
+_UUID = uuid.UUID
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _uuid(text: str) -> uuid.UUID:
+    """``uuid.UUID(text)``, built directly for the plain form the store writes (32 hex digits
+    and dashes); anything else goes through ``uuid.UUID`` itself (same result or error)."""
+    digits = text.replace("-", "")
+    if len(digits) != 32 or not digits.isalnum():
+        return _UUID(text)
+    value = _new(_UUID)
+    _set(value, "int", int(digits, 16))
+    _set(value, "is_safe", _SAFE_UNKNOWN)
+    return value

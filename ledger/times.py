@@ -84,7 +84,7 @@ def to_micros(value: datetime) -> int:
 
 def from_micros(micros: int) -> datetime:
     """The aware UTC datetime for microseconds since the epoch."""
-    return _EPOCH + timedelta(microseconds=micros)
+    return _EPOCH + timedelta(0, 0, micros)  # positional: measurably cheaper than keywords
 
 
 def iso(value: datetime) -> str:

@@ -19,23 +19,15 @@ def verify_rows(rows: Iterable[Any], checkpoint: tuple[int, str] | None = None) 
     report the first position that is wrong; see :meth:`ledger.store.EventStore.verify`."""
     prev, position, last_recorded, checked = hashing.GENESIS, 0, -(2**62), 0
     at = checkpoint[0] if checkpoint is not None else -1
+    row_hash = hashing.row_hash
     for row in rows:
         pos, event_id, stream_id, version, type_, stated, recorded, payload, link, digest = row
-        canonical = hashing.canonical_event(
-            position=pos,
-            event_id=event_id,
-            stream_id=stream_id,
-            stream_version=version,
-            type=type_,
-            stated_at=stated,
-            recorded_at=recorded,
-            payload=payload,
-        )
         if (
             pos != position + 1
             or link != prev
             or recorded < last_recorded
-            or hashing.chain_hash(prev, canonical) != digest
+            or row_hash(prev, pos, event_id, stream_id, version, type_, stated, recorded, payload)
+            != digest
             or pos == at
         ):
             problem = _row_problem(row, position + 1, prev, last_recorded)
@@ -76,29 +68,29 @@ def _checkpoint_mismatch(found: str, checkpoint: tuple[int, str]) -> str | None:
 
 
 def _row_problem(row: Any, position: int, prev: str, last_recorded: int) -> str | None:
-    if row.position != position:
-        return (
-            f"expected position {position} next, found {row.position}: "
-            "a row is missing or out of order"
-        )
-    if row.prev_hash != prev:
+    """Why ``row`` (a tuple of every ``events`` column, in table order) is wrong, if it is;
+    the straightforward form of the verify loop's checks."""
+    pos, event_id, stream_id, version, type_, stated, recorded, payload, link, digest = row
+    if pos != position:
+        return f"expected position {position} next, found {pos}: a row is missing or out of order"
+    if link != prev:
         return (
             "prev_hash does not link to the previous event's hash: "
             "rows were removed, swapped or inserted"
         )
     canonical = hashing.canonical_event(
-        position=row.position,
-        event_id=row.event_id,
-        stream_id=row.stream_id,
-        stream_version=row.stream_version,
-        type=row.type,
-        stated_at=row.stated_at,
-        recorded_at=row.recorded_at,
-        payload=row.payload,
+        position=pos,
+        event_id=event_id,
+        stream_id=stream_id,
+        stream_version=version,
+        type=type_,
+        stated_at=stated,
+        recorded_at=recorded,
+        payload=payload,
     )
-    if hashing.chain_hash(prev, canonical) != row.hash:
+    if hashing.chain_hash(prev, canonical) != digest:
         return "the stored hash does not match the event's content: the row was edited"
-    if row.recorded_at < last_recorded:
+    if recorded < last_recorded:
         return "recorded_at goes back in time"
     return None
 

@@ -61,16 +61,18 @@ class FoldState:
 def step(state: FoldState, recorded: RecordedEvent) -> FoldState:
     """Fold one stored event into the state."""
     event = recorded.event
-    if isinstance(event, SourceRegistered):
+    # The five event types are unrelated classes, so the order of the tests does not matter;
+    # statements, by far the most common, come first.
+    if isinstance(event, StatementMade):
+        state.statements[event.statement_id] = Known(event, recorded.position)
+    elif isinstance(event, CorrectionMade):
+        _correct(state.statements[event.corrects], event)
+    elif isinstance(event, SourceRegistered):
         state.sources[event.source_id] = event
     elif isinstance(event, PropositionDefined):
         state.propositions[event.proposition_id] = event
     elif isinstance(event, DocumentRegistered):
         state.documents[event.document_id] = event
-    elif isinstance(event, StatementMade):
-        state.statements[event.statement_id] = Known(event, recorded.position)
-    elif isinstance(event, CorrectionMade):
-        _correct(state.statements[event.corrects], event)
     state.position, state.hash = recorded.position, recorded.hash
     return state
 
