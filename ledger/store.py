@@ -19,6 +19,7 @@ import json
 import json.scanner
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -122,16 +123,25 @@ class EventStore:
         # days, so most are found there, and equal instants become one shared object.
         memo: dict[int, datetime] = {}
         loads, decode, build = _loads, trusted.decode, trusted.build_recorded
-        rows = self.read_rows(
-            after=after, until=until, stream_id=stream_id, known_at=known_at, page_size=page_size
-        )
-        for position, event_id, stream, version, type_, stated, at, payload, link, digest in rows:
-            when = None if stated is None else memo.get(stated) or _remember(memo, stated)
-            event = decode(type_, loads(payload), when, position)
-            recorded_at = memo.get(at) or _remember(memo, at)
-            yield build(
-                position, _uuid(event_id), stream, version, recorded_at, event, link, digest
-            )
+        with self._rows(after, until, stream_id, known_at, page_size) as rows:
+            for (
+                position,
+                event_id,
+                stream,
+                version,
+                type_,
+                stated,
+                at,
+                payload,
+                link,
+                digest,
+            ) in rows:
+                when = None if stated is None else memo.get(stated) or _remember(memo, stated)
+                event = decode(type_, loads(payload), when, position)
+                recorded_at = memo.get(at) or _remember(memo, at)
+                yield build(
+                    position, _uuid(event_id), stream, version, recorded_at, event, link, digest
+                )
 
     def read_rows(
         self,
@@ -142,15 +152,28 @@ class EventStore:
         known_at: datetime | None = None,
         page_size: int = PAGE,
     ) -> Iterator[Any]:
-        """Like :meth:`read`, but raw rows (every column of ``events``, in table order): for
-        verification and bulk projection work.
+        """Like :meth:`read`, but raw rows (every column of ``events``, in table order, as
+        tuples that also name their columns): for verification and bulk projection work."""
+        with self._rows(after, until, stream_id, known_at, page_size) as rows:
+            yield from rows
+
+    @contextmanager
+    def _rows(
+        self,
+        after: int,
+        until: int | None,
+        stream_id: str | None,
+        known_at: datetime | None,
+        page_size: int,
+    ) -> Iterator[Iterable[Any]]:
+        """The rows of a read, while the ``with`` block lasts.
 
         One connection and one streaming query for the whole read (a server-side cursor on
-        PostgreSQL), fetching ``page_size`` rows at a time. ``until`` defaults to the head as
-        read on that same connection just before the query.
+        PostgreSQL), fetching ``page_size`` rows at a time; ``until`` defaults to the head as
+        read on that same connection, in the same transaction, just before the query.
         """
         if isinstance(self.engine.pool, _SHARED_CONNECTION_POOLS):
-            yield from self._read_pages(after, until, stream_id, known_at, page_size)
+            yield self._read_pages(after, until, stream_id, known_at, page_size)
             return
         with _translated(), self.engine.connect() as conn:
             if until is None:
@@ -160,7 +183,7 @@ class EventStore:
             # Closed explicitly (also when the reader stops early): a server-side cursor
             # left to the garbage collector is a warning on PostgreSQL.
             with streaming.execute(query) as rows:
-                yield from rows
+                yield rows
 
     def _read_pages(
         self,
@@ -170,7 +193,7 @@ class EventStore:
         known_at: datetime | None,
         page_size: int,
     ) -> Iterator[Any]:
-        """:meth:`read_rows` when every connection of the engine is one and the same (an
+        """The rows of a read when every connection of the engine is one and the same (an
         in-memory SQLite database): a page at a time, the connection released in between, so
         that the reader may query or append between rows as it can with a pooled engine."""
         with _translated(), self.engine.connect() as conn:
