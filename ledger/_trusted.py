@@ -3,8 +3,10 @@
 Every stored payload was validated when it was appended, and the hash chain shows whether it
 has changed since, so reads (and the reference fold, and exports) need not run every field's
 validator again; on a large log that was most of the cost of a replay. This module builds the
-same frozen objects directly. ``tests/unit/test_trusted.py`` checks, for arbitrary events, that
-the result equals :func:`ledger.events.from_payload` (the validating path) field for field.
+same frozen objects directly, through a builder generated per class that stores each field in
+its slot. ``tests/unit/test_trusted.py`` checks, for arbitrary events, that the result equals
+:func:`ledger.events.from_payload` (the validating path) field for field;
+``tests/unit/test_trusted_read.py`` holds the builders to attrs' own constructors.
 
 A payload that does not decode (only possible if the table was altered behind the ledger's
 back) raises :class:`~ledger.errors.IntegrityError` naming the position: run ``verify()``.

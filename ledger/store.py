@@ -267,7 +267,7 @@ def _decode(row: Any) -> RecordedEvent:
     )
 
 
-_MEMO_LIMIT = 4096
+_MEMO_LIMIT = 16_384  # instants; about 1.5 MB at most
 
 
 def _remember(memo: dict[int, datetime], micros: int) -> datetime:
