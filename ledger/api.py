@@ -241,11 +241,13 @@ class Ledger:
     def _times(
         self, as_of: TimeLike | None, known_at: TimeLike | None
     ) -> tuple[datetime, datetime]:
-        # Never earlier than the last recorded event, even if the clock has stepped back.
-        recorded = self.store.head().recorded_at
-        now = self.now() if recorded is None else max(self.now(), recorded)
-        a = now if as_of is None else end_of_day(as_of, field="as_of")
-        k = now if known_at is None else end_of_day(known_at, field="known_at")
+        a = None if as_of is None else end_of_day(as_of, field="as_of")
+        k = None if known_at is None else end_of_day(known_at, field="known_at")
+        if a is None or k is None:
+            # Never earlier than the last recorded event, even if the clock has stepped back.
+            recorded = self.store.head().recorded_at
+            now = self.now() if recorded is None else max(self.now(), recorded)
+            a, k = a or now, k or now
         return a, k
 
 
