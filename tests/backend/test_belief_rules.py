@@ -19,7 +19,7 @@ from ledger import (
 )
 from projections.beliefs import BeliefState, Status
 from tests.conftest import FakeClock
-from tests.helpers import basics, intervals, statement
+from tests.helpers import basics, intervals, raw, statement
 
 COURT = SourceRegistered("icj", "International Court of Justice", "court")
 MEDIA = SourceRegistered("yonhap", "Yonhap", "media", "kr")
@@ -340,6 +340,44 @@ def test_events_appended_behind_the_projections_back_are_caught_up_before_a_quer
     ledger.append(basics())
     ledger.store.append([statement("s1")])  # the bare store does not touch the projection
     assert both(ledger, "2024-10-18").status is Status.CLAIMED
+
+
+def test_an_append_behind_a_bare_store_append_folds_both(ledger: Ledger) -> None:
+    """The rows an append hands the projection are not all it has to fold: a bare-store
+    append in between must be read back from the log."""
+    ledger.append(basics())
+    ledger.store.append([statement("s1")])
+    ledger.append([statement("s2", "kcna", "deny", "2024-10-21")])
+    assert both(ledger, "2024-10-18").status is Status.CLAIMED
+    assert both(ledger, "2024-10-22").status is Status.DISPUTED
+
+
+def test_a_checkpoint_that_no_longer_matches_the_log_is_rebuilt_on_the_next_append(
+    ledger: Ledger,
+) -> None:
+    ledger.append([*basics(), statement("s1")])
+    raw(ledger.store.engine, f"UPDATE belief_checkpoint SET hash = '{'f' * 64}'")
+    raw(ledger.store.engine, "DELETE FROM belief_intervals")  # what the rebuild must restore
+
+    ledger.append([statement("s2", "kcna", "deny", "2024-10-21")])
+
+    assert both(ledger, "2024-10-18").status is Status.CLAIMED
+    assert both(ledger, "2024-10-22").status is Status.DISPUTED
+
+
+def test_an_unknown_proposition_is_not_found_and_one_not_yet_defined_neither(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    ledger.append(basics())
+    defined = ledger.head().recorded_at
+    assert defined is not None
+    with pytest.raises(NotFound):
+        ledger.believed("no-such-thing", as_of="2024-10-18", known_at=defined)
+    with pytest.raises(NotFound):
+        ledger.believed("troops", as_of="2024-10-18", known_at=defined - timedelta(seconds=1))
+    assert ledger.believed("troops", as_of="2024-10-18", known_at=defined).status is (
+        Status.UNKNOWN
+    )
 
 
 def test_statement_made_is_exported_for_typing() -> None:
