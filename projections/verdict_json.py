@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from operator import attrgetter
 
 from ledger.events import PropositionDefined, SourceRegistered, Stance
 from ledger.hashing import canonical_json
@@ -151,7 +152,7 @@ class _FragmentJudge:
                 ',"confirmers":',
                 _list(confirmers),
                 ',"decisive":[',
-                ",".join(e.statement for e in decisive),
+                ",".join([e.statement for e in decisive]),
                 '],"deniers":',
                 _list(deniers),
                 ',"estimates":',
@@ -189,8 +190,7 @@ class _FragmentJudge:
         return "[" + ",".join(text for _, text in said) + "]"
 
 
-def _sort_key(e: _Entry) -> tuple[int, str]:
-    return e.sort_key
+_sort_key = attrgetter("sort_key")
 
 
 def _first(pair: tuple[tuple[int, str], str]) -> tuple[int, str]:
@@ -198,7 +198,7 @@ def _first(pair: tuple[tuple[int, str], str]) -> tuple[int, str]:
 
 
 def _list(entries: list[_Entry]) -> str:
-    return "[" + ",".join(e.json for e in entries) + "]"
+    return "[" + ",".join([e.json for e in entries]) + "]"
 
 
 def _decide(
