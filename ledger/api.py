@@ -12,7 +12,7 @@ from sqlalchemy import make_url
 
 from ledger import exporter, importer, migrate, privileges
 from ledger.backends import DEFAULT_URL, make_engine
-from ledger.errors import NotFound
+from ledger.errors import InvalidRecord, NotFound
 from ledger.events import (
     CorrectionMade,
     Event,
@@ -136,12 +136,20 @@ class Ledger:
         name: str | None = None,
         progress: Callable[[int, int], None] | None = None,
         chunk_size: int | None = None,
+        atomic: bool = False,
     ) -> ImportReport:
-        """Validate a JSON Lines file whole, then append it atomically (or, with
-        ``chunk_size``, in atomic chunks of that many records; re-running resumes); see
-        ``ledger.importer``."""
+        """Validate a JSON Lines file whole, then append it: in one transaction up to
+        ``importer.AUTO_CHUNK`` records, in atomic chunks of that many beyond (re-running an
+        interrupted import resumes it). ``chunk_size`` sets the chunk size; ``atomic=True``
+        makes any file one transaction. See ``ledger.importer``."""
+        if atomic and chunk_size is not None:
+            raise InvalidRecord("give atomic=True or a chunk_size, not both", field="chunk_size")
         return importer.import_jsonl(
-            self, source, name=name, progress=progress, chunk_size=chunk_size
+            self,
+            source,
+            name=name,
+            progress=progress,
+            chunk_size=importer.WHOLE_FILE if atomic else chunk_size,
         )
 
     def export_jsonl(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:

@@ -238,16 +238,25 @@ def init() -> None:
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Append in atomic chunks of N records instead of one transaction (for files too "
-    "large for one); after a crash, run the same import again to resume.",
+    help="Append in atomic chunks of N records (default: one transaction up to 50,000 "
+    "records, chunks of 50,000 beyond); after a crash, run the same import again to resume.",
+)
+@click.option(
+    "--atomic",
+    is_flag=True,
+    help="Append the whole file in one transaction, whatever its size: all of it or nothing.",
 )
 @json_option
 @db_option
-def import_(file: str, progress: bool | None, chunk_size: int | None, as_json: bool) -> None:
+def import_(
+    file: str, progress: bool | None, chunk_size: int | None, atomic: bool, as_json: bool
+) -> None:
     """Append the records of a JSON Lines FILE (- reads stdin); records already in the ledger
     are skipped, so importing the same file twice changes nothing."""
+    if atomic and chunk_size is not None:
+        raise click.UsageError("--atomic and --chunk-size exclude each other: choose one")
     with _opened(create=True) as lg, _progress(progress) as on_progress:
-        report = lg.import_jsonl(file, progress=on_progress, chunk_size=chunk_size)
+        report = lg.import_jsonl(file, progress=on_progress, chunk_size=chunk_size, atomic=atomic)
     if as_json:
         _print_json(attrs.asdict(report))
     else:

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import Result
 
-from ledger import Ledger, StatementMade
+from ledger import InvalidRecord, Ledger, StatementMade
 from ledger.cli import cli
 from tests.cli.conftest import EXAMPLE, Example, run, sqlite_url
 
@@ -495,6 +495,35 @@ def test_import_in_chunks_ends_with_the_same_ledger_as_one_batch(tmp_path: Path)
     heads = [as_json(run(["--db", url, "checkpoint", "--json"])) for url in (whole, chunked)]
     assert heads[0]["position"] == heads[1]["position"] == 85
     assert run(["--db", chunked, "import", str(EXAMPLE), "--chunk-size", "0"]).exit_code == 2
+
+
+def transactions(url: str) -> int:
+    """How many transactions wrote the ledger: each has its own recorded_at."""
+    with Ledger.open(url, create=False) as lg:
+        return len({e.recorded_at for e in lg.read()})
+
+
+def test_a_file_over_the_auto_chunk_size_goes_in_chunks_unless_atomic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ledger.importer.AUTO_CHUNK", 40)  # the example has 85 records
+    chunked, atomic = sqlite_url(tmp_path / "chunked.db"), sqlite_url(tmp_path / "atomic.db")
+
+    assert run(["--db", chunked, "import", str(EXAMPLE)]).exit_code == 0
+    assert run(["--db", atomic, "import", str(EXAMPLE), "--atomic"]).exit_code == 0
+
+    assert transactions(chunked) == 3  # 40 + 40 + 5
+    assert transactions(atomic) == 1
+    both = run(["--db", atomic, "import", str(EXAMPLE), "--atomic", "--chunk-size", "5"])
+    assert both.exit_code == 2
+    assert "exclude each other" in both.output
+
+
+def test_the_python_api_refuses_atomic_with_a_chunk_size_too(tmp_path: Path) -> None:
+    with Ledger.open(sqlite_url(tmp_path / "l.db")) as lg:
+        with pytest.raises(InvalidRecord, match="not both"):
+            lg.import_jsonl(EXAMPLE, atomic=True, chunk_size=5)
+        assert lg.head().position == 0
 
 
 def test_import_reads_stdin_when_the_file_is_a_dash(tmp_path: Path) -> None:
