@@ -13,9 +13,8 @@ from typing import Any, NamedTuple
 
 import attrs
 from sqlalchemy import Connection, Engine, RowMapping, func, select
-from sqlalchemy import exc as sa_exc
 
-from ledger import hashing
+from ledger import bulk, hashing
 from ledger._dberrors import translated as _translated
 from ledger.backends import begin_write
 from ledger.errors import ConcurrencyConflict, EventIdConflict, UnknownReference
@@ -25,8 +24,6 @@ from ledger.schema import events as t
 from ledger.times import from_micros
 
 _IN_CHUNK = 500  # bound parameters per IN (...) list, well under every backend's limit
-#: From this many rows on, PostgreSQL gets the batch by ``COPY`` rather than ``INSERT``.
-COPY_FROM = 16
 
 #: Runs inside the append transaction after the rows are written, with the connection and the
 #: rows just inserted (dicts of the ``events`` columns, in position order).
@@ -45,8 +42,6 @@ COLUMNS = (
     "prev_hash",
     "hash",
 )
-_INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({{marks}})"
-_COPY = f"COPY events ({', '.join(COLUMNS)}) FROM STDIN"
 
 
 @attrs.frozen
@@ -256,25 +251,8 @@ def _check_references(known: set[str], fresh: list[Prepared]) -> None:
 
 
 def insert_rows(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
-    """Insert rows (tuples in :data:`COLUMNS` order) with the driver's own bulk path:
-    ``COPY`` on PostgreSQL from :data:`COPY_FROM` rows on, else one ``executemany``."""
-    if conn.dialect.name == "postgresql" and len(values) >= COPY_FROM:
-        _copy(conn, values)
-        return
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    sql = _INSERT.format(marks=", ".join([mark] * len(COLUMNS)))
-    conn.exec_driver_sql(sql, list(values) if len(values) > 1 else values[0])
-
-
-def _copy(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        driver: Any = conn.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
-            for row in values:
-                copy.write_row(row)
-    except dbapi.Error as e:  # as SQLAlchemy would have wrapped it, for _translated
-        raise sa_exc.DBAPIError.instance(_COPY, None, e, dbapi.Error) from e
+    """Insert event rows (tuples in :data:`COLUMNS` order) with the driver's bulk path."""
+    bulk.insert_many(conn, "events", COLUMNS, values)
 
 
 def _unknown(p: Prepared, field: str, ref: str) -> UnknownReference:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ import attrs
 from sqlalchemy import (
     BindParameter,
     Connection,
+    Table,
     and_,
     bindparam,
     delete,
@@ -42,6 +44,7 @@ from sqlalchemy import (
 )
 
 from ledger import _trusted as trusted
+from ledger import bulk
 from ledger._dberrors import translated
 from ledger.backends import begin_write
 from ledger.errors import NotFound
@@ -320,7 +323,7 @@ class _Work:
 
     def flush(self) -> None:
         for table, rows in self.pending.items():
-            self.conn.execute(insert(table), rows)
+            _insert_dicts(self.conn, table, rows)
         self.pending = {}
 
     def refresh(self) -> None:
@@ -645,8 +648,15 @@ class _Changes:
             conn.execute(_SET_TX_TO, {"ids": chunk, "new_tx_to": tx_time})
         for chunk in _chunks(self.reopened):
             conn.execute(_SET_TX_TO, {"ids": chunk, "new_tx_to": OPEN})
-        if self.inserted:
-            conn.execute(insert(belief_intervals), self.inserted)
+        _insert_dicts(conn, belief_intervals, self.inserted)
+
+
+def _insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys, through the driver's bulk path."""
+    if rows:
+        columns = list(rows[0])
+        row_of = itemgetter(*columns)
+        bulk.insert_many(conn, table.name, columns, [row_of(r) for r in rows])
 
 
 def _key(row: Any) -> tuple[int, int, str, str, str]:

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ledger import Event, Ledger, StoreError
+from ledger import Event, Ledger, StoreError, bulk
 from ledger import append as ap
 from ledger._dberrors import translated
 from ledger.backends import begin_write
@@ -117,7 +117,7 @@ def test_the_log_written_equals_the_straightforward_model(
     clock = SetClock()
     clocks = []
     with (
-        mock.patch.object(ap, "COPY_FROM", copy_from),
+        mock.patch.object(bulk, "COPY_FROM", copy_from),
         mock.patch.object(ap, "_IN_CHUNK", in_chunk),
         fresh_ledger(databases, clock) as lg,
     ):

@@ -1,0 +1,44 @@
+"""Bulk inserts below SQLAlchemy's generic executemany: the driver's own fast paths.
+
+``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3) from :data:`COPY_FROM` rows on, otherwise one
+DBAPI ``executemany`` of plain tuples. Used by the append path for ``events`` and by the belief
+projection for its derived tables. Errors are raised as SQLAlchemy's ``DBAPIError``, so callers'
+error translation (``ledger._dberrors``) sees what a Core insert would have raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import exc as sa_exc
+
+#: From this many rows on, PostgreSQL gets ``COPY`` instead of ``executemany``.
+COPY_FROM = 16
+
+
+def insert_many(
+    conn: Connection, table: str, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert ``values`` (tuples in ``columns`` order) into ``table`` in one driver call."""
+    if not values:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql" and len(values) >= COPY_FROM:
+        _copy(conn, f"COPY {table} ({names}) FROM STDIN", values)
+        return
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, list(values) if len(values) > 1 else values[0])
+
+
+def _copy(conn: Connection, statement: str, values: Sequence[tuple[Any, ...]]) -> None:
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as e:  # as SQLAlchemy would have wrapped it, for _translated
+        raise sa_exc.DBAPIError.instance(statement, None, e, dbapi.Error) from e
