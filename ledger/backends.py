@@ -12,6 +12,7 @@ beyond connecting, so it works for an insert-and-select-only writer role.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
@@ -32,7 +33,9 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        return create_engine(url)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _postgresql_on_connect)
+        return engine
     raise LedgerError(
         f"unsupported database URL {parsed.render_as_string()!r}: use sqlite:///FILE or "
         "postgresql+psycopg://USER@HOST/DB"
@@ -62,6 +65,30 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The ledger's queries are short index lookups. When statistics are missing (a table filled
+    # in one transaction, autovacuum off) their estimated cost can cross jit_above_cost, and
+    # compiling every such query costs far more than it could save.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute("SET jit = off")
+    dbapi_connection.autocommit = autocommit
+
+
+def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
+    """After a bulk load, let PostgreSQL's planner see how big ``tables`` are now.
+
+    Without statistics (never analyzed: autovacuum off, or the rows were written in this very
+    transaction) PostgreSQL guesses that an ``IN (...)`` lookup on an index returns a large
+    share of the table and scans it instead, which turned a million-event import quadratic.
+    ANALYZE samples a bounded number of rows, counts this transaction's own inserts, and needs
+    ownership of the table: for a role without it PostgreSQL skips it with a warning, which is
+    harmless here. SQLite's planner trusts its indexes without statistics, so it gets nothing.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -46,7 +46,7 @@ from sqlalchemy import (
 from ledger import _trusted as trusted
 from ledger import bulk
 from ledger._dberrors import translated
-from ledger.backends import begin_write
+from ledger.backends import begin_write, refresh_statistics
 from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
@@ -74,6 +74,15 @@ from projections.verdict_json import judge_for
 T = TypeVar("T")
 
 NAME = "beliefs"
+#: After writing this many rows a catch-up refreshes the planner's statistics (PostgreSQL).
+ANALYZE_AFTER = 10_000
+_ANALYZED = (
+    "events",
+    "belief_intervals",
+    "belief_statements",
+    "belief_propositions",
+    "belief_sources",
+)
 _PAGE = 5_000
 _CORRECTED_COLUMN = {
     "source": "source_id",
@@ -145,6 +154,7 @@ class MaterializedProjection:
         work.refresh()
         if last_hash is not None or position == 0:
             _save_checkpoint(conn, position, last_hash or GENESIS, self.policy.name)
+        work.analyze_if_grown()
         return folded
 
     def ensure_current(self) -> None:
@@ -295,6 +305,7 @@ class _Work:
         self.touched: dict[str, int] = {}
         self.pending: dict[Any, list[dict[str, Any]]] = {}
         self.sources: dict[str, SourceRegistered] = {}
+        self.written = 0  # rows written since statistics were last refreshed
 
     def apply(self, row: Any) -> None:
         payload = json.loads(row.payload)
@@ -324,7 +335,15 @@ class _Work:
     def flush(self) -> None:
         for table, rows in self.pending.items():
             _insert_dicts(self.conn, table, rows)
+            self.written += len(rows)
         self.pending = {}
+
+    def analyze_if_grown(self) -> None:
+        """Refresh the planner's statistics once enough rows were written that the next
+        lookups could be planned as scans (see ``ledger.backends.refresh_statistics``)."""
+        if self.written >= ANALYZE_AFTER:
+            refresh_statistics(self.conn, _ANALYZED)
+            self.written = 0
 
     def refresh(self) -> None:
         """Re-sweep every touched proposition from the earliest valid time touched on, and
@@ -336,6 +355,7 @@ class _Work:
         self.flush()
         if self.tx_time is None or not self.touched:
             return
+        self.analyze_if_grown()
         names = sorted(self.touched)
         definitions = _propositions(self.conn, names)
         said = _statements(self.conn, names)
@@ -355,7 +375,7 @@ class _Work:
             changes.plan(
                 name, current.get(name, []), wanted, closed_now.get(name, {}), self.tx_time
             )
-        changes.apply(self.conn, self.tx_time)
+        self.written += changes.apply(self.conn, self.tx_time)
         self.touched = {}
 
     def _sources(self, ids: set[str]) -> dict[str, SourceRegistered]:
@@ -641,7 +661,8 @@ class _Changes:
                 }
             )
 
-    def apply(self, conn: Connection, tx_time: int) -> None:
+    def apply(self, conn: Connection, tx_time: int) -> int:
+        """Write the planned changes; returns how many rows were inserted."""
         for chunk in _chunks(self.deleted):
             conn.execute(_DELETE_ROWS, {"ids": chunk})
         for chunk in _chunks(self.closed):
@@ -649,6 +670,7 @@ class _Changes:
         for chunk in _chunks(self.reopened):
             conn.execute(_SET_TX_TO, {"ids": chunk, "new_tx_to": OPEN})
         _insert_dicts(conn, belief_intervals, self.inserted)
+        return len(self.inserted)
 
 
 def _insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
