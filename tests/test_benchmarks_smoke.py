@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import peer
+from benchmarks.amplification import measure
 from benchmarks.databases import Backend
 from benchmarks.generator import generate
 from benchmarks.harness import SIZES, run_benchmarks, table
@@ -102,3 +103,15 @@ def test_tiny_benchmark_runs(databases: Databases, tmp_path: Path) -> None:
     assert all(_positive(metrics[m]) for m in PEER_METRICS), metrics
     assert all(checks[m]["status"] in ("PASS", "MISS") for m in PEER_TARGETED)
     assert all(_positive(checks[m]["ratio"]) for m in PEER_TARGETED)
+
+
+def test_the_amplification_probe_runs_and_smaller_transactions_never_write_fewer_rows(
+    tmp_path: Path,
+) -> None:
+    """The rows in force at the end are the same however the file was cut; every extra
+    transaction can only add rows closed on the way."""
+    whole, chunked = measure(300, [10**9, 20], tmp_path)
+    assert whole.records == chunked.records == 300
+    assert whole.rows > 0
+    assert chunked.rows >= whole.rows
+    assert chunked.verdict_bytes >= whole.verdict_bytes
