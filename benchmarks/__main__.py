@@ -13,7 +13,9 @@ Environment:
 * ``BENCH_OUT``: the results directory (default ``.bench``);
 * ``BENCH_LOG_ONLY=1``: build the log with ``EventStore.append`` alone (no belief projection)
   and measure only verify, replay and read (and the peer): a partial run for sizes the import
-  path cannot reach in reasonable time.
+  path cannot reach in reasonable time;
+* ``BENCH_IMPORT_ATOMIC=1``: import each generated file in one transaction
+  (``import_jsonl(..., atomic=True)``) rather than in the importer's default chunks of 50,000.
 
 An unreachable PostgreSQL server is reported and skipped, unless ``CI`` is set.
 """

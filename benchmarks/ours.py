@@ -58,8 +58,16 @@ def open_ledger(url: str, clock: Clock | None = None) -> Ledger:
 # -- import ----------------------------------------------------------------------------------
 
 
+def atomic_imports() -> bool:
+    """``BENCH_IMPORT_ATOMIC=1``: import each file in one transaction (``atomic=True``, as
+    ``factledger import --atomic``) instead of the importer's default chunks of 50,000."""
+    return os.environ.get("BENCH_IMPORT_ATOMIC", "0") == "1"
+
+
 def import_path() -> str:
-    return IMPORT_JSONL if callable(getattr(Ledger, "import_jsonl", None)) else APPEND_FALLBACK
+    if not callable(getattr(Ledger, "import_jsonl", None)):
+        return APPEND_FALLBACK
+    return IMPORT_JSONL + ("(atomic=True)" if atomic_imports() else "")
 
 
 def _event(record: dict[str, Any]) -> Event:
@@ -97,9 +105,10 @@ def _correction(r: dict[str, Any]) -> dict[str, Any]:
 
 def import_file(lg: Ledger, path: Path) -> int:
     """Import one generated file through the public import path; returns records appended."""
-    importer: Callable[[Path], Any] | None = getattr(lg, "import_jsonl", None)
+    importer: Callable[..., Any] | None = getattr(lg, "import_jsonl", None)
     if importer is not None:
-        return int(importer(path).appended)
+        report = importer(path, atomic=True) if atomic_imports() else importer(path)
+        return int(report.appended)
     events = [_event(r) for r in read_records(path)]
     return len(lg.append(events).appended)
 
