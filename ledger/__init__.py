@@ -41,9 +41,8 @@ from projections.beliefs import (
     Status,
     Verdict,
 )
-from projections.materialized import Cause
 from projections.rules import DEFAULT_POLICY, BeliefPolicy, DefaultPolicy, Evidence, Said
-from projections.timeline import Change, Transition
+from projections.timeline import Cause, Change, Transition
 
 __all__ = [
     "DEFAULT_POLICY",

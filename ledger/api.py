@@ -30,7 +30,7 @@ from projections.audit import AuditReplay, replay
 from projections.beliefs import BeliefState
 from projections.materialized import MaterializedProjection
 from projections.rules import DEFAULT_POLICY, BeliefPolicy
-from projections.timeline import Change, Transition, diff, transitions
+from projections.timeline import Change, Transition, diff, intervals, transitions
 
 
 class Ledger:
@@ -217,7 +217,7 @@ class Ledger:
         caused it, as known at ``known_at``. ``every_change`` also lists changes of supporters
         or estimates that left the status as it was."""
         _, k = self._times(None, known_at)
-        return transitions(self.projection.intervals(proposition, k), every_change=every_change)
+        return transitions(intervals(self.projection, proposition, k), every_change=every_change)
 
     def diff(
         self, as_of_a: TimeLike, as_of_b: TimeLike, *, known_at: TimeLike | None = None

@@ -22,8 +22,7 @@ _DERIVED = (
     "belief_checkpoint",
     "belief_sources",
     "belief_propositions",
-    "belief_statements",
-    "belief_intervals",
+    "belief_stances",
 )
 
 
@@ -35,7 +34,6 @@ def grant_writer(engine: Engine, role: str) -> None:
         conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
         tables = ", ".join(_DERIVED)
         conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}"))
-        conn.execute(text(f"GRANT USAGE ON SEQUENCE belief_intervals_id_seq TO {role}"))
 
 
 def grant_reader(engine: Engine, role: str) -> None:

@@ -54,9 +54,6 @@ def replay(
         )
         for p in sorted(state.propositions)
     )
-    mismatches = tuple(
-        b.proposition
-        for b in beliefs
-        if projection.verdict(b.proposition, known_at, known_at) != b.verdict
-    )
+    projected = projection.verdicts_at(known_at, known_at)
+    mismatches = tuple(b.proposition for b in beliefs if projected.get(b.proposition) != b.verdict)
     return AuditReplay(known_at, state.position, state.hash, verification, beliefs, mismatches)

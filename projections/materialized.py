@@ -1,45 +1,40 @@
-"""The materialized bitemporal belief projection.
+"""The materialized bitemporal belief projection: stance rows kept, verdicts decided at read time.
 
-For every proposition the projection stores its verdict as rows of ``belief_intervals``, each
-valid over a period of *valid time* (``stated_at``) and a period of *transaction time*
-(``recorded_at``), like XTDB's bitemporal index. An as-of query is one indexed lookup on
-(proposition, valid_from, tx_from): its cost depends on that proposition's own history, not on
-the length of the log.
-
-Maintenance is incremental from a stored checkpoint (the last position folded in, its hash, and
-the policy's name). Events are taken in log order, grouped by ``recorded_at``; for each
-proposition a group touches, the valid-time timeline is swept again from that proposition's
-current statements and compared with the rows currently in force: rows that changed are closed
-at the group's ``recorded_at`` and their replacements opened there. Earlier transaction-time rows
-are never altered, so an answer for an earlier ``known_at`` never changes.
+``belief_stances`` holds one row per version of a statement (see ``projections.stances`` for
+how each event changes O(1) rows), ``belief_sources`` and ``belief_propositions`` the records the
+rules look up. A question "what was believed about P as of A, as known at K?" reads the rows of
+P whose valid period holds A and whose transaction period holds K (a bounded number of index
+range scans, ``projections.interval_index``), builds the policy's :class:`Evidence` from them
+and lets the policy decide. Nothing the policy concludes is stored, so a policy can change
+without a rebuild, and a write costs the same on a proposition with ten statements or ten
+thousand.
 
 Freshness: ``Ledger.append`` catches the projection up *in the same transaction* as the append,
-so readers never see events without their beliefs. Anything appended another way (a bare
-``EventStore``, an older version of the package) is caught up before the next query, which
-compares the checkpoint with the head of the log first. A changed policy name or a checkpoint
-hash that no longer matches the log triggers a full rebuild.
+so readers never see events without their stances. Anything appended another way (a bare
+``EventStore``) is caught up before the next query, which compares the checkpoint with the head
+of the log first. A checkpoint whose hash no longer matches the log, or written by another
+version of this projection, triggers a full rebuild.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from operator import itemgetter
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
-import attrs
 from sqlalchemy import (
     BindParameter,
     Connection,
-    Table,
+    Engine,
     and_,
     bindparam,
     delete,
     func,
     insert,
+    literal_column,
     select,
+    union_all,
     update,
 )
 
@@ -54,81 +49,64 @@ from ledger.events import (
     SourceRegistered,
     Stance,
     StatementMade,
+    apply_correction,
 )
 from ledger.hashing import GENESIS, canonical_json
 from ledger.schema import events as ev
 from ledger.store import EventStore
 from ledger.times import from_micros, to_micros
 from projections.beliefs import Verdict
+from projections.interval_index import ancestors
 from projections.rules import BeliefPolicy, Evidence, Said
+from projections.stances import COLUMNS, Batch, Fields, Version, plan_ops, revised_values
 from projections.tables import (
+    DERIVED,
     OPEN,
     belief_checkpoint,
-    belief_intervals,
     belief_propositions,
     belief_sources,
-    belief_statements,
+    belief_stances,
 )
-from projections.verdict_json import judge_for
 
 T = TypeVar("T")
 
 NAME = "beliefs"
+#: Written into the checkpoint: a projection built by another version of this code is rebuilt.
+FORMAT = "stances-v1"
+#: Events folded per batch when catching up or rebuilding: bounds the memory of a rebuild.
+WINDOW = 5_000
 #: After writing this many rows a catch-up refreshes the planner's statistics (PostgreSQL).
 ANALYZE_AFTER = 10_000
-_ANALYZED = (
-    "events",
-    "belief_intervals",
-    "belief_statements",
-    "belief_propositions",
-    "belief_sources",
-)
+_ANALYZED = ("events", "belief_stances", "belief_propositions", "belief_sources")
 _PAGE = 5_000
-_CORRECTED_COLUMN = {
-    "source": "source_id",
-    "proposition": "proposition_id",
-    "stance": "stance",
-    "stated_at": "stated_at",
-    "value": "value",
-    "unit": "unit",
-}
+_IN = 500  # ids per IN (...) list
+_EVENT_COLUMNS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "stated_at",
+    "recorded_at",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+_STANCES = {s.value: s for s in Stance}
+_SUPPORT = (Stance.ASSERT.value, Stance.CONFIRM.value)
+_SOURCE_CACHE = 100_000
 
-
-@attrs.frozen
-class Cause:
-    """A statement that took effect at the start of a valid-time interval."""
-
-    statement: str
-    source: str
-    stance: Stance
-    stated_at: datetime
-
-
-@attrs.frozen
-class Interval:
-    """One row in force: a verdict over [valid_from, valid_to) of valid time."""
-
-    valid_from: datetime
-    valid_to: datetime | None
-    verdict: Verdict
-    because: tuple[Cause, ...]
-
-
-@attrs.frozen
-class _Segment:
-    valid_from: int
-    valid_to: int
-    status: str
-    verdict: str
-    because: str
+S = belief_stances.c
 
 
 class MaterializedProjection:
-    """Owns the ``belief_*`` tables: catch-up, rebuild and the indexed queries."""
+    """Owns the ``belief_*`` tables: catch-up, rebuild and the queries."""
 
     def __init__(self, store: EventStore, policy: BeliefPolicy):
         self.store = store
         self.policy = policy
+        # Sources never change once registered: decoded once, shared by every question.
+        self._sources: dict[str, tuple[int, SourceRegistered]] = {}
 
     # -- maintenance ---------------------------------------------------------------------
 
@@ -136,31 +114,25 @@ class MaterializedProjection:
         """Fold every event after the checkpoint into the tables; ``conn`` holds the write lock.
 
         ``written`` may hold the rows the caller has just appended in this transaction (as
-        ``EventStore.append`` passes them); they are read back from the table anyway unless
+        ``EventStore.append`` passes them); they are read back from the table instead unless
         they start right after the checkpoint. Returns how many events were folded in.
         """
-        position = self._usable_checkpoint(conn, written)
-        work = _Work(conn, self.policy)
-        folded, last_hash = 0, None
+        position = _usable_checkpoint(conn, written)
         follows = bool(written) and written[0]["position"] == position + 1
-        rows = (SimpleNamespace(**r) for r in written) if follows else _rows_after(conn, position)
-        for row in rows:
-            if work.tx_time is not None and row.recorded_at != work.tx_time:
-                work.refresh()
-            work.tx_time = row.recorded_at
-            work.apply(row)
-            position, last_hash = row.position, row.hash
-            folded += 1
-        work.refresh()
-        if last_hash is not None or position == 0:
-            _save_checkpoint(conn, position, last_hash or GENESIS, self.policy.name)
-        work.analyze_if_grown()
+        rows: Iterable[tuple[Any, ...]] = (
+            [tuple(r[c] for c in _EVENT_COLUMNS) for r in written]
+            if follows
+            else _rows_after(conn, position)
+        )
+        folded, last = fold_rows(conn, rows)
+        if last is not None:
+            _save_checkpoint(conn, last[0], last[1])
         return folded
 
     def ensure_current(self) -> None:
         """Catch up first if anything was appended behind the projection's back."""
         with translated(), self.store.engine.connect() as conn:
-            behind = _is_behind(conn, self.policy.name)
+            behind = _is_behind(conn)
         if behind:
             with translated(), begin_write(self.store.engine) as conn:
                 self.catch_up(conn)
@@ -171,105 +143,550 @@ class MaterializedProjection:
             _wipe(conn)
             return self.catch_up(conn)
 
-    def _usable_checkpoint(self, conn: Connection, written: Sequence[Mapping[str, Any]]) -> int:
-        """The checkpoint's position if it still describes the log under this policy; else
-        wipe the tables and start from 0. The rows just written carry the hash of the event
-        before them, which saves reading it back when the checkpoint is right there."""
-        row = conn.execute(
-            select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
-        ).first()
-        if row is None or row.policy != self.policy.name:
-            _wipe(conn)
-            return 0
-        if written and written[0]["position"] == row.position + 1:
-            matches = written[0]["prev_hash"] == row.hash
-        else:
-            matches = _hash_matches(conn, row.position, row.hash)
-        if not matches:
-            _wipe(conn)
-            return 0
-        return int(row.position)
-
-    # -- queries -------------------------------------------------------------------------
+    # -- one question --------------------------------------------------------------------
 
     def verdict(self, proposition: str, as_of: datetime, known_at: datetime) -> Verdict:
-        """The verdict in force for ``proposition`` at valid time ``as_of`` as known at
-        ``known_at``: one round trip that also checks the projection is current (if it is not,
-        it catches up and asks again)."""
-        params = {"p": proposition, "a": to_micros(as_of), "k": to_micros(known_at)}
+        """The policy's verdict on ``proposition`` at valid time ``as_of`` as known at
+        ``known_at``, from the stance rows in force then (caught up first if behind)."""
+        a, k = to_micros(as_of), to_micros(known_at)
         for _attempt in range(3):
             with translated(), self.store.engine.connect() as conn:
-                row = conn.execute(_AS_OF, params).first()
-            if row is not None and row.policy == self.policy.name and row.position == row.head:
-                break
+                status = conn.execute(_STATUS_AND_DEFINITION, {"p": proposition, "k": k}).first()
+                if _current(status):
+                    assert status is not None
+                    if status.payload is None:
+                        raise _unknown(proposition)
+                    return self._judge(conn, status.payload, _evidence(conn, proposition, a, k), k)
             with translated(), begin_write(self.store.engine) as conn:
                 self.catch_up(conn)
-        # Three catch-ups in a row overtaken by appends that bypass the projection: answer
-        # from the last one rather than chase the writers.
-        if row is None or row.payload is None:
-            raise NotFound(f"no proposition {proposition!r} in the ledger (as known at that time)")
-        if row.verdict is None:
-            return self.policy.verdict(_decode_proposition(row.payload), {}, Evidence())
-        return Verdict.from_json(row.verdict)
+        # Overtaken three times by appends that bypass the projection: answer from what the
+        # last catch-up left rather than chase the writers.
+        with translated(), self.store.engine.connect() as conn:
+            payload = _definition(conn, proposition, k)
+            return self._judge(conn, payload, _evidence(conn, proposition, a, k), k)
 
-    def intervals(self, proposition: str, known_at: datetime) -> list[Interval]:
-        """The proposition's valid-time timeline as known at ``known_at``."""
+    def _judge(self, conn: Connection, payload: str, evidence: Evidence, k: int) -> Verdict:
+        definition = _decode_proposition(payload)
+        return self.policy.verdict(definition, self.sources(k, conn), evidence)
+
+    def sources(self, known_at: int, conn: Connection | None = None) -> _Sources:
+        """Every source registered by ``known_at``, looked up on demand (through ``conn`` if
+        given, else on a connection of its own)."""
+        if len(self._sources) > _SOURCE_CACHE:
+            self._sources.clear()
+        return _Sources(self.store.engine, conn, known_at, self._sources)
+
+    # -- whole histories and every proposition -------------------------------------------
+
+    def statements(
+        self, proposition: str, known_at: datetime
+    ) -> tuple[PropositionDefined, list[Said], Mapping[str, SourceRegistered]]:
+        """The proposition as known at ``known_at``, every statement filed under it then in
+        (stated_at, position) order, and the sources known then; for timelines."""
         self.ensure_current()
         k = to_micros(known_at)
         with translated(), self.store.engine.connect() as conn:
-            _known_proposition(conn, proposition, k)
-            rows = conn.execute(
-                select(belief_intervals)
-                .where(
-                    belief_intervals.c.proposition_id == proposition,
-                    belief_intervals.c.tx_from <= k,
-                    belief_intervals.c.tx_to > k,
+            payload = _definition(conn, proposition, k)
+            rows = conn.execute(_ALL_OF, {"p": proposition, "k": k}).all()
+        said = sorted((_said(r) for r in rows), key=lambda s: s.order)
+        return _decode_proposition(payload), said, self.sources(k)
+
+    def verdicts_at(self, as_of: datetime, known_at: datetime) -> dict[str, Verdict]:
+        """Every proposition's verdict at ``as_of`` as known at ``known_at``: a few scans of the
+        table in all, not a query per proposition."""
+        self.ensure_current()
+        a, k = to_micros(as_of), to_micros(known_at)
+        with translated(), self.store.engine.connect() as conn:
+            definitions = conn.execute(_PROPOSITIONS_KNOWN, {"k": k}).all()
+            found = _Everything(conn, a, k)
+            sources = self.sources(k, conn)
+            return {
+                row.proposition_id: self.policy.verdict(
+                    _decode_proposition(row.payload),
+                    sources,
+                    found.evidence(row.proposition_id),
                 )
-                .order_by(belief_intervals.c.valid_from)
-            ).all()
-        return [_interval(r) for r in rows]
+                for row in definitions
+            }
 
     def propositions(self, known_at: datetime) -> list[str]:
         """Every proposition defined at or before ``known_at``, sorted."""
         self.ensure_current()
         with translated(), self.store.engine.connect() as conn:
-            query = (
-                select(belief_propositions.c.proposition_id)
-                .where(belief_propositions.c.recorded_at <= to_micros(known_at))
-                .order_by(belief_propositions.c.proposition_id)
+            rows = conn.execute(_PROPOSITIONS_KNOWN, {"k": to_micros(known_at)})
+            return [r.proposition_id for r in rows]
+
+
+# -- folding events into the tables -----------------------------------------------------------
+
+
+def fold_rows(
+    conn: Connection, rows: Iterable[tuple[Any, ...]]
+) -> tuple[int, tuple[int, str] | None]:
+    """Fold event rows (``events`` columns in table order, in log order) into the derived
+    tables through ``conn``, a window at a time. Returns how many were folded and the last
+    one's position and hash."""
+    folded, last, written = 0, None, 0
+    for window in _windows(rows, WINDOW):
+        written += _fold_window(conn, window)
+        folded += len(window)
+        last = (window[-1][0], window[-1][9])
+        if written >= ANALYZE_AFTER:
+            # Later windows' lookups must not be planned as scans (ledger.backends).
+            refresh_statistics(conn, _ANALYZED)
+            written = 0
+    return folded, last
+
+
+def _windows(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    window: list[T] = []
+    for row in rows:
+        window.append(row)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def _fold_window(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Fold one window; returns how many rows it wrote."""
+    sources: list[tuple[Any, ...]] = []
+    propositions: list[tuple[Any, ...]] = []
+    ops: list[tuple[str, int, Any]] = []
+    targets: set[str] = set()
+    loads = json.loads
+    for position, _id, _stream, _version, type_, stated, recorded, payload, _prev, _hash in rows:
+        if type_ == _STATEMENT:
+            p = loads(payload)
+            value = p["value"]
+            fields = Fields(
+                p["statement_id"],
+                p["proposition_id"],
+                p["source_id"],
+                p["stance"],
+                position,
+                stated,
+                None if value is None else canonical_json(value),
+                p["unit"],
             )
-            return list(conn.execute(query).scalars())
-
-
-def _as_of_query() -> Any:
-    """One statement for an as-of question: the checkpoint, the head of the log, the
-    proposition's definition as known at ``k``, and the verdict row visible at ``k`` whose
-    valid time holds ``a``. The visible rows of a proposition tile valid time without overlap,
-    so the visible row with the latest ``valid_from <= a`` is the only candidate; reading the
-    index backwards from ``a`` finds it without scanning the proposition's earlier rows."""
-    i, p = belief_intervals.c, belief_propositions.c
-    definition = (
-        select(p.payload)
-        .where(p.proposition_id == bindparam("p"), p.recorded_at <= bindparam("k"))
-        .scalar_subquery()
+            ops.append(("add", recorded, fields))
+        elif type_ == _CORRECTION:
+            correction = trusted.decode(type_, loads(payload), None, position)
+            assert isinstance(correction, CorrectionMade)
+            ops.append(("correct", recorded, (correction.corrects, _corrector(correction))))
+            targets.add(correction.corrects)
+        elif type_ == _SOURCE:
+            sources.append((loads(payload)["source_id"], payload, recorded))
+        elif type_ == _PROPOSITION:
+            propositions.append((loads(payload)["proposition_id"], payload, recorded))
+    bulk.insert_many(conn, "belief_sources", ("source_id", "payload", "recorded_at"), sources)
+    bulk.insert_many(
+        conn, "belief_propositions", ("proposition_id", "payload", "recorded_at"), propositions
     )
-    in_force = (
-        select(i.verdict, i.valid_to)
-        .where(
-            i.proposition_id == bindparam("p"),
-            i.valid_from <= bindparam("a"),
-            i.tx_from <= bindparam("k"),
-            i.tx_to > bindparam("k"),
+    stored = _current_by_id(conn, targets)
+    plan = plan_ops(ops, {sid: v.fields for sid, v in stored.items()})
+    batch = Batch(plan, [*stored.values(), *_chain_rows(conn, plan.since)])
+    batch.apply()
+    batch.finish()
+    _write(conn, batch)
+    return len(sources) + len(propositions) + len(batch.inserted)
+
+
+_STATEMENT = StatementMade.TYPE
+_CORRECTION = CorrectionMade.TYPE
+_SOURCE = SourceRegistered.TYPE
+_PROPOSITION = PropositionDefined.TYPE
+
+
+def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
+    """The correction as a function of a statement's fields, through the one correction rule
+    (``ledger.events.apply_correction``)."""
+    if correction.withdraw:
+        return lambda _: None
+
+    def corrected(f: Fields) -> Fields:
+        before = StatementMade(
+            f.statement_id,
+            f.source_id,
+            f.proposition_id,
+            f.stance,
+            from_micros(f.valid_from),
+            None if f.value is None else json.loads(f.value),
+            f.unit,
         )
-        .order_by(i.valid_from.desc())
-        .limit(1)
+        after = apply_correction(before, correction)
+        return Fields(
+            after.statement_id,
+            after.proposition_id,
+            after.source_id,
+            after.stance.value,
+            f.position,
+            to_micros(after.stated_at),
+            None if after.value is None else canonical_json(after.value),
+            after.unit,
+        )
+
+    return corrected
+
+
+def _rows_after(conn: Connection, position: int) -> Iterator[tuple[Any, ...]]:
+    """Events after ``position`` in order, paged, through the caller's connection."""
+    query = select(ev).order_by(ev.c.position)
+    while True:
+        page = conn.execute(query.where(ev.c.position > position).limit(_PAGE)).all()
+        yield from (tuple(r) for r in page)
+        if len(page) < _PAGE:
+            return
+        position = page[-1].position
+
+
+def _chunks(items: Sequence[T], size: int = _IN) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_BY_ID = select(belief_stances).where(
+    S.statement_id.in_(bindparam("ids", expanding=True)), S.tx_to == OPEN
+)
+
+
+def _current_by_id(conn: Connection, ids: set[str]) -> dict[str, Version]:
+    found: dict[str, Version] = {}
+    for chunk in _chunks(sorted(ids)):
+        for row in conn.execute(_BY_ID, {"ids": list(chunk)}):
+            found[row.statement_id] = Version.from_row(row)
+    return found
+
+
+_CHAIN_SELECT = ", ".join(f"b.{c}" for c in COLUMNS)
+_CHAIN_JOIN = (
+    "JOIN belief_stances b ON b.proposition_id = t.p AND b.source_id = t.s "
+    "AND b.tx_to = {open} AND b.reach_to >= t.since"
+)
+_PG_CHAINS = (
+    f"SELECT {_CHAIN_SELECT} FROM unnest(CAST(%s AS TEXT[]), CAST(%s AS TEXT[]), "
+    f"CAST(%s AS BIGINT[])) AS t(p, s, since) {_CHAIN_JOIN.format(open=OPEN)}"
+)
+_CHAINS_PER_STATEMENT = 300
+
+
+def _chain_rows(conn: Connection, since: Mapping[tuple[str, str], int]) -> Iterator[Version]:
+    """For each chain, the current rows whose periods reach ``since`` or later: everything a
+    change from there on can touch (the row before it, the last quantity before it, and all
+    after)."""
+    keys = sorted(since)
+    if not keys:
+        return
+    if conn.dialect.name == "postgresql":
+        params = ([p for p, _ in keys], [s for _, s in keys], [since[key] for key in keys])
+        yield from (Version.from_row(r) for r in conn.exec_driver_sql(_PG_CHAINS, params))
+        return
+    for chunk in _chunks(keys, _CHAINS_PER_STATEMENT):
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        sql = (
+            f"WITH t(p, s, since) AS (VALUES {values}) "
+            f"SELECT {_CHAIN_SELECT} FROM t {_CHAIN_JOIN.format(open=OPEN)}"
+        )
+        flat = tuple(x for key in chunk for x in (*key, since[key]))
+        yield from (Version.from_row(r) for r in conn.exec_driver_sql(sql, flat))
+
+
+_DELETE = delete(belief_stances).where(
+    S.statement_id == bindparam("k_statement"), S.tx_from == bindparam("k_tx_from")
+)
+_REVISE = (
+    update(belief_stances)
+    .where(S.statement_id == bindparam("k_statement"), S.tx_from == bindparam("k_tx_from"))
+    .values({name: bindparam(f"v_{name}") for name in ("tx_to", "valid_to", "qty_to")})
+    .values(reach_to=bindparam("v_reach_to"), node=bindparam("v_node"))
+)
+
+
+def _write(conn: Connection, batch: Batch) -> None:
+    """Deletes first (a version may be replaced under the same key), then revisions, then the
+    new rows through the driver's bulk path."""
+    if batch.deleted:
+        conn.execute(_DELETE, [{"k_statement": s, "k_tx_from": t} for s, t in batch.deleted])
+    if batch.updated:
+        revisions = []
+        for row in batch.updated.values():
+            values = revised_values(row)
+            revisions.append(
+                {
+                    "k_statement": values.pop("statement_id"),
+                    "k_tx_from": values.pop("tx_from"),
+                    **{f"v_{name}": value for name, value in values.items()},
+                }
+            )
+        conn.execute(_REVISE, revisions)
+    bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
+
+
+# -- reading stances --------------------------------------------------------------------------
+
+_COLUMNS_READ = (
+    S.statement_id,
+    S.source_id,
+    S.stance,
+    S.position,
+    S.valid_from,
+    S.valid_to,
+    S.qty_to,
+    S.value,
+    S.unit,
+)
+
+
+def _visible_at_k() -> Any:
+    return and_(S.tx_from <= bindparam("k"), S.tx_to > bindparam("k"))
+
+
+def _evidence_query() -> Any:
+    """One statement: the rows of ``p`` whose valid period holds ``a``, visible at ``k``
+    (tag 0), and the earliest assert and confirm stated by ``a`` (tag 1)."""
+    p: BindParameter[str] = bindparam("p")
+    a: BindParameter[int] = bindparam("a")
+    k: BindParameter[int] = bindparam("k")
+    current = and_(S.proposition_id == p, S.tx_to == OPEN, S.tx_from <= k)
+    holds_a = and_(S.valid_from <= a, S.reach_to > a)
+    left: BindParameter[list[int]] = bindparam("left", expanding=True)
+    right: BindParameter[list[int]] = bindparam("right", expanding=True)
+    tagged: tuple[Any, ...] = (literal_column("0").label("tag"), *_COLUMNS_READ)
+    parts = [
+        select(*tagged).where(current, S.node.in_(left), holds_a),
+        select(*tagged).where(current, S.node.in_(right), holds_a),
+        # Versions closed since ``k``: none when asking about now.
+        select(*tagged).where(
+            S.proposition_id == p, S.tx_to > k, S.tx_to < OPEN, S.tx_from <= k, holds_a
+        ),
+    ]
+    for stance in _SUPPORT:
+        first = (
+            select(literal_column("1").label("tag"), *_COLUMNS_READ)
+            .where(S.proposition_id == p, S.stance == stance, S.valid_from <= a, _visible_at_k())
+            .order_by(S.valid_from, S.position)
+            .limit(1)
+            .subquery()
+        )
+        parts.append(select(first))
+    return union_all(*parts)
+
+
+_EVIDENCE = _evidence_query()
+
+
+def _stance_rows(stance: str) -> Any:
+    return (
+        select(*_COLUMNS_READ)
+        .where(
+            S.proposition_id == bindparam("p"),
+            S.stance == stance,
+            S.valid_from <= bindparam("a"),
+            _visible_at_k(),
+        )
+        .order_by(S.valid_from, S.position)
+    )
+
+
+_RETRACTIONS = _stance_rows(Stance.RETRACT.value)
+_NO_COMMENTS = select(func.count()).select_from(
+    _stance_rows(Stance.NO_COMMENT.value).order_by(None).subquery()
+)
+_ALL_OF = select(*_COLUMNS_READ).where(S.proposition_id == bindparam("p"), _visible_at_k())
+
+
+def _evidence(conn: Connection, proposition: str, a: int, k: int) -> Evidence:
+    """What the policy needs about ``proposition`` at (``a``, ``k``), read through ``conn``."""
+    left, right = ancestors(a)
+    params = {"p": proposition, "a": a, "k": k, "left": left, "right": right}
+    live: dict[str, Said] = {}
+    quantities: dict[str, Said] = {}
+    first: Said | None = None
+    for row in conn.execute(_EVIDENCE, params):
+        said = _said(row)
+        if row.tag == 1:
+            if first is None or said.order < first.order:
+                first = said
+            continue
+        _take(row, said, a, live, quantities)
+    narrow = {"p": proposition, "a": a, "k": k}
+    return Evidence.at(
+        live,
+        quantities,
+        first,
+        lambda: [_said(r) for r in conn.execute(_RETRACTIONS, narrow)],
+        lambda: int(conn.execute(_NO_COMMENTS, narrow).scalar_one()),
+    )
+
+
+def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[str, Said]) -> None:
+    """File a row whose period holds ``a`` as a live stance, a standing quantity, or both."""
+    if row.valid_to > a and said.stance not in (Stance.RETRACT, Stance.NO_COMMENT):
+        live[said.source] = said
+    if row.qty_to is not None and row.qty_to > a:
+        quantities[said.source] = said
+
+
+def _said(row: Any) -> Said:
+    return Said(
+        row.statement_id,
+        row.source_id,
+        _STANCES[row.stance],
+        from_micros(row.valid_from),
+        row.position,
+        None if row.value is None else json.loads(row.value),
+        row.unit,
+    )
+
+
+class _Everything:
+    """What every proposition's evidence needs at (``a``, ``k``), read in four scans."""
+
+    def __init__(self, conn: Connection, a: int, k: int):
+        params = {"a": a, "k": k}
+        self.a = a
+        self.live: dict[str, dict[str, Said]] = {}
+        self.quantities: dict[str, dict[str, Said]] = {}
+        self.first: dict[str, Said] = {}
+        self.retractions: dict[str, list[Said]] = {}
+        for row in conn.execute(_ALL_HOLDING, params):
+            said = _said(row)
+            p = row.proposition_id
+            _take(row, said, a, self.live.setdefault(p, {}), self.quantities.setdefault(p, {}))
+        for row in conn.execute(_ALL_SUPPORT, params):
+            said = _said(row)
+            earlier = self.first.get(row.proposition_id)
+            if earlier is None or said.order < earlier.order:
+                self.first[row.proposition_id] = said
+        for row in conn.execute(_ALL_RETRACTIONS, params):
+            self.retractions.setdefault(row.proposition_id, []).append(_said(row))
+        self.no_comments = {p: n for p, n in conn.execute(_ALL_NO_COMMENTS, params)}
+
+    def evidence(self, proposition: str) -> Evidence:
+        return Evidence.at(
+            self.live.get(proposition, {}),
+            self.quantities.get(proposition, {}),
+            self.first.get(proposition),
+            self.retractions.get(proposition, []),
+            int(self.no_comments.get(proposition, 0)),
+        )
+
+
+_WITH_PROPOSITION = (S.proposition_id, *_COLUMNS_READ)
+_ALL_HOLDING = select(*_WITH_PROPOSITION).where(
+    S.valid_from <= bindparam("a"), S.reach_to > bindparam("a"), _visible_at_k()
+)
+
+
+def _first_supports() -> Any:
+    ranked = (
+        select(
+            *_WITH_PROPOSITION,
+            func.row_number()
+            .over(partition_by=S.proposition_id, order_by=(S.valid_from, S.position))
+            .label("rank"),
+        )
+        .where(S.stance.in_(_SUPPORT), S.valid_from <= bindparam("a"), _visible_at_k())
         .subquery()
     )
-    verdict = select(in_force.c.verdict).where(in_force.c.valid_to > bindparam("a"))
-    return _STATUS.add_columns(
-        definition.label("payload"), verdict.scalar_subquery().label("verdict")
-    )
+    return select(*(ranked.c[c.name] for c in _WITH_PROPOSITION)).where(ranked.c.rank == 1)
 
+
+_ALL_SUPPORT = _first_supports()
+_ALL_RETRACTIONS = (
+    select(*_WITH_PROPOSITION)
+    .where(S.stance == Stance.RETRACT.value, S.valid_from <= bindparam("a"), _visible_at_k())
+    .order_by(S.proposition_id, S.valid_from, S.position)
+)
+_ALL_NO_COMMENTS = (
+    select(S.proposition_id, func.count())
+    .where(S.stance == Stance.NO_COMMENT.value, S.valid_from <= bindparam("a"), _visible_at_k())
+    .group_by(S.proposition_id)
+)
+
+
+class _Sources(Mapping[str, SourceRegistered]):
+    """The sources registered by ``known_at``, decoded on first use and cached."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        conn: Connection | None,
+        known_at: int,
+        cache: dict[str, tuple[int, SourceRegistered]],
+    ):
+        self.engine, self.conn, self.known_at, self.cache = engine, conn, known_at, cache
+
+    def _query(self, query: Any, params: dict[str, Any]) -> list[Any]:
+        if self.conn is not None:
+            return list(self.conn.execute(query, params))
+        with translated(), self.engine.connect() as conn:
+            return list(conn.execute(query, params))
+
+    def __getitem__(self, source: str) -> SourceRegistered:
+        entry = self.cache.get(source)
+        if entry is None:
+            rows = self._query(_SOURCE_BY_ID, {"s": source})
+            if not rows:
+                raise KeyError(source)
+            entry = self.cache[source] = (rows[0].recorded_at, _decode_source(rows[0].payload))
+        if entry[0] > self.known_at:
+            raise KeyError(source)
+        return entry[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([r.source_id for r in self._query(_SOURCES_KNOWN, {"k": self.known_at})])
+
+    def __len__(self) -> int:
+        return len(self._query(_SOURCES_KNOWN, {"k": self.known_at}))
+
+
+_SOURCE_BY_ID = select(belief_sources.c.payload, belief_sources.c.recorded_at).where(
+    belief_sources.c.source_id == bindparam("s")
+)
+_SOURCES_KNOWN = (
+    select(belief_sources.c.source_id)
+    .where(belief_sources.c.recorded_at <= bindparam("k"))
+    .order_by(belief_sources.c.source_id)
+)
+_PROPOSITIONS_KNOWN = (
+    select(belief_propositions.c.proposition_id, belief_propositions.c.payload)
+    .where(belief_propositions.c.recorded_at <= bindparam("k"))
+    .order_by(belief_propositions.c.proposition_id)
+)
+
+
+def _decode_proposition(payload: str) -> PropositionDefined:
+    # Stored payloads were validated on append; verify shows they have not changed.
+    event = trusted.decode(PropositionDefined.TYPE, json.loads(payload), None, 0)
+    assert isinstance(event, PropositionDefined)
+    return event
+
+
+def _decode_source(payload: str) -> SourceRegistered:
+    event = trusted.decode(SourceRegistered.TYPE, json.loads(payload), None, 0)
+    assert isinstance(event, SourceRegistered)
+    return event
+
+
+def _unknown(proposition: str) -> NotFound:
+    return NotFound(f"no proposition {proposition!r} in the ledger (as known at that time)")
+
+
+def _definition(conn: Connection, proposition: str, k: int) -> str:
+    payload = conn.execute(_DEFINITION, {"p": proposition, "k": k}).scalar()
+    if payload is None:
+        raise _unknown(proposition)
+    return str(payload)
+
+
+_DEFINITION = select(belief_propositions.c.payload).where(
+    belief_propositions.c.proposition_id == bindparam("p"),
+    belief_propositions.c.recorded_at <= bindparam("k"),
+)
+
+# -- checkpoint -------------------------------------------------------------------------------
 
 #: The checkpoint and the head of the log, in one statement.
 _STATUS = select(
@@ -277,420 +694,33 @@ _STATUS = select(
     belief_checkpoint.c.policy,
     func.coalesce(select(func.max(ev.c.position)).scalar_subquery(), 0).label("head"),
 ).where(belief_checkpoint.c.name == NAME)
-_AS_OF = _as_of_query()
+_STATUS_AND_DEFINITION = _STATUS.add_columns(_DEFINITION.scalar_subquery().label("payload"))
 
 
-# -- applying events -------------------------------------------------------------------------
+def _current(status: Any) -> bool:
+    return status is not None and status.policy == FORMAT and status.position == status.head
 
 
-def _rows_after(conn: Connection, position: int) -> Iterator[Any]:
-    """Events after ``position`` in order, paged, through the caller's connection."""
-    query = select(ev).order_by(ev.c.position)
-    while True:
-        page = conn.execute(query.where(ev.c.position > position).limit(_PAGE)).all()
-        yield from page
-        if len(page) < _PAGE:
-            return
-        position = page[-1].position
+def _is_behind(conn: Connection) -> bool:
+    return not _current(conn.execute(_STATUS).first())
 
 
-class _Work:
-    """One catch-up: current-state rows buffered for bulk insert, and for every proposition a
-    group of events touched, the earliest valid time it touched (nothing before it changes)."""
-
-    def __init__(self, conn: Connection, policy: BeliefPolicy):
-        self.conn = conn
-        self.policy = policy
-        self.tx_time: int | None = None
-        self.touched: dict[str, int] = {}
-        self.pending: dict[Any, list[dict[str, Any]]] = {}
-        self.sources: dict[str, SourceRegistered] = {}
-        self.written = 0  # rows written since statistics were last refreshed
-
-    def apply(self, row: Any) -> None:
-        payload = json.loads(row.payload)
-        if row.type == SourceRegistered.TYPE:
-            self._buffer(belief_sources, source_id=payload["source_id"], payload=row.payload)
-        elif row.type == PropositionDefined.TYPE:
-            self._buffer(
-                belief_propositions,
-                proposition_id=payload["proposition_id"],
-                payload=row.payload,
-                recorded_at=row.recorded_at,
-            )
-        elif row.type == StatementMade.TYPE:
-            self._buffer(belief_statements, **_statement_row(payload, row))
-            self._touch(payload["proposition_id"], row.stated_at)
-        elif row.type == CorrectionMade.TYPE:
-            self.flush()
-            for proposition, since in _apply_correction(self.conn, payload):
-                self._touch(proposition, since)
-
-    def _buffer(self, table: Any, **values: Any) -> None:
-        self.pending.setdefault(table, []).append(values)
-
-    def _touch(self, proposition: str, since: int) -> None:
-        self.touched[proposition] = min(since, self.touched.get(proposition, since))
-
-    def flush(self) -> None:
-        for table, rows in self.pending.items():
-            _insert_dicts(self.conn, table, rows)
-            self.written += len(rows)
-        self.pending = {}
-
-    def analyze_if_grown(self) -> None:
-        """Refresh the planner's statistics once enough rows were written that the next
-        lookups could be planned as scans (see ``ledger.backends.refresh_statistics``)."""
-        if self.written >= ANALYZE_AFTER:
-            refresh_statistics(self.conn, _ANALYZED)
-            self.written = 0
-
-    def refresh(self) -> None:
-        """Re-sweep every touched proposition from the earliest valid time touched on, and
-        replace the rows in force at this group's transaction time where they changed.
-
-        Reads and writes go in bulk (one query per table for all touched propositions), so a
-        large import costs a handful of statements per group, not several per proposition.
-        """
-        self.flush()
-        if self.tx_time is None or not self.touched:
-            return
-        self.analyze_if_grown()
-        names = sorted(self.touched)
-        definitions = _propositions(self.conn, names)
-        said = _statements(self.conn, names)
-        current, closed_now = _rows_in_force(self.conn, names, self.tx_time)
-        speakers = {s.source for ss in said.values() for s in ss}
-        sources = self._sources(speakers | {p for d in definitions.values() for p in d.parties})
-        changes = _Changes()
-        for name in names:
-            wanted = _timeline(
-                self.policy,
-                definitions[name],
-                sources,
-                said.get(name, []),
-                since=self.touched[name],
-                current=current.get(name, []),
-            )
-            changes.plan(
-                name, current.get(name, []), wanted, closed_now.get(name, {}), self.tx_time
-            )
-        self.written += changes.apply(self.conn, self.tx_time)
-        self.touched = {}
-
-    def _sources(self, ids: set[str]) -> dict[str, SourceRegistered]:
-        missing = ids - self.sources.keys()
-        if missing:
-            self.sources.update(_sources(self.conn, missing))
-        return {i: self.sources[i] for i in ids if i in self.sources}
-
-
-def _statement_row(payload: Mapping[str, Any], row: Any) -> dict[str, Any]:
-    return {
-        "statement_id": payload["statement_id"],
-        "proposition_id": payload["proposition_id"],
-        "source_id": payload["source_id"],
-        "stance": payload["stance"],
-        "stated_at": row.stated_at,
-        "value": _json_or_none(payload["value"]),
-        "unit": payload["unit"],
-        "position": row.position,
-        "withdrawn": False,
-    }
-
-
-def _json_or_none(value: Any) -> str | None:
-    return None if value is None else canonical_json(value)
-
-
-def _apply_correction(conn: Connection, payload: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """Apply a correction to the current statement; return (proposition, valid time) pairs
-    from which each affected proposition's timeline may have changed."""
-    target = belief_statements.c.statement_id == payload["corrects"]
-    before = conn.execute(
-        select(belief_statements.c.proposition_id, belief_statements.c.stated_at).where(target)
-    ).one()
-    if payload["withdraw"]:
-        conn.execute(update(belief_statements).where(target).values(withdrawn=True))
-        return [(before.proposition_id, before.stated_at)]
-    changes: dict[str, Any] = {}
-    for name, value in payload["changes"].items():
-        column = _CORRECTED_COLUMN.get(name)
-        if column == "stated_at":
-            changes[column] = to_micros(datetime.fromisoformat(value))
-        elif column == "value":
-            changes[column] = _json_or_none(value)
-        elif column is not None:
-            changes[column] = value
-    if changes.get("value", "") is None:
-        changes["unit"] = None  # as ledger.events.apply_correction does
-    if changes:
-        conn.execute(update(belief_statements).where(target).values(**changes))
-    after = (
-        changes.get("proposition_id", before.proposition_id),
-        changes.get("stated_at", before.stated_at),
-    )
-    return [(before.proposition_id, before.stated_at), after]
-
-
-# -- the statements of a refresh, built once (SQLAlchemy caches their compiled form) ---------
-
-_NAMES: BindParameter[list[str]] = bindparam("names", expanding=True)
-_IDS: BindParameter[list[Any]] = bindparam("ids", expanding=True)
-_PROPOSITIONS = select(belief_propositions.c.proposition_id, belief_propositions.c.payload).where(
-    belief_propositions.c.proposition_id.in_(_NAMES)
-)
-_SOURCES = select(belief_sources.c.payload).where(belief_sources.c.source_id.in_(_IDS))
-_STATEMENTS = (
-    select(
-        belief_statements.c.proposition_id,
-        belief_statements.c.statement_id,
-        belief_statements.c.source_id,
-        belief_statements.c.stance,
-        belief_statements.c.stated_at,
-        belief_statements.c.position,
-        belief_statements.c.value,
-        belief_statements.c.unit,
-    )
-    .where(belief_statements.c.proposition_id.in_(_NAMES), belief_statements.c.withdrawn.is_(False))
-    .order_by(
-        belief_statements.c.proposition_id,
-        belief_statements.c.stated_at,
-        belief_statements.c.position,
-    )
-)
-_IN_FORCE = (
-    select(
-        belief_intervals.c.id,
-        belief_intervals.c.proposition_id,
-        belief_intervals.c.valid_from,
-        belief_intervals.c.valid_to,
-        belief_intervals.c.status,
-        belief_intervals.c.verdict,
-        belief_intervals.c.because,
-        belief_intervals.c.tx_from,
-        belief_intervals.c.tx_to,
-    )
-    .where(
-        belief_intervals.c.proposition_id.in_(_NAMES),
-        belief_intervals.c.tx_to.in_([bindparam("open"), bindparam("now")]),
-    )
-    .order_by(belief_intervals.c.proposition_id, belief_intervals.c.valid_from)
-)
-_DELETE_ROWS = delete(belief_intervals).where(belief_intervals.c.id.in_(_IDS))
-_SET_TX_TO = (
-    update(belief_intervals)
-    .where(belief_intervals.c.id.in_(_IDS))
-    .values(tx_to=bindparam("new_tx_to"))
-)
-
-
-# -- sweeping a proposition's valid time -----------------------------------------------------
-
-
-def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    """Slices small enough for an ``IN (...)`` list on every backend."""
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _propositions(conn: Connection, names: list[str]) -> dict[str, PropositionDefined]:
-    found = {}
-    for chunk in _chunks(names):
-        for row in conn.execute(_PROPOSITIONS, {"names": chunk}):
-            found[row.proposition_id] = _decode_proposition(row.payload)
-    return found
-
-
-def _decode_proposition(payload: str) -> PropositionDefined:
-    # Stored payloads were validated on append; the hash chain shows they have not changed.
-    event = trusted.decode(PropositionDefined.TYPE, json.loads(payload), None, 0)
-    assert isinstance(event, PropositionDefined)
-    return event
-
-
-def _statements(conn: Connection, names: list[str]) -> dict[str, list[Said]]:
-    """Each proposition's standing statements in (stated_at, position) order."""
-    found: dict[str, list[Said]] = {}
-    stances = {x.value: x for x in Stance}
-    for chunk in _chunks(names):
-        for r in conn.execute(_STATEMENTS, {"names": chunk}):
-            found.setdefault(r.proposition_id, []).append(
-                Said(
-                    r.statement_id,
-                    r.source_id,
-                    stances[r.stance],
-                    from_micros(r.stated_at),
-                    r.position,
-                    None if r.value is None else json.loads(r.value),
-                    r.unit,
-                )
-            )
-    return found
-
-
-def _sources(conn: Connection, ids: set[str]) -> dict[str, SourceRegistered]:
-    found: dict[str, SourceRegistered] = {}
-    for chunk in _chunks(sorted(ids)):
-        for payload in conn.execute(_SOURCES, {"ids": chunk}).scalars():
-            event = trusted.decode(SourceRegistered.TYPE, json.loads(payload), None, 0)
-            assert isinstance(event, SourceRegistered)
-            found[event.source_id] = event
-    return found
-
-
-def _rows_in_force(
-    conn: Connection, names: list[str], tx_time: int
-) -> tuple[dict[str, list[Any]], dict[str, dict[Any, int]]]:
-    """Per proposition: the rows in force now (open transaction time), by valid_from; and the
-    rows closed at exactly ``tx_time`` by an earlier transaction sharing that instant."""
-    current: dict[str, list[Any]] = {}
-    closed_now: dict[str, dict[Any, int]] = {}
-    for chunk in _chunks(names):
-        for r in conn.execute(_IN_FORCE, {"names": chunk, "open": OPEN, "now": tx_time}):
-            if r.tx_to == OPEN:
-                current.setdefault(r.proposition_id, []).append(r)
-            else:
-                closed_now.setdefault(r.proposition_id, {})[_key(r)] = r.id
-    return current, closed_now
-
-
-def _timeline(
-    policy: BeliefPolicy,
-    definition: PropositionDefined,
-    sources: Mapping[str, SourceRegistered],
-    said: list[Said],
-    *,
-    since: int,
-    current: list[Any],
-) -> list[_Segment]:
-    """The proposition's whole valid-time timeline, recomputing verdicts only from ``since`` on.
-
-    Nothing stated before ``since`` changed, so the rows that end by then stand as they are and
-    the evidence up to then is replayed without judging it. Equal to a sweep from the start;
-    the property tests compare incremental catch-up with a full rebuild row for row.
-    """
-    kept = [r for r in current if r.valid_from < since]
-    pending = [(r.valid_from, r.status, r.verdict, r.because) for r in kept[-1:]]
-    judge = judge_for(policy, definition, sources)
-    evidence = Evidence()
-    add = evidence.add
-    micros = [to_micros(s.stated_at) for s in said]
-    n, i = len(said), 0
-    while i < n and micros[i] < since:
-        add(said[i])
-        i += 1
-    while i < n:
-        day = micros[i]
-        start = i
-        while i < n and micros[i] == day:
-            add(said[i])
-            i += 1
-        status, text = judge(evidence)
-        if not pending or pending[-1][2] != text:
-            pending.append((day, status, text, _causes_json(said[start:i], micros[start:i])))
-    head = [_Segment(r.valid_from, r.valid_to, r.status, r.verdict, r.because) for r in kept[:-1]]
-    tail = [
-        _Segment(start, pending[n + 1][0] if n + 1 < len(pending) else OPEN, status, text, why)
-        for n, (start, status, text, why) in enumerate(pending)
-    ]
-    return head + tail
-
-
-def _causes_json(causes: Sequence[Said], micros: Sequence[int]) -> str:
-    return canonical_json(
-        [
-            {
-                "statement": s.statement,
-                "source": s.source,
-                "stance": s.stance.value,
-                "stated_at": when,
-            }
-            for s, when in zip(causes, micros, strict=True)
-        ]
-    )
-
-
-class _Changes:
-    """Row changes planned for every touched proposition, then written in bulk."""
-
-    def __init__(self) -> None:
-        self.deleted: list[int] = []
-        self.closed: list[int] = []
-        self.reopened: list[int] = []
-        self.inserted: list[dict[str, Any]] = []
-
-    def plan(
-        self,
-        proposition: str,
-        current: list[Any],
-        segments: list[_Segment],
-        closed_now: Mapping[Any, int],
-        tx_time: int,
-    ) -> None:
-        """Rows in force that are no longer wanted close at ``tx_time`` (or vanish, if they
-        opened at that same instant and so were never visible); wanted rows that are missing
-        open there, or reopen if an earlier transaction of the same instant closed them."""
-        wanted = {_key(s) for s in segments}
-        kept = set()
-        for row in current:
-            key = _key(row)
-            if key in wanted:
-                kept.add(key)
-            elif row.tx_from == tx_time:
-                self.deleted.append(row.id)
-            else:
-                self.closed.append(row.id)
-        for s in segments:
-            key = _key(s)
-            if key in kept:
-                continue
-            if key in closed_now:
-                self.reopened.append(closed_now[key])
-                continue
-            self.inserted.append(
-                {
-                    "proposition_id": proposition,
-                    "valid_from": s.valid_from,
-                    "valid_to": s.valid_to,
-                    "tx_from": tx_time,
-                    "tx_to": OPEN,
-                    "status": s.status,
-                    "verdict": s.verdict,
-                    "because": s.because,
-                }
-            )
-
-    def apply(self, conn: Connection, tx_time: int) -> int:
-        """Write the planned changes; returns how many rows were inserted."""
-        for chunk in _chunks(self.deleted):
-            conn.execute(_DELETE_ROWS, {"ids": chunk})
-        for chunk in _chunks(self.closed):
-            conn.execute(_SET_TX_TO, {"ids": chunk, "new_tx_to": tx_time})
-        for chunk in _chunks(self.reopened):
-            conn.execute(_SET_TX_TO, {"ids": chunk, "new_tx_to": OPEN})
-        _insert_dicts(conn, belief_intervals, self.inserted)
-        return len(self.inserted)
-
-
-def _insert_dicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys, through the driver's bulk path."""
-    if rows:
-        columns = list(rows[0])
-        row_of = itemgetter(*columns)
-        bulk.insert_many(conn, table.name, columns, [row_of(r) for r in rows])
-
-
-def _key(row: Any) -> tuple[int, int, str, str, str]:
-    return (row.valid_from, row.valid_to, row.status, row.verdict, row.because)
-
-
-# -- checkpoint ------------------------------------------------------------------------------
-
-
-def _is_behind(conn: Connection, policy: str) -> bool:
-    row = conn.execute(_STATUS).first()
-    return row is None or row.policy != policy or row.position != row.head
+def _usable_checkpoint(conn: Connection, written: Sequence[Mapping[str, Any]]) -> int:
+    """The checkpoint's position if it still describes the log; else wipe the tables and start
+    from 0. The rows just written carry the hash of the event before them, which saves reading
+    it back when the checkpoint is right there."""
+    row = conn.execute(select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)).first()
+    if row is None or row.policy != FORMAT:
+        _wipe(conn)
+        return 0
+    if written and written[0]["position"] == row.position + 1:
+        matches = written[0]["prev_hash"] == row.hash
+    else:
+        matches = _hash_matches(conn, row.position, row.hash)
+    if not matches:
+        _wipe(conn)
+        return 0
+    return int(row.position)
 
 
 def _hash_matches(conn: Connection, position: int, expected: str) -> bool:
@@ -700,8 +730,8 @@ def _hash_matches(conn: Connection, position: int, expected: str) -> bool:
     return found == expected
 
 
-def _save_checkpoint(conn: Connection, position: int, hash_: str, policy: str) -> None:
-    values = {"position": position, "hash": hash_, "policy": policy}
+def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:
+    values = {"position": position, "hash": hash_, "policy": FORMAT}
     done = conn.execute(
         update(belief_checkpoint).where(belief_checkpoint.c.name == NAME).values(**values)
     )
@@ -710,39 +740,8 @@ def _save_checkpoint(conn: Connection, position: int, hash_: str, policy: str) -
 
 
 def _wipe(conn: Connection) -> None:
-    for table in (
-        belief_intervals,
-        belief_statements,
-        belief_propositions,
-        belief_sources,
-        belief_checkpoint,
-    ):
+    for table in DERIVED:
         conn.execute(delete(table))
-    conn.execute(insert(belief_checkpoint).values(name=NAME, position=0, hash=GENESIS, policy=""))
-
-
-def _known_proposition(conn: Connection, proposition: str, known_at: int) -> PropositionDefined:
-    row = conn.execute(
-        select(belief_propositions.c.payload).where(
-            and_(
-                belief_propositions.c.proposition_id == proposition,
-                belief_propositions.c.recorded_at <= known_at,
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no proposition {proposition!r} in the ledger (as known at that time)")
-    return _decode_proposition(row.payload)
-
-
-def _interval(row: Any) -> Interval:
-    causes = tuple(
-        Cause(c["statement"], c["source"], Stance(c["stance"]), from_micros(c["stated_at"]))
-        for c in json.loads(row.because)
-    )
-    return Interval(
-        valid_from=from_micros(row.valid_from),
-        valid_to=None if row.valid_to == OPEN else from_micros(row.valid_to),
-        verdict=Verdict.from_json(row.verdict),
-        because=causes,
+    conn.execute(
+        insert(belief_checkpoint).values(name=NAME, position=0, hash=GENESIS, policy=FORMAT)
     )

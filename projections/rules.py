@@ -5,14 +5,14 @@ The rules see :class:`Evidence`: each source's *live* stance (its latest stateme
 ``stated_at``, ties broken by log position; ``retract`` clears it, ``no_comment`` changes
 nothing), each live source's latest quantity, and the history facts a verdict cites. A policy turns
 evidence into a :class:`~projections.beliefs.Verdict`. Evidence is accumulated one statement at a
-time in (``stated_at``, position) order, so the materialized projection can sweep a proposition's
-whole valid-time history in one pass while the reference fold rebuilds it from scratch.
+time in (``stated_at``, position) order by the reference fold, or read as a snapshot from the
+materialized stance rows; either way this module is the only place a verdict is decided.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -43,31 +43,54 @@ class Said:
 
 
 class Evidence:
-    """What has been said about one proposition up to some valid time, accumulated in order."""
+    """What has been said about one proposition up to some valid time.
+
+    The reference fold accumulates it one statement at a time (:meth:`add`, in
+    (``stated_at``, position) order); the materialized projection reads it as a snapshot from
+    the stance rows (:meth:`at`), where the parts a policy seldom needs (``retractions``,
+    ``no_comments``) may be given as loaders that run on first use. A policy reads it only
+    while its ``verdict`` runs.
+    """
 
     def __init__(self) -> None:
+        #: Each source's live stance: its latest statement, unless it retracted it since.
         self.live: dict[str, Said] = {}
+        #: Each source's latest quantity, unless it retracted since.
         self.quantities: dict[str, Said] = {}
+        #: The earliest supporting statement (assert or confirm), live or not.
         self.first_support: Said | None = None
-        self.retractions: list[Said] = []
-        self.no_comments = 0
-        #: Bumped whenever ``quantities`` may have changed, so a judge can reuse its estimates.
-        self.quantities_changed = 0
+        self._retractions: list[Said] | Callable[[], list[Said]] = []
+        self._no_comments: int | Callable[[], int] = 0
+
+    @property
+    def retractions(self) -> Sequence[Said]:
+        """Every retraction so far, in order."""
+        return self._retraction_list()
+
+    def _retraction_list(self) -> list[Said]:
+        if callable(self._retractions):
+            self._retractions = self._retractions()
+        return self._retractions
+
+    @property
+    def no_comments(self) -> int:
+        """How many statements declined to comment."""
+        if callable(self._no_comments):
+            self._no_comments = self._no_comments()
+        return self._no_comments
 
     def add(self, said: Said) -> None:
         """Take in the next statement; callers feed them in (stated_at, position) order."""
         if said.stance is Stance.NO_COMMENT:
-            self.no_comments += 1
+            self._no_comments = self.no_comments + 1
         elif said.stance is Stance.RETRACT:
             self.live.pop(said.source, None)
-            if self.quantities.pop(said.source, None) is not None:
-                self.quantities_changed += 1
-            self.retractions.append(said)
+            self.quantities.pop(said.source, None)
+            self._retraction_list().append(said)
         else:
             self.live[said.source] = said
             if said.value is not None:
                 self.quantities[said.source] = said
-                self.quantities_changed += 1
             if said.stance in _SUPPORT and self.first_support is None:
                 self.first_support = said
 
@@ -78,10 +101,27 @@ class Evidence:
             evidence.add(s)
         return evidence
 
+    @classmethod
+    def at(
+        cls,
+        live: dict[str, Said],
+        quantities: dict[str, Said],
+        first_support: Said | None,
+        retractions: list[Said] | Callable[[], list[Said]],
+        no_comments: int | Callable[[], int],
+    ) -> Evidence:
+        """A snapshot, as the materialized projection reads it."""
+        evidence = cls()
+        evidence.live, evidence.quantities = live, quantities
+        evidence.first_support = first_support
+        evidence._retractions, evidence._no_comments = retractions, no_comments
+        return evidence
+
 
 class BeliefPolicy(Protocol):
-    """Turns evidence into a verdict. ``name`` identifies the policy *and its version*: the
-    materialized projection is rebuilt when it changes, so change it whenever the rules do."""
+    """Turns evidence into a verdict. ``name`` identifies the policy *and its version*: change
+    it whenever the rules do. Verdicts are decided when a question is asked, from the stored
+    stances, so a policy can change without rebuilding anything."""
 
     @property
     def name(self) -> str: ...
@@ -197,35 +237,22 @@ def _day(when: datetime) -> str:
     return when.date().isoformat()
 
 
-class Named(Protocol):
-    """What an explanation needs of a stance (a SourceStance, or a fast path's own record)."""
-
-    @property
-    def source(self) -> str: ...
-
-    @property
-    def stated_at(self) -> datetime: ...
-
-    @property
-    def role(self) -> Role: ...
-
-
-def _names(stances: Sequence[Named]) -> str:
+def _names(stances: Sequence[SourceStance]) -> str:
     shown = [f"{s.source} ({_day(s.stated_at)})" for s in stances[:_MAX_NAMES]]
     more = len(stances) - _MAX_NAMES
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def _decisive_clause(s: Named, verb: str) -> str:
+def _decisive_clause(s: SourceStance, verb: str) -> str:
     who = "a party" if s.role is Role.PARTY else "an authoritative source"
     return f"{s.source}, {who}, {verb} on {_day(s.stated_at)}"
 
 
 def explain(
     status: Status,
-    decisive: Sequence[Named],
-    supporters: Sequence[Named],
-    deniers: Sequence[Named],
+    decisive: Sequence[SourceStance],
+    supporters: Sequence[SourceStance],
+    deniers: Sequence[SourceStance],
     evidence: Evidence,
 ) -> str:
     """The default policy's one-line explanation of a verdict."""

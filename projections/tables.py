@@ -1,16 +1,16 @@
-"""Tables of the materialized belief projection (created by Alembic revision 0002).
+"""Tables of the materialized belief projection (Alembic revisions 0002 and 0004).
 
 They are derived data: ``rebuild()`` can always recreate them from the log, so unlike ``events``
-they are updated and deleted freely.
+they are updated and deleted freely, and ``verify`` proves they are what the log implies.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
 from ledger.schema import Micros, metadata
 
-#: Open end of a period (valid_to or tx_to): far beyond any real instant, and still a BIGINT.
+#: Open end of a period (valid_to, reach_to or tx_to): far beyond any real instant, a BIGINT.
 OPEN = 2**62
 
 belief_checkpoint = Table(
@@ -27,6 +27,7 @@ belief_sources = Table(
     metadata,
     Column("source_id", String(128), primary_key=True),
     Column("payload", Text, nullable=False),
+    Column("recorded_at", Micros, nullable=False),
 )
 
 belief_propositions = Table(
@@ -37,34 +38,37 @@ belief_propositions = Table(
     Column("recorded_at", Micros, nullable=False),
 )
 
-# Each statement as currently corrected (the transaction-time history lives in the intervals).
-belief_statements = Table(
-    "belief_statements",
+# One row per version of a statement, as corrected: facts, never verdicts (those are decided at
+# read time by the policy). Periods are half-open. Valid time: the stance is the source's live
+# one over [valid_from, valid_to); a quantity it gave stands over [valid_from, qty_to);
+# reach_to is the later of the two and ``node`` the period's place in the interval tree
+# (projections.interval_index). Transaction time: the version is in force over [tx_from, tx_to).
+# See projections/stances.py for how each event changes O(1) rows.
+belief_stances = Table(
+    "belief_stances",
     metadata,
     Column("statement_id", String(128), primary_key=True),
-    Column("proposition_id", String(128), nullable=False, index=True),
+    Column("tx_from", Micros, primary_key=True, autoincrement=False),
+    Column("tx_to", Micros, nullable=False),
+    Column("proposition_id", String(128), nullable=False),
     Column("source_id", String(128), nullable=False),
     Column("stance", String(20), nullable=False),
-    Column("stated_at", Micros, nullable=False),
-    Column("value", Text, nullable=True),
-    Column("unit", Text, nullable=True),
     Column("position", BigInteger, nullable=False),
-    Column("withdrawn", Boolean, nullable=False),
-)
-
-# One row per (proposition, valid-time period, transaction-time period) with one verdict.
-# valid: [valid_from, valid_to) in stated_at time; tx: [tx_from, tx_to) in recorded_at time.
-belief_intervals = Table(
-    "belief_intervals",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("proposition_id", String(128), nullable=False),
     Column("valid_from", Micros, nullable=False),
     Column("valid_to", Micros, nullable=False),
-    Column("tx_from", Micros, nullable=False),
-    Column("tx_to", Micros, nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("verdict", Text, nullable=False),
-    Column("because", Text, nullable=False),
-    Index("ix_belief_intervals_lookup", "proposition_id", "valid_from", "tx_from"),
+    Column("qty_to", Micros, nullable=True),
+    Column("reach_to", Micros, nullable=False),
+    Column("node", BigInteger, nullable=False),
+    Column("value", Text, nullable=True),
+    Column("unit", Text, nullable=True),
+    # a source's chain of stances on a proposition, from a valid time on (maintenance)
+    Index("ix_belief_stances_chain", "proposition_id", "source_id", "tx_to", "reach_to"),
+    # the two halves of a stabbing query (queries)
+    Index("ix_belief_stances_ends", "proposition_id", "tx_to", "node", "reach_to"),
+    Index("ix_belief_stances_starts", "proposition_id", "tx_to", "node", "valid_from"),
+    # first support, retractions, no-comment counts
+    Index("ix_belief_stances_stance", "proposition_id", "stance", "valid_from", "position"),
 )
+
+#: Every derived table, in the order a wipe empties them.
+DERIVED = (belief_stances, belief_propositions, belief_sources, belief_checkpoint)

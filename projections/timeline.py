@@ -1,15 +1,83 @@
-"""Timelines (status transitions of one proposition in valid time) and diffs between two dates."""
+"""Timelines (status transitions of one proposition in valid time) and diffs between two dates.
+
+Both are computed when asked, from the same stance rows every answer comes from: a timeline
+sweeps the proposition's statements in valid-time order, letting the policy judge at each
+instant something was said (so it costs a verdict per instant of the proposition's history,
+read once); a diff judges every proposition at each of its two dates in one pass per date and
+sweeps only the propositions that changed, to name the statements that changed them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from ledger.events import PropositionDefined, SourceRegistered, Stance
 from ledger.times import iso
 from projections.beliefs import BeliefState, Status, Verdict
-from projections.materialized import Cause, Interval, MaterializedProjection
+from projections.materialized import MaterializedProjection
+from projections.rules import BeliefPolicy, Evidence, Said
+
+
+@attrs.frozen
+class Cause:
+    """A statement that took effect at the start of a valid-time interval."""
+
+    statement: str
+    source: str
+    stance: Stance
+    stated_at: datetime
+
+
+@attrs.frozen
+class Interval:
+    """One verdict over [valid_from, valid_to) of valid time (open-ended if valid_to is None)."""
+
+    valid_from: datetime
+    valid_to: datetime | None
+    verdict: Verdict
+    because: tuple[Cause, ...]
+
+
+def sweep(
+    policy: BeliefPolicy,
+    definition: PropositionDefined,
+    sources: Mapping[str, SourceRegistered],
+    said: Sequence[Said],
+) -> list[Interval]:
+    """The proposition's verdicts over valid time, from its statements in (stated_at,
+    position) order: a new interval wherever the verdict changes, caused by the statements
+    made at that instant."""
+    starts: list[tuple[datetime, Verdict, tuple[Cause, ...]]] = []
+    evidence = Evidence()
+    i, n = 0, len(said)
+    while i < n:
+        instant, first = said[i].stated_at, i
+        while i < n and said[i].stated_at == instant:
+            evidence.add(said[i])
+            i += 1
+        verdict = policy.verdict(definition, sources, evidence)
+        if not starts or starts[-1][1] != verdict:
+            causes = tuple(
+                Cause(s.statement, s.source, s.stance, s.stated_at) for s in said[first:i]
+            )
+            starts.append((instant, verdict, causes))
+    ends = [start for start, _, _ in starts[1:]] + [None]
+    return [
+        Interval(start, end, verdict, causes)
+        for (start, verdict, causes), end in zip(starts, ends, strict=True)
+    ]
+
+
+def intervals(
+    projection: MaterializedProjection, proposition: str, known_at: datetime
+) -> list[Interval]:
+    """The proposition's valid-time timeline as known at ``known_at``."""
+    definition, said, sources = projection.statements(proposition, known_at)
+    return sweep(projection.policy, definition, sources, said)
 
 
 @attrs.frozen
@@ -83,15 +151,16 @@ def diff(
 ) -> list[Change]:
     """Every proposition whose status or estimates changed between valid times ``a`` and ``b``."""
     earlier, later = min(a, b), max(a, b)
+    befores = projection.verdicts_at(earlier, known_at)
+    afters = projection.verdicts_at(later, known_at)
     changes = []
-    for proposition in projection.propositions(known_at):
-        before = projection.verdict(proposition, earlier, known_at)
-        after = projection.verdict(proposition, later, known_at)
+    for proposition in sorted(afters):
+        before, after = befores[proposition], afters[proposition]
         if (before.status, before.estimates) == (after.status, after.estimates):
             continue
         causes = tuple(
             c
-            for iv in projection.intervals(proposition, known_at)
+            for iv in intervals(projection, proposition, known_at)
             if earlier < iv.valid_from <= later
             for c in iv.because
         )

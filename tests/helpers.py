@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select, text
 
 from ledger import Ledger, PropositionDefined, SourceRegistered, StatementMade
-from projections.tables import belief_intervals
+from projections.tables import belief_propositions, belief_sources, belief_stances
 
 
 def basics() -> list[SourceRegistered | PropositionDefined]:
@@ -40,18 +40,11 @@ def raw(engine: Engine, sql: str, **params: object) -> None:
         conn.execute(text(sql), params)
 
 
-def intervals(ledger: Ledger) -> list[tuple[object, ...]]:
-    """Every row of the materialized projection, ids aside, in a stable order."""
-    t = belief_intervals.c
-    query = select(
-        t.proposition_id,
-        t.valid_from,
-        t.valid_to,
-        t.tx_from,
-        t.tx_to,
-        t.status,
-        t.verdict,
-        t.because,
-    )
+def derived_rows(ledger: Ledger) -> list[tuple[object, ...]]:
+    """Every row of the materialized projection's tables, tagged with its table, sorted."""
     with ledger.store.engine.connect() as conn:
-        return sorted(tuple(r) for r in conn.execute(query))
+        return sorted(
+            (table.name, *row)
+            for table in (belief_stances, belief_sources, belief_propositions)
+            for row in conn.execute(select(table))
+        )

@@ -19,7 +19,7 @@ from ledger import (
 )
 from projections.beliefs import BeliefState, Status
 from tests.conftest import FakeClock
-from tests.helpers import basics, intervals, raw, statement
+from tests.helpers import basics, derived_rows, raw, statement
 
 COURT = SourceRegistered("icj", "International Court of Justice", "court")
 MEDIA = SourceRegistered("yonhap", "Yonhap", "media", "kr")
@@ -357,7 +357,7 @@ def test_a_checkpoint_that_no_longer_matches_the_log_is_rebuilt_on_the_next_appe
 ) -> None:
     ledger.append([*basics(), statement("s1")])
     raw(ledger.store.engine, f"UPDATE belief_checkpoint SET hash = '{'f' * 64}'")
-    raw(ledger.store.engine, "DELETE FROM belief_intervals")  # what the rebuild must restore
+    raw(ledger.store.engine, "DELETE FROM belief_stances")  # what the rebuild must restore
 
     ledger.append([statement("s2", "kcna", "deny", "2024-10-21")])
 
@@ -391,8 +391,8 @@ def test_a_change_undone_at_the_same_recorded_instant_leaves_the_history_as_a_re
     clock.step = timedelta(0)  # the next two transactions share one recorded_at
     ledger.append([statement("s2", "kcna", "deny")])
     ledger.append([CorrectionMade("fix", "s2", "not what was said", withdraw=True)])
-    incremental = intervals(ledger)
+    incremental = derived_rows(ledger)
 
     ledger.rebuild()
 
-    assert intervals(ledger) == incremental
+    assert derived_rows(ledger) == incremental

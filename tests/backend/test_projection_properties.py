@@ -18,7 +18,7 @@ from ledger import Event, Ledger, NotFound, PropositionDefined, RecordedEvent
 from projections import fold as reference
 from projections.beliefs import Verdict
 from tests.conftest import Databases, FakeClock
-from tests.helpers import intervals
+from tests.helpers import derived_rows
 from tests.strategies import histories, instants
 
 ONE_US = timedelta(microseconds=1)
@@ -115,9 +115,9 @@ def test_incremental_catch_up_equals_a_full_rebuild(
     databases: Databases, scenario: tuple[list[list[Event]], list[bool]]
 ) -> None:
     with built(databases, *scenario) as b:
-        incremental = intervals(b.ledger)
+        incremental = derived_rows(b.ledger)
         b.ledger.rebuild()
-        assert intervals(b.ledger) == incremental
+        assert derived_rows(b.ledger) == incremental
 
 
 @PROPERTY
@@ -127,12 +127,12 @@ def test_re_appending_the_same_events_changes_nothing(
 ) -> None:
     history, _ = scenario
     with built(databases, *scenario) as b:
-        head, rows = b.ledger.head(), intervals(b.ledger)
+        head, rows = b.ledger.head(), derived_rows(b.ledger)
         b.clock.now += timedelta(days=1)
         for batch in history:
             assert b.ledger.append(batch).appended == ()
         assert b.ledger.head() == head
-        assert intervals(b.ledger) == rows
+        assert derived_rows(b.ledger) == rows
 
 
 @PROPERTY

@@ -71,7 +71,7 @@ def test_a_reader_reads_but_cannot_write_anything(pg_url: str, role_name: str) -
         with pytest.raises(StoreError, match="permission denied"):
             reader.append([statement("s2")])
         with pytest.raises(Exception, match="permission denied"), reader.store.engine.begin() as c:
-            c.execute(text("DELETE FROM belief_intervals"))
+            c.execute(text("DELETE FROM belief_stances"))
 
 
 def test_roles_are_refused_on_sqlite_with_a_useful_message(tmp_path: Path) -> None:

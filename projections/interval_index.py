@@ -1,0 +1,47 @@
+"""A relational interval tree over valid time: which stored periods contain an instant.
+
+A stance row holds a period ``[valid_from, reach_to)`` of valid time. "Which rows of this
+proposition contain the instant ``a``?" is a stabbing query, and an index on ``valid_from`` (or
+on ``reach_to``) alone answers it by scanning every row that starts before ``a`` (or ends after
+it): half the proposition's history on average. The Relational Interval Tree (Kriegel, Pötke and
+Seidl, VLDB 2000) answers it with a bounded number of index range scans instead.
+
+Instants are mapped onto a virtual binary tree of 63-bit integers. A period is registered at its
+*fork node*: the number inside the period with the most trailing zero bits (the highest tree node
+the period contains). The nodes whose periods can contain ``a`` are ``a``'s ancestors, at most
+64 of them; at an ancestor left of ``a`` a registered period contains ``a`` exactly when it ends
+after ``a``, at one right of ``a`` (or ``a`` itself) exactly when it starts at or before ``a``.
+Two composite indexes, ``(..., node, reach_to)`` and ``(..., node, valid_from)``, make each of
+those one short range scan.
+"""
+
+from __future__ import annotations
+
+#: Instants are signed microseconds; the tree is over non-negative numbers.
+_OFFSET = 2**62
+_TOP = 63  # levels: nodes are below 2**63, so they fit a signed BIGINT
+
+
+def fork(start: int, end: int) -> int:
+    """The fork node of the half-open period ``[start, end)`` (an empty one sits at ``start``)."""
+    lo = start + _OFFSET
+    hi = max(end - 1, start) + _OFFSET
+    if lo == hi:
+        return lo
+    top = (lo ^ hi).bit_length() - 1
+    if lo & ((1 << (top + 1)) - 1) == 0:
+        return lo
+    return (hi >> top) << top
+
+
+def ancestors(instant: int) -> tuple[list[int], list[int]]:
+    """The tree nodes whose periods may contain ``instant``: those left of it (a period there
+    contains it iff it ends after it) and those at or right of it (iff it starts by then)."""
+    point = instant + _OFFSET
+    left: list[int] = []
+    right: list[int] = [point]
+    level = (point & -point).bit_length()  # one above the point's own level
+    for t in range(level, _TOP):
+        node = ((point >> (t + 1)) << (t + 1)) | (1 << t)
+        (left if node < point else right).append(node)
+    return left, right

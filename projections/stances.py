@@ -1,0 +1,323 @@
+"""How each event changes the bitemporal stance rows: O(1) rows per event, whatever the history.
+
+Rows are *facts*, one per version of a statement as corrected; no verdict is stored (the policy
+decides at read time, see ``projections.rules``). A source's statements on one proposition form
+its *chain*, ordered by (``stated_at``, log position), ``no_comment`` aside (it changes nothing,
+so it never enters a chain). In valid time each chain member is the source's live stance from its
+own ``stated_at`` until the next member's (``valid_to``); a member that gave a quantity keeps it
+standing until the next member that gives one or retracts (``qty_to``). A retraction is a member
+too: it ends what came before and is itself never live.
+
+So an event touches a constant number of rows: a statement opens its own row and shortens its
+predecessor's periods (and, with a quantity, the last quantity before it); a correction retires
+one version and opens another, relinking the neighbours at both places. Changing a row at
+transaction time ``T`` closes its version (``tx_to = T``) and opens a new one from ``T``, so an
+answer for an earlier ``known_at`` never changes; a version opened at ``T`` itself is changed in
+place (no answer can have seen it without also seeing what changes it: they share ``T``).
+
+This module is pure (no SQL): :class:`Batch` is given the rows a batch can touch, applies the
+events in log order, and hands back rows to delete, update and insert. The same code serves an
+append (one batch) and a rebuild (the log in windows), which is why the two leave identical rows.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import attrs
+
+from ledger.events import Stance
+from projections.interval_index import fork
+from projections.tables import OPEN
+
+NO_COMMENT = Stance.NO_COMMENT.value
+RETRACT = Stance.RETRACT.value
+
+#: Columns of ``belief_stances`` in the order :meth:`Version.row` gives them.
+COLUMNS = (
+    "statement_id",
+    "tx_from",
+    "tx_to",
+    "proposition_id",
+    "source_id",
+    "stance",
+    "position",
+    "valid_from",
+    "valid_to",
+    "qty_to",
+    "reach_to",
+    "node",
+    "value",
+    "unit",
+)
+#: What a revision in place may change (the rest of a version is fixed once opened).
+REVISED = ("tx_to", "valid_to", "qty_to", "reach_to", "node")
+
+Chain = tuple[str, str]  # (proposition_id, source_id)
+
+
+class Fields(NamedTuple):
+    """What a stance row says about a statement as currently corrected."""
+
+    statement_id: str
+    proposition_id: str
+    source_id: str
+    stance: str
+    position: int  # the statement's own log position: the tie-breaker within an instant
+    valid_from: int  # stated_at, microseconds
+    value: str | None  # canonical JSON of the quantity
+    unit: str | None
+
+    @property
+    def chain(self) -> Chain | None:
+        return None if self.stance == NO_COMMENT else (self.proposition_id, self.source_id)
+
+
+@attrs.define(eq=False, slots=True)
+class Version:
+    """The version of a statement in force, as this batch sees it."""
+
+    fields: Fields
+    tx_from: int
+    valid_to: int
+    qty_to: int | None
+    stored: bool = False  # a row (statement_id, tx_from) holds it in the table
+    dirty: bool = False  # stored, and revised in place since
+    #: Its ``valid_to`` follows from the rows this batch holds (False only for a chain's
+    #: earlier quantity row, loaded for its ``qty_to`` alone).
+    linked: bool = True
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (self.fields.valid_from, self.fields.position)
+
+    @property
+    def reach_to(self) -> int:
+        return self.valid_to if self.qty_to is None else max(self.valid_to, self.qty_to)
+
+    def row(self, tx_to: int) -> tuple[Any, ...]:
+        f = self.fields
+        reach = self.reach_to
+        return (
+            f.statement_id,
+            self.tx_from,
+            tx_to,
+            f.proposition_id,
+            f.source_id,
+            f.stance,
+            f.position,
+            f.valid_from,
+            self.valid_to,
+            self.qty_to,
+            reach,
+            fork(f.valid_from, reach),
+            f.value,
+            f.unit,
+        )
+
+    @classmethod
+    def opened(cls, fields: Fields, tx_from: int) -> Version:
+        # Periods are set by the chain's relink; a no_comment row has none.
+        return cls(fields, tx_from, fields.valid_from, None)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Version:
+        """A stored current row (any object with the ``belief_stances`` column names)."""
+        fields = Fields(
+            row.statement_id,
+            row.proposition_id,
+            row.source_id,
+            row.stance,
+            row.position,
+            row.valid_from,
+            row.value,
+            row.unit,
+        )
+        return cls(fields, row.tx_from, row.valid_to, row.qty_to, stored=True)
+
+
+# -- the operations of a batch, resolved before any row is read ------------------------------
+
+
+class Add(NamedTuple):
+    fields: Fields
+    at: int
+
+
+class Replace(NamedTuple):
+    statement_id: str
+    fields: Fields | None  # None: withdrawn
+    at: int
+
+
+Op = Add | Replace
+
+
+@attrs.define
+class Plan:
+    """What a batch will do, and the least it must read to do it: for each chain touched, the
+    earliest valid time touched (rows whose periods end before it cannot change)."""
+
+    ops: list[Op] = attrs.Factory(list)
+    since: dict[Chain, int] = attrs.Factory(dict)
+
+    def touch(self, fields: Fields) -> None:
+        chain = fields.chain
+        if chain is not None:
+            earlier = self.since.get(chain)
+            if earlier is None or fields.valid_from < earlier:
+                self.since[chain] = fields.valid_from
+
+
+# -- applying a batch ------------------------------------------------------------------------
+
+
+class Batch:
+    """The rows a batch may change, the changes so far, and the rows to write at the end."""
+
+    def __init__(self, plan: Plan, loaded: Iterable[Version]):
+        self.plan = plan
+        self.current: dict[str, Version] = {}
+        self.chains: dict[Chain, list[Version]] = {chain: [] for chain in plan.since}
+        for version in loaded:
+            self._hold(version)
+        for members in self.chains.values():
+            members.sort(key=_order)
+        self.deleted: list[tuple[str, int]] = []
+        self.updated: dict[tuple[str, int], tuple[Any, ...]] = {}
+        self.inserted: list[tuple[Any, ...]] = []
+
+    def _hold(self, version: Version) -> None:
+        sid = version.fields.statement_id
+        if sid in self.current:
+            return  # read twice (by id and by chain): one object
+        self.current[sid] = version
+        chain = version.fields.chain
+        if chain is not None and chain in self.chains:
+            version.linked = version.valid_to >= self.plan.since[chain]
+            self.chains[chain].append(version)
+
+    def apply(self) -> None:
+        for op in self.plan.ops:
+            if isinstance(op, Add):
+                self._add(op.fields, op.at)
+            else:
+                self._replace(op.statement_id, op.fields, op.at)
+
+    def _add(self, fields: Fields, at: int) -> None:
+        version = Version.opened(fields, at)
+        self.current[fields.statement_id] = version
+        self._place(version, at)
+
+    def _replace(self, statement_id: str, fields: Fields | None, at: int) -> None:
+        old = self.current.pop(statement_id)
+        self._retire(old, at)
+        old_chain = old.fields.chain
+        if old_chain is not None:
+            self.chains[old_chain].remove(old)
+        if fields is not None:
+            new = Version.opened(fields, at)
+            self.current[statement_id] = new
+            self._place(new, at, relink=False)
+        for chain in {old_chain, None if fields is None else fields.chain} - {None}:
+            assert chain is not None
+            self._relink(chain, at)
+
+    def _place(self, version: Version, at: int, *, relink: bool = True) -> None:
+        chain = version.fields.chain
+        if chain is None:
+            return
+        members = self.chains[chain]
+        bisect.insort(members, version, key=_order)
+        if relink:
+            self._relink(chain, at)
+
+    def _relink(self, chain: Chain, at: int) -> None:
+        """Recompute the periods of the chain's rows held here, latest first."""
+        next_from = stop = OPEN
+        for version in reversed(self.chains[chain]):
+            f = version.fields
+            valid_to = next_from if version.linked else version.valid_to
+            if version.linked:
+                next_from = f.valid_from
+            gives_quantity = f.value is not None and f.stance != RETRACT
+            qty_to = stop if gives_quantity else None
+            if gives_quantity or f.stance == RETRACT:
+                stop = f.valid_from
+            self._revise(version, at, valid_to, qty_to)
+
+    def _revise(self, version: Version, at: int, valid_to: int, qty_to: int | None) -> None:
+        if (version.valid_to, version.qty_to) == (valid_to, qty_to):
+            return
+        if version.tx_from != at:
+            self._close(version, at)
+            version.tx_from, version.stored, version.dirty = at, False, False
+        elif version.stored:
+            version.dirty = True
+        version.valid_to, version.qty_to = valid_to, qty_to
+
+    def _retire(self, version: Version, at: int) -> None:
+        if version.tx_from != at:
+            self._close(version, at)
+        elif version.stored:
+            self.deleted.append((version.fields.statement_id, at))
+            self.updated.pop((version.fields.statement_id, at), None)
+
+    def _close(self, version: Version, at: int) -> None:
+        row = version.row(at)
+        if version.stored:
+            self.updated[(version.fields.statement_id, version.tx_from)] = row
+        else:
+            self.inserted.append(row)
+
+    def finish(self) -> None:
+        """Write out the versions still in force."""
+        for version in self.current.values():
+            if not version.stored:
+                self.inserted.append(version.row(OPEN))
+            elif version.dirty:
+                self.updated[(version.fields.statement_id, version.tx_from)] = version.row(OPEN)
+
+
+def _order(version: Version) -> tuple[int, int]:
+    return (version.fields.valid_from, version.fields.position)
+
+
+def revised_values(row: tuple[Any, ...]) -> dict[str, Any]:
+    """The columns a stored row's update sets, with its key, from a full row."""
+    values = dict(zip(COLUMNS, row, strict=True))
+    return {name: values[name] for name in (*REVISED, "statement_id", "tx_from")}
+
+
+def plan_ops(events: Iterable[tuple[str, int, Any]], stored: Mapping[str, Fields]) -> Plan:
+    """Resolve a batch's statement events, in log order, into operations.
+
+    ``events`` yields ``("add", at, Fields)`` or ``("correct", at, (statement_id, corrected))``
+    where ``corrected`` maps the statement's Fields to its corrected Fields (None: withdrawn);
+    ``at`` is the event's recorded_at. ``stored`` holds the current Fields of every correction
+    target already in the table (a target found neither there nor earlier in the batch was
+    withdrawn, and stays so).
+    """
+    plan = Plan()
+    state: dict[str, Fields | None] = dict(stored)
+    for kind, at, what in events:
+        if kind == "add":
+            plan.ops.append(Add(what, at))
+            plan.touch(what)
+            state[what.statement_id] = what
+            continue
+        statement_id, corrected = what
+        before = state.get(statement_id)
+        if before is None:
+            continue  # withdrawn earlier: no correction brings it back
+        after = corrected(before)
+        if after == before:
+            continue  # a note, a quote, a document: nothing the rules see
+        plan.touch(before)
+        if after is not None:
+            plan.touch(after)
+        plan.ops.append(Replace(statement_id, after, at))
+        state[statement_id] = after
+    return plan
