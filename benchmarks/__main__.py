@@ -3,6 +3,11 @@
 Environment:
 
 * ``BENCH_SIZE``: ``tiny``, ``small`` (default), ``100k`` or ``1m``;
+* ``BENCH_WORKLOADS``: ``all`` (default) or a comma-separated choice of ``import`` (import,
+  single append, as-of, verify, replay, rebuild, read: issue 6), ``logonly`` (single
+  ``Ledger.append`` against the log-only ``EventStore.append``), ``deliveries`` (many small
+  imports a day apart against one import of the same records) and ``hot`` (one proposition
+  with thousands of statements beside ordinary ones): issue 10;
 * ``BENCH_RUNS``: runs per figure, medians reported (default 3);
 * ``BENCH_BACKENDS``: comma-separated, from ``sqlite`` and ``postgresql`` (default both);
 * ``BENCH_PG_URL``: the PostgreSQL server (default ``LEDGER_TEST_PG_URL``, else the local
@@ -10,7 +15,8 @@ Environment:
   dropped at the end;
 * ``BENCH_PEER``: ``0`` skips the eventsourcing workloads (they are skipped anyway, with a
   note, when the package is not installed: ``make bench`` installs it);
-* ``BENCH_OUT``: the results directory (default ``.bench``);
+* ``BENCH_OUT``: the results directory (default ``.bench``); a run of some workloads only is
+  written as ``results-<size>-<workloads>-<time>.json``;
 * ``BENCH_LOG_ONLY=1``: build the log with ``EventStore.append`` alone (no belief projection)
   and measure only verify, replay and read (and the peer): a partial run for sizes the import
   path cannot reach in reasonable time;
@@ -36,7 +42,7 @@ from benchmarks.databases import (
     postgres_backend,
     sqlite_backend,
 )
-from benchmarks.harness import SIZES, postgres_version, run_benchmarks, table
+from benchmarks.harness import SIZES, WORKLOADS, postgres_version, run_benchmarks, table
 
 
 def _log(message: str) -> None:
@@ -53,6 +59,15 @@ def main() -> int:
     with_peer = os.environ.get("BENCH_PEER", "1") != "0"
     out_dir = Path(os.environ.get("BENCH_OUT", ".bench"))
     log_only = os.environ.get("BENCH_LOG_ONLY", "0") == "1"
+    wanted_workloads = os.environ.get("BENCH_WORKLOADS", "all").lower()
+    workloads = (
+        list(WORKLOADS)
+        if wanted_workloads.strip() == "all"
+        else [w.strip() for w in wanted_workloads.split(",") if w.strip()]
+    )
+    if not workloads or set(workloads) - set(WORKLOADS):
+        _log(f"BENCH_WORKLOADS={wanted_workloads!r}: all, or some of {', '.join(WORKLOADS)}")
+        return 2
     if with_peer and not peer.available():
         _log("eventsourcing is not installed: peer workloads skipped (make bench installs it)")
 
@@ -77,7 +92,13 @@ def main() -> int:
             return 2
     try:
         result = run_benchmarks(
-            SIZES[size_name], backends, runs=runs, with_peer=with_peer, log=_log, log_only=log_only
+            SIZES[size_name],
+            backends,
+            runs=runs,
+            with_peer=with_peer,
+            log=_log,
+            log_only=log_only,
+            workloads=workloads,
         )
     finally:
         for backend in backends:
@@ -88,6 +109,8 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(result, indent=2, sort_keys=True)
     tag = f"{size_name}-log-only" if log_only else size_name
+    if not log_only and set(workloads) != set(WORKLOADS):
+        tag += "-" + "+".join(w for w in WORKLOADS if w in workloads)
     (out_dir / f"results-{tag}-{stamp}.json").write_text(text)
     (out_dir / f"latest-{tag}.json").write_text(text)
     print(table(result))

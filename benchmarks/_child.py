@@ -1,10 +1,15 @@
 """One audit operation in a process of its own, so its peak RSS is its own.
 
-``python -m benchmarks._child OPERATION URL`` opens the ledger (not timed), runs OPERATION and
-prints one JSON line: ``seconds``, ``events``, ``peak_rss_mb`` (VmHWM, the high-water mark of
-the whole process, interpreter and imports included) and ``base_rss_mb`` (VmHWM before the
-operation started: the floor the operation adds to).
+``python -m benchmarks._child OPERATION URL [PLAN]`` opens the ledger (not timed), runs
+OPERATION and prints one JSON line: ``seconds``, ``events``, ``peak_rss_mb`` (VmHWM, the
+high-water mark of the whole process, interpreter and imports included) and ``base_rss_mb``
+(VmHWM before the operation started: the floor the operation adds to).
 
+* ``import``: ``Ledger.import_jsonl`` of each file PLAN names, in order (PLAN is a JSON file:
+  ``{"files": [[path, recorded_at], ...]}``; the ledger clock is set to each file's
+  ``recorded_at`` before it is imported and advances 1 ms a reading, as
+  :class:`benchmarks.ours.Clock` does). ``seconds`` is the time inside the import calls, and
+  ``per_file`` / ``per_file_records`` give each call's seconds and records appended;
 * ``verify``: ``Ledger.verify()``, every hash, link and position;
 * ``replay``: the reference fold over the whole log, ``projections.fold.fold(store.read())``;
 * ``rebuild``: ``Ledger.rebuild()``, the materialized projection recomputed from the log;
@@ -17,8 +22,11 @@ import json
 import resource
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from benchmarks.ours import Clock, import_file
 from ledger import Ledger
 from projections.fold import fold
 
@@ -31,6 +39,32 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_import(url: str, plan_path: str) -> dict[str, Any]:
+    plan = json.loads(Path(plan_path).read_text())
+    files = [(Path(p), datetime.fromisoformat(at)) for p, at in plan["files"]]
+    clock = Clock(files[0][1])
+    lg = Ledger.open(url, clock=clock)
+    per_file: list[float] = []
+    per_file_records: list[int] = []
+    try:
+        base = peak_rss_mb()
+        for path, at in files:
+            clock.set(at)
+            t0 = time.perf_counter()
+            per_file_records.append(import_file(lg, path))
+            per_file.append(time.perf_counter() - t0)
+    finally:
+        lg.close()
+    return {
+        "seconds": sum(per_file),
+        "events": float(sum(per_file_records)),
+        "peak_rss_mb": peak_rss_mb(),
+        "base_rss_mb": base,
+        "per_file": per_file,
+        "per_file_records": per_file_records,
+    }
 
 
 def run(operation: str, url: str) -> dict[str, float]:
@@ -63,8 +97,11 @@ def run(operation: str, url: str) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) == 3 and argv[0] == "import":
+        print(json.dumps(run_import(argv[1], argv[2])))
+        return
     if len(argv) != 2:
-        raise SystemExit("usage: python -m benchmarks._child OPERATION URL")
+        raise SystemExit("usage: python -m benchmarks._child OPERATION URL | import URL PLAN")
     print(json.dumps(run(argv[0], argv[1])))
 
 

@@ -5,8 +5,14 @@ Each chunk of an import is its own transaction, so its own transaction time; eve
 proposition it touches is re-judged from the earliest valid time it touched, and every row
 after that point that changed is closed and written again. This imports the generated ledger
 (default 100,000 records) into fresh SQLite files with each chunk size (default: the whole
-file, 50,000 and 10,000) and prints the import rate, the interval rows and the bytes of
-verdict text. See BENCHMARKS.md, "1M".
+file, 50,000 and 10,000) and prints the import rate, the rows of the derived tables and their
+size on disk next to the events table's.
+
+It reads the projection's tables by name only (every table whose name starts with
+``belief_``, counted with ``count(*)`` and measured with ``dbstat``), so it measures whichever
+projection the ledger has. (Until issue 10 it summed ``belief_intervals.verdict``, a column of
+the projection that stored verdicts; the figures in BENCHMARKS.md's "1M" section are that.)
+See BENCHMARKS.md, "1M" and "Deliveries and a hot proposition".
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ import time
 from pathlib import Path
 
 import attrs
-from sqlalchemy import func, select
+from sqlalchemy import inspect, text
 
+from benchmarks.databases import split_sizes, table_sizes
 from benchmarks.generator import generate
 from benchmarks.ours import Clock
 from ledger import Ledger
 from ledger.importer import WHOLE_FILE
-from projections.tables import belief_intervals
 
 
 @attrs.frozen
@@ -31,27 +37,40 @@ class Amplification:
     chunk_size: int
     seconds: float
     records: int
+    #: Rows of every ``belief_*`` table together.
     rows: int
-    verdict_bytes: int
+    #: Bytes on disk (dbstat) of the ``belief_*`` tables and of ``events``, indexes included.
+    derived_bytes: int
+    events_bytes: int
 
 
 def measure(events: int, chunk_sizes: list[int], directory: Path) -> list[Amplification]:
     gen = generate(events, directory / "gen")
     found = []
     for n, chunk in enumerate(chunk_sizes):
-        lg = Ledger.open(f"sqlite:///{directory / f'amp-{n}.db'}", clock=Clock(gen.recorded_at(0)))
+        url = f"sqlite:///{directory / f'amp-{n}.db'}"
+        lg = Ledger.open(url, clock=Clock(gen.recorded_at(0)))
         try:
             t0 = time.perf_counter()
             report = lg.import_jsonl(gen.files[0], chunk_size=chunk)
             seconds = time.perf_counter() - t0
-            with lg.store.engine.connect() as conn:
-                rows, size = conn.execute(
-                    select(func.count(), func.sum(func.length(belief_intervals.c.verdict)))
-                ).one()
+            rows = derived_rows(lg)
         finally:
             lg.close()
-        found.append(Amplification(chunk, seconds, report.appended, rows, size or 0))
+        sizes = split_sizes(table_sizes(url)[1])
+        found.append(
+            Amplification(chunk, seconds, report.appended, rows, sizes["derived"], sizes["events"])
+        )
     return found
+
+
+def derived_rows(lg: Ledger) -> int:
+    """Rows of every table whose name starts with ``belief_``."""
+    with lg.store.engine.connect() as conn:
+        names = [t for t in inspect(conn).get_table_names() if t.startswith("belief_")]
+        return sum(
+            int(conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()) for t in names
+        )
 
 
 def main(argv: list[str]) -> None:
@@ -62,7 +81,8 @@ def main(argv: list[str]) -> None:
             label = "whole file" if a.chunk_size >= events else f"{a.chunk_size:,}"
             print(
                 f"chunk {label:>10}: {a.records / a.seconds:8,.0f} records/s, "
-                f"{a.rows:9,} interval rows, {a.verdict_bytes / 1e6:7,.0f} MB of verdict text"
+                f"{a.rows:9,} derived rows, belief_* tables {a.derived_bytes / 1e6:7,.1f} MB "
+                f"on disk (events {a.events_bytes / 1e6:,.1f} MB)"
             )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -109,3 +110,55 @@ def sqlite_path(url: str) -> str:
     if not database:
         raise ValueError(f"not a SQLite file URL: {url}")
     return database
+
+
+# -- what the tables take on disk ------------------------------------------------------------
+
+
+def table_sizes(url: str) -> tuple[str, dict[str, int]]:
+    """Bytes on disk per table (its indexes, and on PostgreSQL its TOAST, included), by name,
+    and how they were measured. SQLite: the ``dbstat`` virtual table (pages of each table and
+    index; free pages belong to none); without it, ``("unavailable", {})``. PostgreSQL:
+    ``pg_total_relation_size`` of each table of the URL's schema (dead rows not yet vacuumed
+    included: they are on disk)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_sizes(sqlite_path(url))
+    engine = _admin_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p')"
+                ),
+                {"schema": schema_of(url)},
+            ).all()
+    finally:
+        engine.dispose()
+    return "pg_total_relation_size", {str(name): int(size) for name, size in rows}
+
+
+def _sqlite_sizes(path: str) -> tuple[str, dict[str, int]]:
+    conn = sqlite3.connect(path)
+    try:
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master").fetchall())
+        try:
+            pages = conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall()
+        except sqlite3.OperationalError:  # SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
+            return "unavailable", {}
+    finally:
+        conn.close()
+    sizes: dict[str, int] = {}
+    for name, size in pages:
+        table = owner.get(name, name)
+        sizes[table] = sizes.get(table, 0) + int(size)
+    return "dbstat", sizes
+
+
+def split_sizes(sizes: dict[str, int]) -> dict[str, int]:
+    """``events``, the derived ``belief_*`` tables together, and every other table together."""
+    derived = sum(v for k, v in sizes.items() if k.startswith("belief_"))
+    events = sizes.get("events", 0)
+    return {"events": events, "derived": derived, "other": sum(sizes.values()) - events - derived}

@@ -359,3 +359,56 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             yield json.loads(line)
+
+
+# -- re-cutting a generated ledger -------------------------------------------------------------
+
+
+def split(paths: list[Path], parts: int, directory: Path) -> list[Path]:
+    """The records of ``paths`` (in order) cut into ``parts`` files of equal size (the first
+    ones take the remainder), ``part-NNNN.jsonl`` under ``directory``. Nothing is reordered,
+    so every record still comes after what it names and each part imports cleanly in turn."""
+    lines: list[bytes] = []
+    for path in paths:
+        with open(path, "rb") as f:
+            lines.extend(f)
+    if not 1 <= parts <= len(lines):
+        raise ValueError(f"cannot cut {len(lines)} records into {parts} parts")
+    directory.mkdir(parents=True, exist_ok=True)
+    out, start = [], 0
+    for k in range(parts):
+        n = len(lines) // parts + (1 if k < len(lines) % parts else 0)
+        path = directory / f"part-{k:04d}.jsonl"
+        path.write_bytes(b"".join(lines[start : start + n]))
+        out.append(path)
+        start += n
+    return out
+
+
+def concatenate(paths: list[Path], target: Path) -> Path:
+    """One file holding the records of ``paths`` in order."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as out:
+        for path in paths:
+            out.write(path.read_bytes())
+    return target
+
+
+def stated_at(text: str) -> datetime:
+    """A generated ``stated_at`` (a bare date is midnight UTC) as an aware datetime in UTC."""
+    when = datetime.fromisoformat(text)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def statement_spans(paths: list[Path]) -> dict[str, tuple[datetime, datetime]]:
+    """For each proposition that has statements: its earliest and latest ``stated_at`` as
+    generated (corrections are not applied; the span only guides where workloads aim)."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for path in paths:
+        for record in read_records(path):
+            if record["type"] != "statement":
+                continue
+            when = stated_at(record["stated_at"])
+            first, last = spans.get(record["proposition"], (when, when))
+            spans[record["proposition"]] = (min(first, when), max(last, when))
+    return spans

@@ -1,5 +1,6 @@
 """Run every workload at one size on each backend, side by side with the peer, and judge the
-figures against the targets of issue 6.
+figures against the targets of issue 6 (import, single append, as-of, the audit paths) and
+issue 10 (deliveries, the hot proposition, single append against the log-only append).
 
 Headline figures are medians over ``runs`` runs, each on a fresh database: a rate is the median
 of the per-run rates, a latency percentile the median of the per-run percentiles.
@@ -16,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from pathlib import Path
@@ -27,27 +28,54 @@ from typing import Any
 from sqlalchemy import create_engine, make_url, text
 
 from benchmarks import ours, peer
-from benchmarks.databases import Backend
-from benchmarks.generator import RECORDED_START, Generated, generate
+from benchmarks.databases import Backend, split_sizes, table_sizes
+from benchmarks.generator import (
+    RECORDED_START,
+    Generated,
+    concatenate,
+    generate,
+    split,
+    statement_spans,
+)
+from benchmarks.hot import BACKDATED, HotStory, generate_hot
 
 
 @dataclass(frozen=True)
 class Size:
-    """One benchmark size: the ledger and how much of each workload to run on it."""
+    """One benchmark size: the ledger and how much of each workload to run on it.
+
+    ``deliveries`` is how many files the generated ledger of the ``import`` workload comes in;
+    the ``deliveries`` workload imports ``daily`` files of ``daily_records`` records each; the
+    ``hot`` workload gives one proposition ``hot_deliveries`` deliveries of ``hot_statements``
+    statements from ``hot_sources`` sources.
+    """
 
     name: str
     events: int
     deliveries: int
     appends: int
     queries: int
+    daily: int = 100
+    daily_records: int = 1_000
+    hot_deliveries: int = 10
+    hot_statements: int = 1_000
+    hot_sources: int = 300
 
 
 SIZES: dict[str, Size] = {
-    "tiny": Size("tiny", 200, 2, 3, 10),
-    "small": Size("small", 10_000, 1, 100, 300),
-    "100k": Size("100k", 100_000, 1, 200, 500),
-    "1m": Size("1m", 1_000_000, 1, 200, 500),
-}
+    "tiny": Size("tiny", 200, 2, 3, 10, daily=6, daily_records=50, hot_deliveries=3,
+                 hot_statements=40, hot_sources=20),
+    "small": Size("small", 10_000, 1, 100, 300, daily=10),
+    "100k": Size("100k", 100_000, 1, 200, 500, daily=100),
+    "1m": Size("1m", 1_000_000, 1, 200, 500, daily=1_000),
+}  # fmt: skip
+#: The workloads ``BENCH_WORKLOADS`` chooses from: ``import`` (import, single append, as-of,
+#: verify, replay, rebuild, read: issue 6), ``logonly`` (single ``Ledger.append`` against the
+#: log-only ``EventStore.append`` on the same ledger), ``deliveries`` (many small imports
+#: against one import of the same records) and ``hot`` (one much-discussed proposition).
+WORKLOADS = ("import", "logonly", "deliveries", "hot")
+#: How many deliveries at each end the deliveries workload compares (fewer if there are few).
+DELIVERY_WINDOW = 10
 #: The size the as-of flatness target compares with.
 REFERENCE_EVENTS = 10_000
 
@@ -77,12 +105,37 @@ def _ms(samples: Sequence[float]) -> dict[str, float]:
 
 
 def _our_run(
-    backend: Backend, gen: Generated, size: Size, run: int, log: Log, *, log_only: bool = False
+    backend: Backend,
+    gen: Generated,
+    size: Size,
+    *,
+    run: int,
+    log: Log,
+    workdir: Path,
+    log_only: bool = False,
+    workloads: frozenset[str] = frozenset(WORKLOADS),
 ) -> dict[str, Any]:
+    """The ``import`` workload (and, on the same ledger, ``logonly``) on a fresh database."""
     url = backend.new_url()
+    result: dict[str, Any] = {}
+    if not log_only:
+        files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
+        plan = workdir / "plans" / f"import-{backend.name}-{run}.json"
+        child = ours.import_in_child(url, files, plan)
+        appended = int(child["events"])
+        result["import"] = {
+            "seconds": child["seconds"],
+            "records": appended,
+            "rate": appended / child["seconds"],
+            "peak_rss_mb": child["peak_rss_mb"],
+            "base_rss_mb": child["base_rss_mb"],
+        }
+        log(
+            f"    import: {appended:,} records in {child['seconds']:.2f} s "
+            f"({appended / child['seconds']:,.0f}/s), peak RSS {child['peak_rss_mb']:.0f} MB"
+        )
     clock = ours.Clock(RECORDED_START)
     lg = ours.open_ledger(url, clock)
-    result: dict[str, Any] = {}
     try:
         if log_only:
             seconds, appended = ours.store_deliveries(lg, gen, clock)
@@ -92,23 +145,36 @@ def _our_run(
                 "rate": appended / seconds,
             }
             log(f"    log only (EventStore.append, no projection): {appended / seconds:,.0f}/s")
-        else:
-            seconds, appended = ours.import_deliveries(lg, gen, clock)
-            result["import"] = {"seconds": seconds, "records": appended, "rate": appended / seconds}
-            log(
-                f"    import: {appended:,} records in {seconds:.2f} s ({appended / seconds:,.0f}/s)"
-            )
         head = lg.head()
+        if head.recorded_at is not None:
+            clock.set(head.recorded_at)
         result["head_after_import"] = {"position": head.position, "hash": head.hash}
         if not log_only:
             appends = ours.single_appends(lg, gen, size.appends, seed=run, tag=f"r{run}")
             result["append"] = _ms(appends)
             log(f"    single append: p50 {percentile(appends, 50) * 1000:.2f} ms")
-            asof = ours.asof_queries(lg, gen, size.queries, seed=run)
-            result["asof"] = _ms(asof)
-            log(f"    as-of: p50 {percentile(asof, 50) * 1000:.3f} ms")
+            if "import" in workloads:
+                asof = ours.asof_queries(lg, gen, size.queries, seed=run)
+                result["asof"] = _ms(asof)
+                log(f"    as-of: p50 {percentile(asof, 50) * 1000:.3f} ms")
+            if "logonly" in workloads:
+                # After the queries: the projection does not see these events until the next
+                # Ledger.append (or rebuild) folds them in. Same seed: the same statements.
+                bare = ours.single_appends(
+                    lg, gen, size.appends, seed=run, tag=f"log-r{run}", append=lg.store.append
+                )
+                result["logonly"] = _ms(bare) | {
+                    "append_ratio": percentile(appends, 50) / percentile(bare, 50)
+                }
+                log(
+                    f"    log-only single append (EventStore.append): p50 "
+                    f"{percentile(bare, 50) * 1000:.2f} ms; Ledger.append / log-only "
+                    f"{result['logonly']['append_ratio']:.2f}x"
+                )
     finally:
         lg.close()
+    if "import" not in workloads:
+        return result
     for operation in ours.AUDITS:  # rebuild last: it rewrites the projection
         if log_only and operation == "rebuild":
             continue
@@ -120,6 +186,178 @@ def _our_run(
             f"({child['rate']:,.0f}/s), peak RSS {child['peak_rss_mb']:.0f} MB"
         )
     return result
+
+
+# -- issue 10: deliveries, a hot proposition ----------------------------------------------------
+
+
+@dataclass
+class Daily:
+    """The deliveries workload's records: ``parts`` (one file per delivery, equal sizes) and
+    ``whole`` (the same records in one file)."""
+
+    parts: list[Path]
+    whole: Path
+    sha256: str
+
+    @classmethod
+    def make(cls, size: Size, directory: Path) -> Daily:
+        gen = generate(size.daily * size.daily_records, directory / "gen", deliveries=size.daily)
+        parts = split(gen.files, size.daily, directory / "parts")
+        return cls(parts, concatenate(parts, directory / "whole.jsonl"), gen.sha256)
+
+    def describe(self, size: Size) -> dict[str, Any]:
+        return {
+            "files": len(self.parts),
+            "records": size.daily * size.daily_records,
+            "sha256": self.sha256,
+        }
+
+
+def _mib(n: int) -> float:
+    return n / 2**20
+
+
+def _disk(url: str) -> dict[str, Any]:
+    method, sizes = table_sizes(url)
+    if not sizes:
+        return {"method": method}
+    parts = split_sizes(sizes)
+    return {
+        "method": method,
+        "tables": sizes,
+        "events_mib": _mib(parts["events"]),
+        "derived_mib": _mib(parts["derived"]),
+        "other_mib": _mib(parts["other"]),
+        "derived_over_events": parts["derived"] / parts["events"] if parts["events"] else None,
+    }
+
+
+def _deliveries_run(
+    backend: Backend, daily: Daily, size: Size, *, run: int, log: Log, workdir: Path
+) -> dict[str, Any]:
+    """One import of ``daily.whole`` and ``size.daily`` imports of ``daily.parts`` a day apart,
+    each on a fresh database and in a child process; odd runs do the deliveries first."""
+    plans = workdir / "plans"
+    one_url, many_url = backend.new_url(), backend.new_url()
+
+    def one_file() -> dict[str, Any]:
+        plan = plans / f"daily-whole-{backend.name}-{run}.json"
+        child = ours.import_in_child(one_url, [(daily.whole, RECORDED_START)], plan)
+        return child | {"rate": child["events"] / child["seconds"], "disk": _disk(one_url)}
+
+    def deliveries() -> dict[str, Any]:
+        files = [(p, RECORDED_START + timedelta(days=k)) for k, p in enumerate(daily.parts)]
+        plan = plans / f"daily-parts-{backend.name}-{run}.json"
+        return ours.import_in_child(many_url, files, plan) | {"disk": _disk(many_url)}
+
+    if run % 2:
+        many, one = deliveries(), one_file()
+    else:
+        one, many = one_file(), deliveries()
+    per: list[float] = many.pop("per_file")
+    window = max(1, min(DELIVERY_WINDOW, len(per) // 3))
+    first = statistics.fmean(per[:window])
+    last = statistics.fmean(per[-window:])
+    rate = many["events"] / many["seconds"]
+    out = {
+        "deliveries": len(per),
+        "records": int(many["events"]),
+        "seconds": many["seconds"],
+        "rate": rate,
+        "peak_rss_mb": many["peak_rss_mb"],
+        "base_rss_mb": many["base_rss_mb"],
+        "per_delivery_ms": [t * 1000 for t in per],
+        "per_delivery_records": many.pop("per_file_records"),
+        "window": window,
+        "first_mean_ms": first * 1000,
+        "last_mean_ms": last * 1000,
+        "growth": last / first,
+        "one_file": {k: v for k, v in one.items() if k not in ("per_file", "per_file_records")},
+        "vs_one_file": rate / one["rate"],
+        "disk": many["disk"],
+    }
+    ratio = out["disk"].get("derived_over_events")
+    log(
+        f"    deliveries: {out['records']:,} records in {len(per)} imports, {rate:,.0f}/s "
+        f"({out['vs_one_file']:.2f}x one file at {one['rate']:,.0f}/s); first {window} "
+        f"{out['first_mean_ms']:.0f} ms, last {window} {out['last_mean_ms']:.0f} ms "
+        f"({out['growth']:.2f}x); derived/events on disk "
+        f"{'-' if ratio is None else f'{ratio:.2f}'}"
+    )
+    return out
+
+
+def _hot_run(
+    backend: Backend,
+    gen: Generated,
+    story: HotStory,
+    *,
+    spans: dict[str, tuple[datetime, datetime]],
+    size: Size,
+    run: int,
+    log: Log,
+    workdir: Path,
+) -> dict[str, Any]:
+    """The generated ledger, then the hot story (setup, then its deliveries a day apart), in
+    one child process; then single appends and as-of queries, hot and cold alternately."""
+    url = backend.new_url()
+    n = len(gen.files)
+    files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
+    files.append((story.setup, gen.recorded_at(n)))
+    hot_from = n + 1
+    files += [(path, gen.recorded_at(hot_from + k)) for k, path in enumerate(story.deliveries)]
+    child = ours.import_in_child(url, files, workdir / "plans" / f"hot-{backend.name}-{run}.json")
+    per = [t * 1000 for t in child["per_file"][hot_from:]]
+    clock = ours.Clock(RECORDED_START)
+    lg = ours.open_ledger(url, clock)
+    try:
+        head = lg.head()
+        if head.recorded_at is not None:
+            clock.set(head.recorded_at)
+        known_from = gen.recorded_at(hot_from) + timedelta(hours=1)
+        hot = ours.Aim(story.proposition, story.start, story.latest, story.sources, known_from)
+        cold = ours.cold_aims(gen, spans)
+        hot_app, cold_app = ours.paired_appends(
+            lg, hot, cold, count=size.appends, seed=run, tag=f"hot-r{run}", backdated=BACKDATED
+        )
+        hot_q, cold_q = ours.paired_asof(lg, hot, cold, count=size.queries, seed=run)
+    finally:
+        lg.close()
+    out = {
+        "base": {
+            "records": sum(child["per_file_records"][:n]),
+            "seconds": sum(child["per_file"][:n]),
+        },
+        "statements": sum(story.counts),
+        "backdated": sum(story.backdated),
+        "sources": len(story.sources),
+        "per_delivery_ms": per,
+        "first_delivery_ms": per[0],
+        "last_delivery_ms": per[-1],
+        "delivery_growth": per[-1] / per[0],
+        "append_hot": _ms(hot_app),
+        "append_cold": _ms(cold_app),
+        "append_ratio": percentile(hot_app, 50) / percentile(cold_app, 50),
+        "asof_hot": _ms(hot_q),
+        "asof_cold": _ms(cold_q),
+    }
+    log(
+        f"    hot: deliveries first {per[0]:.0f} ms, last {per[-1]:.0f} ms; append p50 hot "
+        f"{out['append_hot']['p50_ms']:.2f} / cold {out['append_cold']['p50_ms']:.2f} ms "
+        f"({out['append_ratio']:.2f}x); as-of p50 hot {out['asof_hot']['p50_ms']:.3f} / cold "
+        f"{out['asof_cold']['p50_ms']:.3f} ms"
+    )
+    return out
+
+
+def _peer_deliveries_run(backend: Backend, events: list[Any], batch: int) -> dict[str, Any]:
+    store = peer.PeerStore(backend.new_url())
+    try:
+        seconds = store.insert_batched(events, batch=batch)
+    finally:
+        store.close()
+    return {"seconds": seconds, "events": len(events), "rate": len(events) / seconds}
 
 
 def _reference_asof(
@@ -169,44 +407,77 @@ def _peer_run(
     }
 
 
-def _median(runs: Sequence[dict[str, Any]], *path: str) -> float:
-    values = []
-    for r in runs:
-        node: Any = r
-        for key in path:
-            node = node[key]
-        values.append(float(node))
-    return statistics.median(values)
+def _get(run: dict[str, Any], path: Sequence[str]) -> float | None:
+    node: Any = run
+    for key in path:
+        if not isinstance(node, dict) or node.get(key) is None:
+            return None
+        node = node[key]
+    return float(node)
 
 
-#: Summary metric -> (workload, figure) in each run's results; a workload a run did not
-#: do (log-only mode, no peer) is left out.
-_OUR_FIGURES = {
+#: Summary metric -> its path in each run's results; a figure no run has (a workload not
+#: run, no peer, no dbstat) is left out; otherwise the median over the runs that have it.
+_OUR_FIGURES: dict[str, tuple[str, ...]] = {
     "import_rate": ("import", "rate"),
+    "import_peak_rss_mb": ("import", "peak_rss_mb"),
     "store_append_rate": ("store_append", "rate"),
     "append_p50_ms": ("append", "p50_ms"),
     "append_p99_ms": ("append", "p99_ms"),
     "asof_p50_ms": ("asof", "p50_ms"),
     "asof_p99_ms": ("asof", "p99_ms"),
-} | {f"{op}_{figure}": (op, figure) for op in ours.AUDITS for figure in ("rate", "peak_rss_mb")}
-_PEER_FIGURES = {
+} | {f"{op}_{figure}": (op, figure) for op in ours.AUDITS for figure in ("rate", "peak_rss_mb")} | {
+    "logonly_p50_ms": ("logonly", "p50_ms"),
+    "logonly_p99_ms": ("logonly", "p99_ms"),
+    "append_over_logonly": ("logonly", "append_ratio"),
+    "deliveries_rate": ("deliveries", "rate"),
+    "deliveries_one_file_rate": ("deliveries", "one_file", "rate"),
+    "deliveries_vs_one_file": ("deliveries", "vs_one_file"),
+    "deliveries_first_ms": ("deliveries", "first_mean_ms"),
+    "deliveries_last_ms": ("deliveries", "last_mean_ms"),
+    "deliveries_growth": ("deliveries", "growth"),
+    "deliveries_peak_rss_mb": ("deliveries", "peak_rss_mb"),
+    "deliveries_one_file_peak_rss_mb": ("deliveries", "one_file", "peak_rss_mb"),
+    "deliveries_events_mib": ("deliveries", "disk", "events_mib"),
+    "deliveries_derived_mib": ("deliveries", "disk", "derived_mib"),
+    "deliveries_derived_over_events": ("deliveries", "disk", "derived_over_events"),
+    "deliveries_one_file_derived_over_events": (
+        "deliveries", "one_file", "disk", "derived_over_events"
+    ),
+    "hot_first_delivery_ms": ("hot", "first_delivery_ms"),
+    "hot_last_delivery_ms": ("hot", "last_delivery_ms"),
+    "hot_delivery_growth": ("hot", "delivery_growth"),
+    "hot_append_p50_ms": ("hot", "append_hot", "p50_ms"),
+    "hot_append_p99_ms": ("hot", "append_hot", "p99_ms"),
+    "cold_append_p50_ms": ("hot", "append_cold", "p50_ms"),
+    "cold_append_p99_ms": ("hot", "append_cold", "p99_ms"),
+    "hot_append_ratio": ("hot", "append_ratio"),
+    "hot_asof_p50_ms": ("hot", "asof_hot", "p50_ms"),
+    "hot_asof_p99_ms": ("hot", "asof_hot", "p99_ms"),
+    "cold_asof_p50_ms": ("hot", "asof_cold", "p50_ms"),
+    "cold_asof_p99_ms": ("hot", "asof_cold", "p99_ms"),
+}  # fmt: skip
+_PEER_FIGURES: dict[str, tuple[str, ...]] = {
     "peer_insert_batched_rate": ("insert_batched", "rate"),
     "peer_insert_one_p50_ms": ("insert_one", "p50_ms"),
     "peer_insert_one_p99_ms": ("insert_one", "p99_ms"),
     "peer_read_rate": ("read", "rate"),
     "peer_select_stream_p50_ms": ("select_stream", "p50_ms"),
+    "peer_deliveries_rate": ("deliveries", "rate"),
 }
 
 
 def summarise(
     ours_runs: Sequence[dict[str, Any]], peer_runs: Sequence[dict[str, Any]]
 ) -> dict[str, float]:
-    """The median over runs of every figure the runs have."""
+    """The median over runs of every figure the runs have. A ratio of two figures of one run
+    (deliveries against one file, hot against cold, ...) is the median of the per-run ratios."""
     m: dict[str, float] = {}
     for runs, figures in ((ours_runs, _OUR_FIGURES), (peer_runs, _PEER_FIGURES)):
-        for metric, (workload, figure) in figures.items():
-            if runs and workload in runs[0]:
-                m[metric] = _median(runs, workload, figure)
+        for metric, path in figures.items():
+            values = [v for v in (_get(r, path) for r in runs) if v is not None]
+            if values:
+                m[metric] = statistics.median(values)
     return m
 
 
@@ -263,6 +534,7 @@ def checks(backend: str, m: dict[str, float], events: int) -> list[Check]:
 
     add("import_rate", "import (import_jsonl)", "rec/s", ">= 1.25x peer batched",
         lambda _v, r: None if r is None else r >= 1.25, "peer_insert_batched_rate")  # fmt: skip
+    add("import_peak_rss_mb", "import peak RSS", "MB", "", lambda _v, _r: None)
     add("store_append_rate", "log-only EventStore.append", "rec/s", "", lambda _v, _r: None,
         "peer_insert_batched_rate")  # fmt: skip
     add("append_p50_ms", "single append p50", "ms", "<= peer one-event p50",
@@ -285,15 +557,67 @@ def checks(backend: str, m: dict[str, float], events: int) -> list[Check]:
     add("rebuild_peak_rss_mb", "rebuild() peak RSS", "MB", "", lambda _v, _r: None)
     add("read_rate", "read (decode only)", "ev/s", "", lambda _v, _r: None, "peer_read_rate")
     add("read_peak_rss_mb", "read peak RSS", "MB", "", lambda _v, _r: None)
+    _issue10_checks(add, pg)
     for metric, label, unit in (
         ("peer_insert_batched_rate", "peer: insert_events x1000", "ev/s"),
         ("peer_insert_one_p50_ms", "peer: one-event insert p50", "ms"),
         ("peer_insert_one_p99_ms", "peer: one-event insert p99", "ms"),
         ("peer_read_rate", "peer: read notification log", "ev/s"),
         ("peer_select_stream_p50_ms", "peer: select one stream p50", "ms"),
+        ("peer_deliveries_rate", "peer: deliveries, insert_events per delivery", "ev/s"),
     ):
         add(metric, label, unit, "", lambda _v, _r: None)
     return out
+
+
+Add = Callable[..., None]
+_NONE: Callable[[float, float | None], bool | None] = lambda _v, _r: None  # noqa: E731
+
+
+def _issue10_checks(add: Add, pg: bool) -> None:
+    """The deliveries, hot and log-only figures with the targets of issue 10; "(binding)"
+    marks the targets the issue makes binding."""
+    hot_asof = 4.0 if pg else 2.0
+    # single append against the log-only append, same ledger, same run
+    add("logonly_p50_ms", "log-only EventStore.append p50", "ms", "", _NONE)
+    add("logonly_p99_ms", "log-only EventStore.append p99", "ms", "", _NONE)
+    add("append_over_logonly", "single append p50 / log-only p50", "x", "<= 1.2 (binding)",
+        lambda v, _r: v <= 1.2)  # fmt: skip
+    # many small imports against one import of the same records
+    add("deliveries_rate", "deliveries: import_jsonl per delivery", "rec/s", "", _NONE,
+        "peer_deliveries_rate")  # fmt: skip
+    add("deliveries_one_file_rate", "deliveries: same records, one file", "rec/s", "", _NONE,
+        "peer_deliveries_rate")  # fmt: skip
+    add("deliveries_vs_one_file", "deliveries rate / one-file rate", "x", ">= 0.8 (binding)",
+        lambda v, _r: v >= 0.8)  # fmt: skip
+    add("deliveries_first_ms", "deliveries: mean time, first ones", "ms", "", _NONE)
+    add("deliveries_last_ms", "deliveries: mean time, last ones", "ms", "", _NONE)
+    add("deliveries_growth", "deliveries: last mean / first mean", "x", "<= 1.3 (binding)",
+        lambda v, _r: v <= 1.3)  # fmt: skip
+    add("deliveries_peak_rss_mb", "deliveries peak RSS", "MB", "", _NONE)
+    add("deliveries_one_file_peak_rss_mb", "deliveries: one-file peak RSS", "MB", "", _NONE)
+    add("deliveries_events_mib", "deliveries: events table on disk", "MiB", "", _NONE)
+    add("deliveries_derived_mib", "deliveries: belief_* tables on disk", "MiB", "", _NONE)
+    add("deliveries_derived_over_events", "deliveries: derived / events on disk", "x", "<= 1.0",
+        lambda v, _r: v <= 1.0)  # fmt: skip
+    add("deliveries_one_file_derived_over_events", "one file: derived / events on disk", "x", "",
+        _NONE)  # fmt: skip
+    # one much-discussed proposition among ordinary ones
+    add("hot_first_delivery_ms", "hot: first delivery", "ms", "", _NONE)
+    add("hot_last_delivery_ms", "hot: last delivery", "ms", "", _NONE)
+    add("hot_delivery_growth", "hot: last delivery / first", "x", "", _NONE)
+    add("hot_append_p50_ms", "hot: single append p50", "ms", "", _NONE)
+    add("hot_append_p99_ms", "hot: single append p99", "ms", "", _NONE)
+    add("cold_append_p50_ms", "cold: single append p50", "ms", "", _NONE)
+    add("cold_append_p99_ms", "cold: single append p99", "ms", "", _NONE)
+    add("hot_append_ratio", "single append p50 hot / cold", "x", "<= 1.5 (binding)",
+        lambda v, _r: v <= 1.5)  # fmt: skip
+    add("hot_asof_p50_ms", "hot: as-of p50", "ms", f"<= {hot_asof:g} ms",
+        lambda v, _r: v <= hot_asof)  # fmt: skip
+    add("hot_asof_p99_ms", "hot: as-of p99", "ms", f"<= {hot_asof:g} ms",
+        lambda v, _r: v <= hot_asof)  # fmt: skip
+    add("cold_asof_p50_ms", "cold: as-of p50", "ms", "", _NONE)
+    add("cold_asof_p99_ms", "cold: as-of p99", "ms", "", _NONE)
 
 
 # -- the whole run ---------------------------------------------------------------------------
@@ -308,13 +632,21 @@ def run_benchmarks(
     log: Log = _quiet,
     workdir: Path | None = None,
     log_only: bool = False,
+    workloads: Iterable[str] = WORKLOADS,
 ) -> dict[str, Any]:
-    """Every workload at ``size`` on each backend (and the peer's, if asked and installed).
+    """Every workload of ``workloads`` (see :data:`WORKLOADS`) at ``size`` on each backend,
+    and the peer's (if asked and installed) beside ``import`` and ``deliveries``.
 
     ``log_only`` builds the log with ``EventStore.append`` alone (no belief projection) and
     measures only what needs no projection (verify, replay, read) besides the peer: a partial
-    run for sizes the import path cannot reach in reasonable time.
+    run for sizes the import path cannot reach in reasonable time; the other workloads, which
+    need the projection, are left out.
     """
+    chosen = frozenset(workloads)
+    if unknown := chosen - set(WORKLOADS):
+        raise ValueError(f"unknown workloads {sorted(unknown)}: choose from {WORKLOADS}")
+    if log_only:
+        chosen = frozenset({"import"})
     started = time.time()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="factledger-bench-gen-", dir=workdir) as tmp:
@@ -324,25 +656,65 @@ def run_benchmarks(
             f"generated {gen.shape.events:,} records in {len(gen.files)} file(s), "
             f"{gen.size_bytes / 2**20:.1f} MiB, in {time.perf_counter() - t0:.1f} s"
         )
+        daily = Daily.make(size, Path(tmp) / "daily") if "deliveries" in chosen else None
+        story, spans = None, {}
+        if "hot" in chosen:
+            story = generate_hot(
+                Path(tmp) / "hot",
+                gen.source_ids,
+                deliveries=size.hot_deliveries,
+                statements=size.hot_statements,
+                sources=size.hot_sources,
+            )
+            spans = statement_spans(gen.files)
         use_peer = with_peer and peer.available()
-        events = peer.stored_events(gen) if use_peer else []
+        main = bool(chosen & {"import", "logonly"})
+        events = peer.stored_events(gen) if use_peer and "import" in chosen else []
+        daily_events = peer.stored_events_of(daily.parts) if use_peer and daily else []
         results: dict[str, Any] = {}
         for backend in backends:
-            log(f"[{backend.name}] {size.name}: {runs} run(s)")
-            ours_runs, peer_runs = [], []
+            log(f"[{backend.name}] {size.name}: {runs} run(s) of {', '.join(sorted(chosen))}")
+            ours_runs: list[dict[str, Any]] = []
+            peer_runs: list[dict[str, Any]] = []
             for r in range(runs):
                 log(f"  run {r + 1}/{runs}: factledger")
-                ours_runs.append(_our_run(backend, gen, size, r, log, log_only=log_only))
-                if use_peer:
+                mine: dict[str, Any] = {}
+                theirs: dict[str, Any] = {}
+                if main:
+                    mine |= _our_run(
+                        backend, gen, size, run=r, log=log, workdir=Path(tmp),
+                        log_only=log_only, workloads=chosen,
+                    )  # fmt: skip
+                if use_peer and "import" in chosen:
                     log(f"  run {r + 1}/{runs}: eventsourcing")
-                    peer_runs.append(_peer_run(backend, gen, events, size, r))
-                    p = peer_runs[-1]
+                    theirs |= _peer_run(backend, gen, events, size, r)
                     log(
-                        f"    peer: batched {p['insert_batched']['rate']:,.0f}/s, one-event "
-                        f"p50 {p['insert_one']['p50_ms']:.2f} ms, read {p['read']['rate']:,.0f}/s"
+                        f"    peer: batched {theirs['insert_batched']['rate']:,.0f}/s, one-event "
+                        f"p50 {theirs['insert_one']['p50_ms']:.2f} ms, "
+                        f"read {theirs['read']['rate']:,.0f}/s"
                     )
+                if daily is not None:
+                    mine["deliveries"] = _deliveries_run(
+                        backend, daily, size, run=r, log=log, workdir=Path(tmp)
+                    )
+                    if use_peer:
+                        theirs["deliveries"] = _peer_deliveries_run(
+                            backend, daily_events, size.daily_records
+                        )
+                        log(
+                            f"    peer: deliveries, insert_events per delivery "
+                            f"{theirs['deliveries']['rate']:,.0f}/s"
+                        )
+                if story is not None:
+                    mine["hot"] = _hot_run(
+                        backend, gen, story, spans=spans, size=size, run=r, log=log,
+                        workdir=Path(tmp),
+                    )  # fmt: skip
+                ours_runs.append(mine)
+                if theirs:
+                    peer_runs.append(theirs)
             metrics = summarise(ours_runs, peer_runs)
-            if size.events > REFERENCE_EVENTS and not log_only:
+            if size.events > REFERENCE_EVENTS and "import" in chosen and not log_only:
                 reference = _reference_asof(backend, size, runs, Path(tmp), log)
                 metrics["asof_p50_ms_10k"] = statistics.median(reference)
             results[backend.name] = {
@@ -356,6 +728,7 @@ def run_benchmarks(
         | {
             "size": asdict(size),
             "runs": runs,
+            "workloads": [w for w in WORKLOADS if w in chosen],
             "started": datetime.fromtimestamp(started, UTC).isoformat(),
             "seconds": time.time() - started,
             # Other work on the machine skews every figure: the 1-, 5- and 15-minute load.
@@ -364,6 +737,8 @@ def run_benchmarks(
             "log_only": log_only,
             "peer": peer.version() if use_peer else None,
             "generator": asdict(gen.shape) | {"files": gen.counts, "sha256": gen.sha256},
+            "deliveries": None if daily is None else daily.describe(size),
+            "hot": None if story is None else story.describe(),
         },
         "backends": results,
     }
@@ -454,6 +829,8 @@ def fmt(value: float | None, unit: str = "") -> str:
         return f"{value:.2f}"
     if unit == "MB":
         return f"{value:.0f}"
+    if unit == "MiB":
+        return f"{value:.2f}" if value < 10 else f"{value:,.1f}"
     return f"{value:,.0f}"
 
 
@@ -463,7 +840,8 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"factledger benchmarks: size {meta['size']['name']} ({meta['generator']['events']:,} "
         f"records), median of {meta['runs']} run(s); import via {meta['import_path']}; "
-        f"peer: {'eventsourcing ' + meta['peer'] if meta['peer'] else 'not run'}",
+        f"peer: {'eventsourcing ' + meta['peer'] if meta['peer'] else 'not run'}; "
+        f"workloads: {', '.join(meta.get('workloads', ['import']))}",
     ]
     header = ("backend", "figure", "value", "unit", "target", "status", "peer", "ours/peer")
     rows: list[tuple[str, ...]] = [header]

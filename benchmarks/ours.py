@@ -1,5 +1,7 @@
-"""The factledger workloads: import, single append, as-of queries, and (in a child process, for
-peak RSS) verify, reference-fold replay, rebuild and a plain read of the log.
+"""The factledger workloads: import (in a child process, for peak RSS), single append (through
+``Ledger.append`` and, log-only, ``EventStore.append``), as-of queries, the aimed appends and
+queries of the hot workload, and (each in a child process, for peak RSS) verify,
+reference-fold replay, rebuild and a plain read of the log.
 
 Everything goes through the public API (``Ledger``), with one deterministic clock so that two
 runs of the same size write byte-identical logs (the head hash is recorded to show it).
@@ -13,12 +15,12 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generator import WORLD_DAYS, WORLD_START, Generated, read_records
+from benchmarks.generator import STANCES, WORLD_DAYS, WORLD_START, Generated, read_records
 from ledger import (
     CorrectionMade,
     DocumentRegistered,
@@ -127,6 +129,18 @@ def import_deliveries(lg: Ledger, gen: Generated, clock: Clock) -> tuple[float, 
     return seconds, appended
 
 
+def import_in_child(
+    url: str, files: Sequence[tuple[Path, datetime]], plan: Path, timeout: float | None = None
+) -> dict[str, Any]:
+    """Import ``files`` in order, each at its ``recorded_at``, in a child process (so that its
+    peak RSS is the import's own); see :mod:`benchmarks._child`. The plan is written to
+    ``plan``. Returns ``seconds``, ``events``, ``peak_rss_mb``, ``base_rss_mb`` and the
+    per-file ``per_file`` seconds and ``per_file_records``."""
+    plan.parent.mkdir(parents=True, exist_ok=True)
+    plan.write_text(json.dumps({"files": [[str(p), at.isoformat()] for p, at in files]}))
+    return run_child("import", url, timeout=timeout, extra=[str(plan)])
+
+
 def store_deliveries(
     lg: Ledger, gen: Generated, clock: Clock, batch: int = 10_000
 ) -> tuple[float, int]:
@@ -146,8 +160,19 @@ def store_deliveries(
 # -- single appends and as-of queries ----------------------------------------------------------
 
 
-def single_appends(lg: Ledger, gen: Generated, count: int, seed: int, tag: str) -> list[float]:
-    """Append ``count`` statements, each in its own transaction; latencies in seconds."""
+def single_appends(
+    lg: Ledger,
+    gen: Generated,
+    count: int,
+    *,
+    seed: int,
+    tag: str,
+    append: Callable[[list[Event]], object] | None = None,
+) -> list[float]:
+    """Append ``count`` statements, each in its own transaction, on random propositions with a
+    random date in the ledger's world; latencies in seconds. ``append`` defaults to
+    ``lg.append`` (log and projection); ``lg.store.append`` is the log-only path."""
+    append = append or lg.append
     rng = random.Random(seed)
     latencies = []
     for i in range(count):
@@ -159,7 +184,7 @@ def single_appends(lg: Ledger, gen: Generated, count: int, seed: int, tag: str) 
             (WORLD_START + timedelta(days=rng.randrange(WORLD_DAYS))).isoformat(),
         )
         t0 = time.perf_counter()
-        lg.append([event])
+        append([event])
         latencies.append(time.perf_counter() - t0)
     return latencies
 
@@ -187,18 +212,116 @@ def asof_queries(lg: Ledger, gen: Generated, count: int, seed: int) -> list[floa
     return latencies
 
 
+# -- aimed appends and queries: one proposition's history (the hot workload) ------------------
+
+
+class Aim:
+    """Where appends and queries about one proposition go: its history's first and latest
+    valid time (the latest moves on as appends land after it), the sources that speak on it,
+    and the transaction time from which it is known."""
+
+    def __init__(
+        self,
+        proposition: str,
+        first: datetime,
+        latest: datetime,
+        sources: Sequence[str],
+        known_from: datetime,
+    ):
+        self.proposition = proposition
+        self.first = first
+        self.latest = latest
+        self.sources = list(sources)
+        self.known_from = known_from
+
+    def statement(self, rng: random.Random, sid: str, backdated: float) -> StatementMade:
+        """A statement on this proposition: back-dated (uniform between the first and latest
+        valid time) with probability ``backdated``, else up to two days after the latest."""
+        if rng.random() < backdated and self.latest > self.first:
+            when = self.first + (self.latest - self.first) * rng.random()
+        else:
+            when = self.latest + timedelta(seconds=rng.uniform(0, 2 * 86_400))
+            self.latest = when
+        stance = rng.choices([s for s, _ in STANCES], [w for _, w in STANCES])[0]
+        return StatementMade(sid, rng.choice(self.sources), self.proposition, stance, when)
+
+    def query(self, rng: random.Random, end: datetime) -> tuple[str, datetime, datetime]:
+        """``(proposition, as_of, known_at)``: ``as_of`` uniform over the history (first valid
+        time to a day after the latest), ``known_at`` uniform from ``known_from`` to ``end``."""
+        span = self.latest + timedelta(days=1) - self.first
+        as_of = self.first + span * rng.random()
+        known_at = self.known_from + max(timedelta(0), end - self.known_from) * rng.random()
+        return self.proposition, as_of, known_at
+
+
+def paired_appends(
+    lg: Ledger,
+    hot: Aim,
+    cold: Sequence[Aim],
+    *,
+    count: int,
+    seed: int,
+    tag: str,
+    backdated: float,
+) -> tuple[list[float], list[float]]:
+    """``count`` one-statement ``Ledger.append`` calls to ``hot`` and as many to random
+    propositions of ``cold``, alternately (so that drift hits both alike); latencies (s)."""
+    rng = random.Random(seed)
+    hot_lat: list[float] = []
+    cold_lat: list[float] = []
+    for i in range(count):
+        for aim, out, kind in ((hot, hot_lat, "hot"), (rng.choice(cold), cold_lat, "cold")):
+            event = aim.statement(rng, f"append-{tag}-{kind}-{i:05d}", backdated)
+            t0 = time.perf_counter()
+            lg.append([event])
+            out.append(time.perf_counter() - t0)
+    return hot_lat, cold_lat
+
+
+def paired_asof(
+    lg: Ledger, hot: Aim, cold: Sequence[Aim], *, count: int, seed: int
+) -> tuple[list[float], list[float]]:
+    """``count`` ``believed(p, as_of=..., known_at=...)`` on ``hot`` and as many on random
+    propositions of ``cold``, alternately; see :meth:`Aim.query`. Latencies (s)."""
+    rng = random.Random(seed)
+    end = lg.head().recorded_at or datetime.now(UTC)
+    plans = [(hot.query(rng, end), rng.choice(cold).query(rng, end)) for _ in range(count)]
+    lg.believed(hot.proposition)  # warm the connection pool and the statement cache
+    hot_lat: list[float] = []
+    cold_lat: list[float] = []
+    for pair in plans:
+        for (proposition, as_of, known_at), out in zip(pair, (hot_lat, cold_lat), strict=True):
+            t0 = time.perf_counter()
+            lg.believed(proposition, as_of=as_of, known_at=known_at)
+            out.append(time.perf_counter() - t0)
+    return hot_lat, cold_lat
+
+
+def cold_aims(gen: Generated, spans: dict[str, tuple[datetime, datetime]]) -> list[Aim]:
+    """Every proposition of the generated ledger that has statements, as an :class:`Aim`
+    (known from an hour after the delivery that defined it)."""
+    return [
+        Aim(p, *spans[p], gen.source_ids, gen.recorded_at(d) + timedelta(hours=1))
+        for p, d in zip(gen.proposition_ids, gen.proposition_delivery, strict=True)
+        if p in spans
+    ]
+
+
 # -- the audit paths, each in a child process --------------------------------------------------
 
 #: The operations :mod:`benchmarks._child` runs; each returns the events it went through.
 AUDITS = ("verify", "replay", "rebuild", "read")
 
 
-def run_child(operation: str, url: str, timeout: float | None = None) -> dict[str, float]:
-    """Run one audit operation in a fresh interpreter; its seconds, events and peak RSS."""
+def run_child(
+    operation: str, url: str, timeout: float | None = None, extra: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Run one operation of :mod:`benchmarks._child` in a fresh interpreter; its seconds,
+    events and peak RSS (and whatever else the operation reports)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks._child", operation, url],
+        [sys.executable, "-m", "benchmarks._child", operation, url, *extra],
         capture_output=True,
         text=True,
         cwd=_ROOT,
@@ -208,5 +331,5 @@ def run_child(operation: str, url: str, timeout: float | None = None) -> dict[st
     )
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child {operation!r} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

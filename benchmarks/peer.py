@@ -14,7 +14,9 @@ Workloads, on a fresh database per run:
 * ``insert_one``: one-event ``insert_events`` calls on the loaded store (latency);
 * ``read``: the notification log read back in pages (``select_notifications``; events/s);
 * ``select_stream``: ``select_events`` of one random stream (latency; the nearest thing the
-  peer has to a point query, shown for reference next to factledger's as-of query).
+  peer has to a point query, shown for reference next to factledger's as-of query);
+* ``deliveries`` (beside factledger's deliveries workload): the same records inserted with one
+  ``insert_events`` call per delivery (events/s).
 
 ``eventsourcing`` is optional: :func:`available` says whether it can be imported.
 """
@@ -28,6 +30,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from importlib.metadata import version as dist_version
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
@@ -50,11 +53,16 @@ def version() -> str | None:
 
 def stored_events(gen: Generated) -> list[Any]:
     """The generated ledger as the peer's ``StoredEvent`` objects, in file order."""
+    return stored_events_of(gen.files)
+
+
+def stored_events_of(paths: Sequence[Path]) -> list[Any]:
+    """The records of ``paths`` (generated JSONL files) as ``StoredEvent`` objects, in order."""
     from eventsourcing.persistence import StoredEvent  # noqa: PLC0415 (optional)
 
     versions: dict[str, int] = {}
     out = []
-    for path in gen.files:
+    for path in paths:
         with open(path, "rb") as lines:
             for line in lines:
                 kind, stream = _stream_of(line)
