@@ -203,12 +203,14 @@ class Ledger:
         ``via="fold"`` answers from the reference fold (replays the log: O(n)) instead of the
         materialized projection (an indexed lookup). They agree; the tests prove it.
         """
-        a, k = self._times(as_of, known_at)
         if via == "fold":
+            a, k = self._times(as_of, known_at)
             return reference.believed(
                 self.store.read(known_at=k), proposition, as_of=a, known_at=k, policy=self.policy
             )
-        return BeliefState(proposition, a, k, self.projection.verdict(proposition, a, k))
+        a_given = None if as_of is None else end_of_day(as_of, field="as_of")
+        k_given = None if known_at is None else end_of_day(known_at, field="known_at")
+        return self.projection.believe(proposition, a_given, k_given, self.now)
 
     def timeline(
         self, proposition: str, *, known_at: TimeLike | None = None, every_change: bool = False

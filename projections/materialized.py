@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BindParameter,
     Connection,
     Engine,
     and_,
@@ -32,9 +31,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal_column,
     select,
-    union_all,
     update,
 )
 
@@ -55,10 +52,10 @@ from ledger.hashing import GENESIS, canonical_json
 from ledger.schema import events as ev
 from ledger.store import EventStore
 from ledger.times import from_micros, to_micros
-from projections.beliefs import Verdict
+from projections.beliefs import BeliefState, Verdict
 from projections.interval_index import ancestors
 from projections.rules import BeliefPolicy, Evidence, Said
-from projections.stances import COLUMNS, Batch, Fields, Version, plan_ops, revised_values
+from projections.stances import COLUMNS, REVISED, Batch, Fields, Version, plan_ops, revised_values
 from projections.tables import (
     DERIVED,
     OPEN,
@@ -114,19 +111,24 @@ class MaterializedProjection:
         """Fold every event after the checkpoint into the tables; ``conn`` holds the write lock.
 
         ``written`` may hold the rows the caller has just appended in this transaction (as
-        ``EventStore.append`` passes them); they are read back from the table instead unless
-        they start right after the checkpoint. Returns how many events were folded in.
+        ``EventStore.append`` passes them). They are folded on the assumption that the
+        checkpoint sits right before them, which the checkpoint's own update then confirms
+        in the same statement; if it does not, the tables are rebuilt from the log instead.
+        Returns how many events were folded in.
         """
-        position = _usable_checkpoint(conn, written)
-        follows = bool(written) and written[0]["position"] == position + 1
-        rows: Iterable[tuple[Any, ...]] = (
-            [tuple(r[c] for c in _EVENT_COLUMNS) for r in written]
-            if follows
-            else _rows_after(conn, position)
-        )
-        folded, last = fold_rows(conn, rows)
+        if written:
+            first = written[0]
+            rows = [tuple(r[c] for c in _EVENT_COLUMNS) for r in written]
+            folded, last = fold_rows(conn, rows)
+            assert last is not None
+            if _advance_checkpoint(conn, (first["position"] - 1, first["prev_hash"]), last):
+                return folded
+            _wipe(conn)
+            return self.catch_up(conn)
+        position = _usable_checkpoint(conn)
+        folded, last = fold_rows(conn, _rows_after(conn, position))
         if last is not None:
-            _save_checkpoint(conn, last[0], last[1])
+            _save_checkpoint(conn, *last)
         return folded
 
     def ensure_current(self) -> None:
@@ -145,25 +147,44 @@ class MaterializedProjection:
 
     # -- one question --------------------------------------------------------------------
 
-    def verdict(self, proposition: str, as_of: datetime, known_at: datetime) -> Verdict:
-        """The policy's verdict on ``proposition`` at valid time ``as_of`` as known at
-        ``known_at``, from the stance rows in force then (caught up first if behind)."""
-        a, k = to_micros(as_of), to_micros(known_at)
-        for _attempt in range(3):
+    def believe(
+        self,
+        proposition: str,
+        as_of: datetime | None,
+        known_at: datetime | None,
+        now: Callable[[], datetime],
+    ) -> BeliefState:
+        """What was believed about ``proposition`` at valid time ``as_of`` as known at
+        ``known_at``, decided by the policy from the stance rows in force then. A missing time
+        means now (``now()``, never earlier than the last recorded event), resolved on the same
+        connection as the answer. Catches up first if the projection is behind."""
+        for attempt in range(4):
             with translated(), self.store.engine.connect() as conn:
-                status = conn.execute(_STATUS_AND_DEFINITION, {"p": proposition, "k": k}).first()
-                if _current(status):
-                    assert status is not None
-                    if status.payload is None:
-                        raise _unknown(proposition)
-                    return self._judge(conn, status.payload, _evidence(conn, proposition, a, k), k)
+                status = _status(conn, proposition)
+                if attempt == 3 or _current(status):
+                    a, k = _resolve(status, as_of, known_at, now)
+                    return BeliefState(proposition, a, k, self._decide(conn, status, a, k))
+            # Overtaken by appends that bypass the projection: catch up and ask again (three
+            # times at most, then answer from what the last catch-up left).
             with translated(), begin_write(self.store.engine) as conn:
                 self.catch_up(conn)
-        # Overtaken three times by appends that bypass the projection: answer from what the
-        # last catch-up left rather than chase the writers.
-        with translated(), self.store.engine.connect() as conn:
-            payload = _definition(conn, proposition, k)
-            return self._judge(conn, payload, _evidence(conn, proposition, a, k), k)
+        raise AssertionError("unreachable")
+
+    def _decide(
+        self, conn: Connection, status: Any, as_of: datetime, known_at: datetime
+    ) -> Verdict:
+        a, k = to_micros(as_of), to_micros(known_at)
+        proposition = status.proposition
+        # the status read the definition as known at the head: good for any later known_at
+        at_head = status.head_at is None or k >= status.head_at
+        payload = status.payload if at_head else _definition(conn, proposition, k)
+        if payload is None:
+            raise _unknown(proposition)
+        return self._judge(conn, payload, _evidence(conn, proposition, a, k), k)
+
+    def verdict(self, proposition: str, as_of: datetime, known_at: datetime) -> Verdict:
+        """The verdict alone, for given times."""
+        return self.believe(proposition, as_of, known_at, lambda: as_of).verdict
 
     def _judge(self, conn: Connection, payload: str, evidence: Evidence, k: int) -> Verdict:
         definition = _decode_proposition(payload)
@@ -395,11 +416,9 @@ def _chain_rows(conn: Connection, since: Mapping[tuple[str, str], int]) -> Itera
 _DELETE = delete(belief_stances).where(
     S.statement_id == bindparam("k_statement"), S.tx_from == bindparam("k_tx_from")
 )
-_REVISE = (
-    update(belief_stances)
-    .where(S.statement_id == bindparam("k_statement"), S.tx_from == bindparam("k_tx_from"))
-    .values({name: bindparam(f"v_{name}") for name in ("tx_to", "valid_to", "qty_to")})
-    .values(reach_to=bindparam("v_reach_to"), node=bindparam("v_node"))
+_REVISE_SQL = (
+    f"UPDATE belief_stances SET {', '.join(f'{c} = ?' for c in REVISED)} "
+    "WHERE statement_id = ? AND tx_from = ?"
 )
 
 
@@ -409,17 +428,9 @@ def _write(conn: Connection, batch: Batch) -> None:
     if batch.deleted:
         conn.execute(_DELETE, [{"k_statement": s, "k_tx_from": t} for s, t in batch.deleted])
     if batch.updated:
-        revisions = []
-        for row in batch.updated.values():
-            values = revised_values(row)
-            revisions.append(
-                {
-                    "k_statement": values.pop("statement_id"),
-                    "k_tx_from": values.pop("tx_from"),
-                    **{f"v_{name}": value for name, value in values.items()},
-                }
-            )
-        conn.execute(_REVISE, revisions)
+        revisions = [revised_values(row) for row in batch.updated.values()]
+        sql = _sql(conn, _REVISE_SQL)
+        conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
 
 
@@ -442,38 +453,63 @@ def _visible_at_k() -> Any:
     return and_(S.tx_from <= bindparam("k"), S.tx_to > bindparam("k"))
 
 
-def _evidence_query() -> Any:
+_READ = "statement_id, source_id, stance, position, valid_from, valid_to, qty_to, value, unit"
+_NODES = 64  # ancestors of an instant, at most (projections.interval_index)
+_NO_NODE = -1  # pads a list of ancestors; no period sits there
+
+
+def _evidence_sql(dialect: str) -> str:
     """One statement: the rows of ``p`` whose valid period holds ``a``, visible at ``k``
-    (tag 0), and the earliest assert and confirm stated by ``a`` (tag 1)."""
-    p: BindParameter[str] = bindparam("p")
-    a: BindParameter[int] = bindparam("a")
-    k: BindParameter[int] = bindparam("k")
-    current = and_(S.proposition_id == p, S.tx_to == OPEN, S.tx_from <= k)
-    holds_a = and_(S.valid_from <= a, S.reach_to > a)
-    left: BindParameter[list[int]] = bindparam("left", expanding=True)
-    right: BindParameter[list[int]] = bindparam("right", expanding=True)
-    tagged: tuple[Any, ...] = (literal_column("0").label("tag"), *_COLUMNS_READ)
-    parts = [
-        select(*tagged).where(current, S.node.in_(left), holds_a),
-        select(*tagged).where(current, S.node.in_(right), holds_a),
-        # Versions closed since ``k``: none when asking about now.
-        select(*tagged).where(
-            S.proposition_id == p, S.tx_to > k, S.tx_to < OPEN, S.tx_from <= k, holds_a
-        ),
-    ]
-    for stance in _SUPPORT:
-        first = (
-            select(literal_column("1").label("tag"), *_COLUMNS_READ)
-            .where(S.proposition_id == p, S.stance == stance, S.valid_from <= a, _visible_at_k())
-            .order_by(S.valid_from, S.position)
-            .limit(1)
-            .subquery()
+    (tag 0), and the earliest assert and confirm stated by ``a`` (tag 1). Written for the
+    driver: this is the query behind every answer."""
+    if dialect == "postgresql":
+        left = right = "node = ANY(?)"
+    else:
+        left = right = f"node IN ({', '.join(['?'] * _NODES)})"
+    head = f"SELECT 0 AS tag, {_READ} FROM belief_stances WHERE proposition_id = ? AND "
+    current = "tx_to = ? AND tx_from <= ? AND "
+    holds = "valid_from <= ? AND reach_to > ?"
+    first = (
+        f"SELECT * FROM (SELECT 1 AS tag, {_READ} FROM belief_stances WHERE proposition_id = ? "
+        "AND stance = ? AND valid_from <= ? AND tx_from <= ? AND tx_to > ? "
+        "ORDER BY valid_from, position LIMIT 1) AS {name}"
+    )
+    parts = (
+        head + current + left + " AND " + holds,
+        head + current + right + " AND " + holds,
+        # versions closed since k: none when asking about now
+        head + "tx_to > ? AND tx_to < ? AND tx_from <= ? AND " + holds,
+        first.format(name="first_assert"),
+        first.format(name="first_confirm"),
+    )
+    text = " UNION ALL ".join(parts)
+    return text.replace("?", "%s") if dialect == "postgresql" else text
+
+
+_EVIDENCE_SQL = {d: _evidence_sql(d) for d in ("sqlite", "postgresql")}
+
+
+def _evidence_params(dialect: str, p: str, a: int, k: int) -> tuple[Any, ...]:
+    left: list[int] | tuple[int, ...]
+    right: list[int] | tuple[int, ...]
+    left, right = ancestors(a)
+    if dialect != "postgresql":
+        left = (*left, *[_NO_NODE] * (_NODES - len(left)))
+        right = (*right, *[_NO_NODE] * (_NODES - len(right)))
+        return (
+            *(p, OPEN, k, *left, a, a),
+            *(p, OPEN, k, *right, a, a),
+            *(p, k, OPEN, k, a, a),
+            *(p, Stance.ASSERT.value, a, k, k),
+            *(p, Stance.CONFIRM.value, a, k, k),
         )
-        parts.append(select(first))
-    return union_all(*parts)
-
-
-_EVIDENCE = _evidence_query()
+    return (
+        *(p, OPEN, k, left, a, a),
+        *(p, OPEN, k, right, a, a),
+        *(p, k, OPEN, k, a, a),
+        *(p, Stance.ASSERT.value, a, k, k),
+        *(p, Stance.CONFIRM.value, a, k, k),
+    )
 
 
 def _stance_rows(stance: str) -> Any:
@@ -498,12 +534,12 @@ _ALL_OF = select(*_COLUMNS_READ).where(S.proposition_id == bindparam("p"), _visi
 
 def _evidence(conn: Connection, proposition: str, a: int, k: int) -> Evidence:
     """What the policy needs about ``proposition`` at (``a``, ``k``), read through ``conn``."""
-    left, right = ancestors(a)
-    params = {"p": proposition, "a": a, "k": k, "left": left, "right": right}
+    dialect = conn.dialect.name
+    params = _evidence_params(dialect, proposition, a, k)
     live: dict[str, Said] = {}
     quantities: dict[str, Said] = {}
     first: Said | None = None
-    for row in conn.execute(_EVIDENCE, params):
+    for row in conn.exec_driver_sql(_EVIDENCE_SQL[dialect], params):
         said = _said(row)
         if row.tag == 1:
             if first is None or said.order < first.order:
@@ -694,7 +730,48 @@ _STATUS = select(
     belief_checkpoint.c.policy,
     func.coalesce(select(func.max(ev.c.position)).scalar_subquery(), 0).label("head"),
 ).where(belief_checkpoint.c.name == NAME)
-_STATUS_AND_DEFINITION = _STATUS.add_columns(_DEFINITION.scalar_subquery().label("payload"))
+#: The same, with the head's recorded_at and the proposition's definition as known then.
+_STATUS_SQL = (
+    "SELECT CAST(? AS TEXT) AS proposition, c.position, c.policy, h.position AS head, "
+    "h.recorded_at AS head_at, "
+    "(SELECT payload FROM belief_propositions WHERE proposition_id = ? "
+    "AND recorded_at <= h.recorded_at) AS payload "
+    "FROM belief_checkpoint c LEFT JOIN "
+    "(SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) h ON 1 = 1 "
+    "WHERE c.name = ?"
+)
+
+
+def _status(conn: Connection, proposition: str) -> Any:
+    row = conn.exec_driver_sql(_sql(conn, _STATUS_SQL), (proposition, proposition, NAME)).first()
+    return _NoStatus(proposition) if row is None else row
+
+
+class _NoStatus:
+    """No checkpoint yet: a projection never built."""
+
+    position = policy = head_at = payload = None
+    head = 0
+
+    def __init__(self, proposition: str):
+        self.proposition = proposition
+
+
+def _resolve(
+    status: Any, as_of: datetime | None, known_at: datetime | None, now: Callable[[], datetime]
+) -> tuple[datetime, datetime]:
+    """Default times: now, never earlier than the last recorded event."""
+    if as_of is not None and known_at is not None:
+        return as_of, known_at
+    clock = now()
+    if status.head_at is not None:
+        clock = max(clock, from_micros(status.head_at))
+    return as_of or clock, known_at or clock
+
+
+def _sql(conn: Connection, text: str) -> str:
+    """Driver-level SQL written with ``?`` marks, in the connection's parameter style."""
+    return text.replace("?", "%s") if conn.dialect.name == "postgresql" else text
 
 
 def _current(status: Any) -> bool:
@@ -705,19 +782,14 @@ def _is_behind(conn: Connection) -> bool:
     return not _current(conn.execute(_STATUS).first())
 
 
-def _usable_checkpoint(conn: Connection, written: Sequence[Mapping[str, Any]]) -> int:
+def _usable_checkpoint(conn: Connection) -> int:
     """The checkpoint's position if it still describes the log; else wipe the tables and start
-    from 0. The rows just written carry the hash of the event before them, which saves reading
-    it back when the checkpoint is right there."""
+    from 0."""
     row = conn.execute(select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)).first()
     if row is None or row.policy != FORMAT:
         _wipe(conn)
         return 0
-    if written and written[0]["position"] == row.position + 1:
-        matches = written[0]["prev_hash"] == row.hash
-    else:
-        matches = _hash_matches(conn, row.position, row.hash)
-    if not matches:
+    if not _hash_matches(conn, row.position, row.hash):
         _wipe(conn)
         return 0
     return int(row.position)
@@ -728,6 +800,18 @@ def _hash_matches(conn: Connection, position: int, expected: str) -> bool:
         return expected == GENESIS
     found = conn.execute(select(ev.c.hash).where(ev.c.position == position)).scalar()
     return found == expected
+
+
+_ADVANCE = (
+    "UPDATE belief_checkpoint SET position = ?, hash = ? "
+    "WHERE name = ? AND position = ? AND hash = ? AND policy = ?"
+)
+
+
+def _advance_checkpoint(conn: Connection, was: tuple[int, str], now: tuple[int, str]) -> bool:
+    """Move the checkpoint from ``was`` to ``now``; False if it was not at ``was``."""
+    params = (*now, NAME, *was, FORMAT)
+    return conn.exec_driver_sql(_sql(conn, _ADVANCE), params).rowcount == 1
 
 
 def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:

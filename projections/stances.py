@@ -285,10 +285,12 @@ def _order(version: Version) -> tuple[int, int]:
     return (version.fields.valid_from, version.fields.position)
 
 
-def revised_values(row: tuple[Any, ...]) -> dict[str, Any]:
-    """The columns a stored row's update sets, with its key, from a full row."""
-    values = dict(zip(COLUMNS, row, strict=True))
-    return {name: values[name] for name in (*REVISED, "statement_id", "tx_from")}
+_REVISED_AT = tuple(COLUMNS.index(name) for name in (*REVISED, "statement_id", "tx_from"))
+
+
+def revised_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """From a full row, what a stored row's update sets (:data:`REVISED`), then its key."""
+    return tuple(row[i] for i in _REVISED_AT)
 
 
 def plan_ops(events: Iterable[tuple[str, int, Any]], stored: Mapping[str, Fields]) -> Plan:
