@@ -1,8 +1,12 @@
-"""Appending a batch to the log: the write transaction behind :meth:`EventStore.append`.
+"""Appending to the log: the write transactions behind :meth:`EventStore.append` and
+:meth:`EventStore.append_batches`.
 
 Everything here runs inside one database transaction that holds the writer lock of
 :mod:`ledger.backends` from reading the head until commit; see :mod:`ledger.store` for the
-guarantees it keeps.
+guarantees it keeps. Before a transaction reports success it reads back what it wrote (the
+number of rows past the old head, and the new head's position and hash), so a database that
+silently drops inserts (a rule or trigger on ``events``) is an :class:`AppendNotStored`, never a
+success.
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from sqlalchemy import Connection, Engine, RowMapping, func, select
 
 from ledger import bulk, hashing
 from ledger._dberrors import translated as _translated
-from ledger.backends import begin_write
-from ledger.errors import ConcurrencyConflict, EventIdConflict, UnknownReference
+from ledger.backends import begin_write, refresh_statistics
+from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict, UnknownReference
 from ledger.events import Event, encoding
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.schema import events as t
 from ledger.times import from_micros
 
 _IN_CHUNK = 500  # bound parameters per IN (...) list, well under every backend's limit
+#: Once a transaction has written this many rows, PostgreSQL's planner statistics for
+#: ``events`` are refreshed (see :func:`ledger.backends.refresh_statistics`): the lookups of the
+#: next batches would otherwise be planned as scans of the whole table.
+ANALYZE_AFTER = 10_000
 
 #: Runs inside the append transaction after the rows are written, with the connection and the
 #: rows just inserted (dicts of the ``events`` columns, in position order).
@@ -100,23 +108,120 @@ def append_once(
 ) -> AppendResult:
     """One attempt at appending ``prepared`` atomically (the caller retries on lock contention)."""
     with _translated(), begin_write(engine) as conn:
-        streams = {p.stream_id for p in prepared} | set(expected)
-        streams.update(ref for p in prepared for _, ref in p.event.references())
-        found = lookup(conn, {p.event_id for p in prepared}, streams)
-        fresh, skipped = _drop_repeats(found.stored, prepared)
-        versions = found.versions
-        _check_expected(versions, expected)
-        _check_references(found.known, fresh)
-        when = recorded_at(found.head)
-        rows, values = _chain(fresh, found.head, versions, when)
-        if rows:
-            insert_rows(conn, values)
-            if within is not None:
-                within(conn, rows)
-    appended = tuple(recorded(row, p.event) for row, p in zip(rows, fresh, strict=True))
-    head = found.head
-    new_head = Head(rows[-1]["position"], rows[-1]["hash"], from_micros(when)) if rows else head
-    return AppendResult(appended=appended, skipped=skipped, head=new_head)
+        written = _write(conn, recorded_at, prepared, expected, within)
+        if len(written.rows) >= ANALYZE_AFTER:
+            refresh_statistics(conn, ["events"])
+    rows, head = written.rows, written.before
+    appended = tuple(recorded(row, p.event) for row, p in zip(rows, written.fresh, strict=True))
+    new_head = (
+        Head(rows[-1]["position"], rows[-1]["hash"], from_micros(written.when)) if rows else head
+    )
+    return AppendResult(appended=appended, skipped=written.skipped, head=new_head)
+
+
+@attrs.frozen
+class BatchesResult:
+    """What one :meth:`~ledger.store.EventStore.append_batches` did, in one transaction: the
+    events it wrote and the identical ones it skipped, over how many batches, and the head
+    after it. (Counts, not the events: a batched append is made for more than fits in memory.)
+    """
+
+    appended: int
+    skipped: int
+    batches: int
+    head: Head
+
+
+def append_batches_once(
+    engine: Engine,
+    recorded_at: Callable[[Head], int],
+    batches: Iterable[Sequence[Event]],
+    within: Within | None,
+) -> BatchesResult:
+    """One attempt at appending every batch of ``batches`` in one transaction, all or nothing.
+
+    The writer lock is taken once; every batch gets the same ``recorded_at`` (from the clock
+    and the head when the transaction starts), the hash chain runs on from batch to batch,
+    and ``within(conn, rows)`` runs after each batch's rows are written, with that batch's
+    rows in position order, exactly as :func:`append_once` calls it. Each batch is checked as
+    an append is (repeats skipped, ids never reused, references earlier in the log, in an
+    earlier batch or earlier in the batch): the transaction reads its own earlier batches.
+    """
+    appended = skipped = count = unanalyzed = 0
+    with _translated(), begin_write(engine) as conn:
+        head = head_of(conn)
+        when = recorded_at(head)
+        for batch in batches:
+            prepared = [Prepared.of(e) for e in batch]
+            written = _write(conn, lambda _: when, prepared, {}, within)
+            count += 1
+            skipped += written.skipped
+            if written.rows:
+                last = written.rows[-1]
+                head = Head(last["position"], last["hash"], from_micros(when))
+                appended += len(written.rows)
+                unanalyzed += len(written.rows)
+                if unanalyzed >= ANALYZE_AFTER:
+                    refresh_statistics(conn, ["events"])
+                    unanalyzed = 0
+    return BatchesResult(appended=appended, skipped=skipped, batches=count, head=head)
+
+
+@attrs.frozen
+class _Written:
+    before: Head  # the head before this batch
+    when: int  # its recorded_at
+    fresh: list[Prepared]  # the events written, in position order
+    rows: list[dict[str, Any]]  # their rows
+    skipped: int
+
+
+def _write(
+    conn: Connection,
+    recorded_at: Callable[[Head], int],
+    prepared: list[Prepared],
+    expected: Mapping[str, int],
+    within: Within | None,
+) -> _Written:
+    """Check ``prepared`` against the log, write its new rows, read them back, run ``within``."""
+    streams = {p.stream_id for p in prepared} | set(expected)
+    streams.update(ref for p in prepared for _, ref in p.event.references())
+    found = lookup(conn, {p.event_id for p in prepared}, streams)
+    fresh, skipped = _drop_repeats(found.stored, prepared)
+    versions = found.versions
+    _check_expected(versions, expected)
+    _check_references(found.known, fresh)
+    when = recorded_at(found.head)
+    rows, values = _chain(fresh, found.head, versions, when)
+    if rows:
+        insert_rows(conn, values)
+        check_written(conn, found.head, rows)
+        if within is not None:
+            within(conn, rows)
+    return _Written(found.head, when, fresh, rows, skipped)
+
+
+def check_written(conn: Connection, before: Head, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Raise :class:`AppendNotStored` unless the log holds exactly ``rows`` past ``before``:
+    as many rows after the old head as were written, the last of them the new head, with the
+    hash computed for it. Read in the writing transaction, before anything is reported."""
+    first, last = rows[0], rows[-1]
+    count, top = conn.execute(
+        select(func.count(), func.max(t.c.position)).where(t.c.position > before.position)
+    ).one()
+    head = head_of(conn)
+    if (
+        count == len(rows)
+        and top == last["position"] == head.position
+        and head.hash == last["hash"]
+    ):
+        return
+    raise AppendNotStored(
+        f"the database did not store the append: {len(rows)} rows were inserted at positions "
+        f"{first['position']} to {last['position']}, but {count} rows are there after position "
+        f"{before.position} and the head is {head.position} {head.hash[:12]}…; a rule or trigger "
+        "on the events table may be discarding or rewriting inserts. Nothing was appended."
+    )
 
 
 def head_of(conn: Connection) -> Head:

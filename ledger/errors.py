@@ -77,3 +77,9 @@ class StoreError(LedgerError):
 
 class BusyError(StoreError):
     """The database stayed locked by other writers for longer than the retry policy allows."""
+
+
+class AppendNotStored(IntegrityError):
+    """An append read its rows back, in its own transaction, and they were not there as written:
+    something in the database (a rule or trigger on ``events``) discarded or replaced them.
+    Nothing was committed; the append reported no success."""

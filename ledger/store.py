@@ -10,7 +10,13 @@ Guarantees of :meth:`EventStore.append`, all inside one database transaction:
   the same id with other content is an :class:`EventIdConflict`;
 * every source, proposition, document or statement an event names exists earlier in the log or
   earlier in the same batch;
-* ``expected_versions`` gives optimistic concurrency per stream.
+* ``expected_versions`` gives optimistic concurrency per stream;
+* before success is reported, the rows are read back in the same transaction: a database
+  that silently dropped or replaced them (a rule or trigger on ``events``) raises
+  :class:`~ledger.errors.AppendNotStored` and nothing is committed.
+
+:meth:`EventStore.append_batches` keeps the same guarantees for several batches written in one
+transaction: more events than fit in memory at once, still all or nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -28,7 +34,16 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger import _trusted as trusted
 from ledger._dberrors import translated as _translated
-from ledger.append import Prepared, Within, append_once, head_of, stream_versions
+from ledger.append import (
+    BatchesResult,
+    Prepared,
+    Within,
+    append_batches_once,
+    append_once,
+    head_of,
+    stream_versions,
+)
+from ledger.errors import BusyError
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.retry import RetryPolicy
@@ -87,6 +102,48 @@ class EventStore:
         return self.retry.run(
             lambda: append_once(self.engine, self._recorded_at, prepared, expected, within)
         )
+
+    def append_batches(
+        self, batches: Iterable[Sequence[Event]], *, within: Within | None = None
+    ) -> BatchesResult:
+        """Append every batch of ``batches`` in ONE transaction: all of them or none.
+
+        For more events than should be held in memory at once: the batches are taken one at a
+        time while the transaction runs, so only one is in memory. The writer lock is taken
+        once; every event gets the same ``recorded_at``; the hash chain runs on across
+        batches; each batch is checked as :meth:`append` checks one (an event may name one in
+        an earlier batch); ``within(conn, rows)`` runs after each batch's rows are written,
+        with that batch's rows in position order, as :meth:`append` calls it. Returns counts
+        and the new head (:class:`~ledger.append.BatchesResult`), not the events.
+
+        Lock contention is retried by ``self.retry``, the whole transaction again, by
+        iterating ``batches`` again: pass something that can be iterated more than once (a
+        list, or an object whose ``__iter__`` starts over) to have that. A one-shot iterator
+        (a generator) is retried only if the contention came before its first batch was taken;
+        otherwise the :class:`~ledger.errors.BusyError` is raised.
+        """
+        one_shot = isinstance(batches, Iterator)
+        taken = False
+
+        def tracked() -> Iterator[Sequence[Event]]:
+            nonlocal taken
+            for batch in batches:
+                taken = True
+                yield batch
+
+        def attempt() -> BatchesResult:
+            try:
+                return append_batches_once(self.engine, self._recorded_at, tracked(), within)
+            except BusyError as e:
+                if one_shot and taken:
+                    raise _Spent(e) from e
+                raise
+
+        try:
+            return self.retry.run(attempt)
+        except _Spent as spent:
+            busy = spent.error
+        raise busy  # outside the handler: with its own cause (the driver's error), not _Spent
 
     def _recorded_at(self, head: Head) -> int:
         now = to_micros(self.clock())
@@ -236,6 +293,14 @@ class EventStore:
         if checkpoint is not None and checkpoint[0] <= 0:
             return with_genesis(verify_rows(rows), checkpoint)
         return verify_rows(rows, checkpoint)
+
+
+class _Spent(Exception):
+    """A :class:`BusyError` that cannot be retried: the one-shot batches were partly taken."""
+
+    def __init__(self, error: BusyError):
+        super().__init__(str(error))
+        self.error = error
 
 
 #: Pools that hand every checkout the same connection: a read must not hold it across yields.
