@@ -80,12 +80,32 @@ def choice(enum: type[E], value: object, field: str) -> E:
     raise InvalidRecord(f"{_clip(value)!r} is not one of: {allowed}", field=field)
 
 
+class Underflow(float):
+    """A number whose text names a non-zero value too close to zero for a float (``1e-400``):
+    it parses to 0, which is not what was written. The importer's JSON parser hands such a
+    number on as this (a zero that keeps its ``text``), so that :func:`quantity` refuses it at
+    its field instead of storing 0."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Underflow:
+        zero = super().__new__(cls, -0.0 if text.startswith("-") else 0.0)
+        zero.text = text
+        return zero
+
+
 def quantity(value: object, field: str) -> int | float | None:
-    """A finite, non-negative number, or None. Booleans are not numbers here."""
+    """A finite, non-negative number, or None. Booleans are not numbers here, and neither is a
+    number too small to be held (:class:`Underflow`): it would be stored as 0."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRecord(f"expected a number or null, got {_kind(value)}", field=field)
+    if isinstance(value, Underflow):
+        raise InvalidRecord(
+            f"{_clip(value.text)} is too close to zero to be stored: it would be stored as 0",
+            field=field,
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidRecord(f"{value!r} is not a finite number", field=field)
     if value < 0:

@@ -8,14 +8,20 @@ from it, and a test holds the JSON Schema to it.
 An import runs in three steps, and nothing is appended unless the first two found no error:
 
 1. *read*: each line is decoded (UTF-8, BOM and CRLF tolerated, blank lines skipped) and parsed
-   as one JSON object; NaN, Infinity, duplicate keys, runaway nesting and overlong lines are
-   refused;
+   as one JSON object; NaN, Infinity, numbers a float cannot hold, duplicate keys, runaway
+   nesting and overlong lines are refused, and so is more input than :data:`MAX_SIZE`;
 2. *validate*: each record becomes an event (unknown, missing and mistyped fields named), then
    the file is checked as a whole: an id reused with other content, a reference to something
    neither earlier in the file nor in the ledger;
 3. *append*: one atomic batch (or, with ``chunk_size``, atomic chunks in file order), which the
    store checks again. Event ids derive from record ids, so records already in the ledger are
    skipped and importing a file twice appends nothing the second time.
+
+Steps 1 and 2 are one streaming pass in bounded memory: what the checks across records must
+remember goes to a temporary SQLite database, and each valid record, as the log will store it,
+to a temporary file. Step 3 reads that file back, a chunk at a time (see :class:`_Checked`), so
+neither the input nor its records are ever all in memory, and the input is read once (it may
+be a pipe).
 
 Every problem is an :class:`~ledger.errors.InvalidRecord` placed at ``FILE:LINE``; up to
 :data:`MAX_ERRORS` of them are collected and raised together as :class:`ImportFailed`.
@@ -25,30 +31,40 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import hashlib
 import itertools
 import json
+import marshal
+import os
 import re
+import sqlite3
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import attrs
 
+from ledger import _trusted as trusted
 from ledger._dberrors import translated
+from ledger._validate import Underflow
 from ledger.append import lookup
 from ledger.errors import EventIdConflict, InvalidRecord, UnknownReference
 from ledger.events import (
     CORRECTABLE,
     CorrectionMade,
     DocumentRegistered,
+    Encoding,
     Event,
     PropositionDefined,
     SourceRegistered,
     StatementMade,
     encoding,
 )
-from ledger.times import to_utc
+from ledger.times import from_micros, to_utc
 
 if TYPE_CHECKING:
     from ledger.api import Ledger
@@ -58,14 +74,28 @@ MAX_ERRORS = 20
 #: Longest line accepted, in bytes (characters for a text stream). Large enough for the largest
 #: record the ledger accepts (a document with 5,000,000 characters of text, at up to 4 bytes
 #: each in UTF-8), so that every exported ledger imports again; small enough that a stray
-#: binary file or a runaway line is refused before it eats the memory.
+#: binary file or a runaway line is refused before it eats the memory. ``max_line=`` sets it
+#: for one import.
 MAX_LINE = 24 * 2**20
+#: The most input one import reads, in bytes (characters for a text stream): 16 GiB, room for
+#: tens of millions of records. It bounds what an endless or runaway input (a stream that never
+#: ends, a producer gone wrong) can cost in time and temporary disk space; a regular file larger
+#: than this is refused before it is read. ``max_size=`` sets it for one import.
+MAX_SIZE = 16 * 2**30
 #: Integers longer than this many digits are refused while parsing (no quantity needs them).
 MAX_DIGITS = 30
 #: Without ``chunk_size``, a file of at most this many records is appended in one atomic batch,
 #: a larger one in atomic chunks of this many (see "Atomic, or in chunks" in
 #: ``docs/import-format.md`` for why). ``chunk_size=WHOLE_FILE`` makes any file one batch.
 AUTO_CHUNK = 50_000
+#: A chunk also ends once its records reach this much input, so that the records of one chunk
+#: in memory stay bounded however large each is. A one-transaction import is appended in
+#: batches cut the same way (records of one batch in memory at a time).
+CHUNK_BYTES = 32 * 2**20
+#: After an overlong line, reading goes on at the next line only if this much more (or
+#: ``max_line``, if larger) reaches the end of the overlong one: a line without end (``- <
+#: /dev/zero``) stops the import after reading ``max_line`` and this much, not never.
+SKIP_LINE = 64 * 2**20
 #: A ``chunk_size`` larger than any file: the whole file in one atomic batch.
 WHOLE_FILE = sys.maxsize
 
@@ -256,6 +286,16 @@ class _Errors:
             located = type(error)(error.reason, field=error.field, location=where)
             self.kept.append((line or 0, located))
 
+    def extend(self, other: _Errors) -> None:
+        """Take ``other``'s errors after this one's, as if each had been added here in turn."""
+        room = MAX_ERRORS - len(self.kept)
+        self.kept += other.kept[: max(0, room)]
+        self.total += other.total
+
+    def count(self, more: int) -> None:
+        """Count ``more`` errors found after those added, beyond what is kept."""
+        self.total += more
+
     @property
     def shown(self) -> list[InvalidRecord]:
         return [error for _, error in sorted(self.kept, key=lambda item: item[0])]
@@ -266,16 +306,20 @@ class _Errors:
 
 
 class _Tick:
-    """Calls ``progress(done, total)``, at most about 200 times over a run, and at the end."""
+    """Calls ``progress(done, total)``, at most about 200 times over a run, and at the end;
+    ``done`` never goes back (an append retried whole does not move it)."""
 
-    def __init__(self, progress: Progress | None, total: int):
+    def __init__(self, progress: Progress | None, total: int = 0):
         self.progress = progress
+        self.last = -1
+        self.start(total)
+
+    def start(self, total: int) -> None:
         self.total = total
         self.every = max(1, total // 200)
-        self.last = -1
 
     def __call__(self, done: int) -> None:
-        if self.progress is None or done == self.last:
+        if self.progress is None or done <= self.last:
             return
         if done == self.total or done - self.last >= self.every or self.last < 0:
             self.last = done
@@ -292,131 +336,234 @@ def import_jsonl(
     name: str | None = None,
     progress: Progress | None = None,
     chunk_size: int | None = None,
+    max_line: int | None = None,
+    max_size: int | None = None,
 ) -> ImportReport:
     """Import a JSON Lines file into ``ledger``; see the module docstring and the format docs.
 
     ``source`` is a path (``"-"`` as a ``str`` means standard input) or an open text or binary
     file object; ``name`` labels error locations (default: the path, the file object's name, or
-    ``"<stream>"``). ``progress(done, total)`` counts steps: each record once when validated and
-    once when appended, so ``total`` is twice the number of records.
+    ``"<stream>"``). A path must name a regular file (not a named pipe or a device: pipe those
+    to standard input). ``progress(done, total)`` counts steps: each record once when validated
+    and once when appended, so ``total`` is twice the number of records.
 
     ``chunk_size`` appends in atomic chunks of that many records, in file order. Without it, a
     file of up to :data:`AUTO_CHUNK` records is one atomic batch and a larger one goes in
     chunks of :data:`AUTO_CHUNK`; ``chunk_size=WHOLE_FILE`` makes any file one batch. If an
     import stops part way, running the same import again resumes it: the chunks already
     appended are skipped as identical, the rest are appended.
+
+    ``max_line`` (default :data:`MAX_LINE`) and ``max_size`` (default :data:`MAX_SIZE`) bound
+    a line and the whole input, in bytes (characters for a text stream).
     """
     if chunk_size is not None and chunk_size < 1:
         raise InvalidRecord(f"must be at least 1, got {chunk_size}", field="chunk_size")
-    label, lines, records = _read_source(source, name)
-    errors = _Errors(label)
-    tick = _Tick(progress, 2 * len(records))
-    events = _validate(ledger, records, errors, tick)
-    errors.raise_if_any()
-    return _append(ledger, events, label=label, lines=lines, chunk_size=chunk_size, tick=tick)
-
-
-def _append(
-    ledger: Ledger,
-    events: list[tuple[int, Event]],
-    *,
-    label: str,
-    lines: int,
-    chunk_size: int | None,
-    tick: _Tick,
-) -> ImportReport:
-    appended = skipped = 0
-    if chunk_size is None:
-        chunk_size = AUTO_CHUNK if len(events) > AUTO_CHUNK else WHOLE_FILE
-    size = min(chunk_size, max(1, len(events)))
-    for start in range(0, len(events), size):
-        chunk = events[start : start + size]
-        try:
-            result = ledger.append([event for _, event in chunk])
-        except (EventIdConflict, InvalidRecord) as e:
-            _located_failure(label, chunk, e, appended)
-        appended += len(result.appended)
-        skipped += result.skipped
-        tick(len(events) + start + len(chunk))
+    limits = _Limits(
+        MAX_LINE if max_line is None else max_line, MAX_SIZE if max_size is None else max_size
+    )
+    per_chunk = AUTO_CHUNK if chunk_size in (None, WHOLE_FILE) else chunk_size
+    tick = _Tick(progress)
+    with _Input.of(source, name, limits) as src, _Checked(ledger, src.label) as checked:
+        if progress is not None and src.rewind is not None:
+            tick.start(2 * _count_records(src.stream, limits))
+            src.rewind()
+        _validate(checked, src.stream, limits, per_chunk, tick if tick.total else None)
+        checked.raise_if_any()
+        records = checked.records
+        if tick.total != 2 * records:
+            tick.start(2 * records)  # the input could not be read twice: counted only now
+            tick(records)
+        whole = chunk_size == WHOLE_FILE or (chunk_size is None and records <= AUTO_CHUNK)
+        done = _Appending(ledger, checked, tick)
+        if whole:
+            done.in_one_transaction()
+        else:
+            done.in_chunks()
     head = ledger.head()
-    return ImportReport(label, lines, len(events), appended, skipped, head.position, head.hash)
+    return ImportReport(
+        src.label, checked.lines, records, done.appended, done.skipped, head.position, head.hash
+    )
 
 
-def _located_failure(
-    label: str, chunk: list[tuple[int, Event]], error: Exception, appended: int
-) -> NoReturn:
-    """Re-raise a refusal from the store at the line it is about, as far as it can be told."""
+@attrs.frozen
+class _Limits:
+    line: int  # the longest line read, in bytes (characters for a text stream)
+    size: int  # the most input read
+
+    def __attrs_post_init__(self) -> None:
+        for field, value in (("max_line", self.line), ("max_size", self.size)):
+            if value < 1:
+                raise InvalidRecord(f"must be at least 1, got {value}", field=field)
+
+
+# -- the input -------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Input:
+    """What an import reads: the label for errors, the stream, and how to read it again from
+    the start (``None``: it cannot be, as standard input from a pipe)."""
+
+    label: str
+    stream: IO[Any]
+    rewind: Callable[[], object] | None
+
+    @classmethod
+    @contextmanager
+    def of(cls, source: ImportSource, name: str | None, limits: _Limits) -> Iterator[_Input]:
+        if isinstance(source, str) and source == "-":
+            stdin: IO[Any] = getattr(sys.stdin, "buffer", sys.stdin)
+            yield cls(name or "<stdin>", stdin, _rewinder(stdin))
+        elif isinstance(source, str | Path):
+            label = name or str(source)
+            with _open_regular(source, label, limits.size) as stream:
+                yield cls(label, stream, _rewinder(stream))
+        else:
+            own = getattr(source, "name", None)
+            label = name or (own if isinstance(own, str) else "<stream>")
+            yield cls(label, source, _rewinder(source))
+
+
+def _rewinder(stream: IO[Any]) -> Callable[[], object] | None:
+    """A function that takes ``stream`` back to where it is now, if it can be."""
+    try:
+        if not stream.seekable():
+            return None
+        start = stream.tell()
+    except (OSError, ValueError, AttributeError):
+        return None
+    return lambda: stream.seek(start)
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+@contextmanager
+def _open_regular(path: str | Path, label: str, limit: int) -> Iterator[IO[bytes]]:
+    """``path`` opened for reading, if it is a regular file no larger than ``limit`` bytes.
+
+    Anything else is refused before it is opened, so a named pipe nobody writes to cannot
+    block the import (opening one waits for a writer); it is checked again on the open file
+    (opened without waiting), in case the path was swapped in between."""
+    _refuse_unless_regular(os.stat(path), label, limit)
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _refuse_unless_regular(os.fstat(fd), label, limit)
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with stream:
+        yield stream
+
+
+def _refuse_unless_regular(status: os.stat_result, label: str, limit: int) -> None:
     errors = _Errors(label)
-    message = str(error)
-    for line, event in chunk:
-        if message.startswith(f"{event.TYPE} {event.key!r} "):
-            field = "id" if isinstance(error, EventIdConflict) else getattr(error, "field", None)
-            errors.add(line, InvalidRecord(message, field=field))
-            break
-    else:
-        reason = error.reason if isinstance(error, InvalidRecord) else message
-        field = error.field if isinstance(error, InvalidRecord) else None
-        errors.add(None, InvalidRecord(reason, field=field))
-    raise ImportFailed(label, errors.shown, appended=appended) from error
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a file")
+        errors.add(
+            None,
+            InvalidRecord(
+                f"is {kind}, not a regular file; the importer reads only regular files by name "
+                "(a pipe or a device may never end, or be readable only once): to import from "
+                "one, give it as standard input ('-')"
+            ),
+        )
+    elif status.st_size > limit:
+        errors.add(None, _too_large(limit, "bytes", status.st_size))
+    errors.raise_if_any()
+
+
+def _too_large(limit: int, unit: str, size: int | None = None) -> InvalidRecord:
+    where = "(ledger.importer.MAX_SIZE, or max_size=)"
+    if size is None:
+        return InvalidRecord(
+            f"goes past the limit of {limit:,} {unit} for one import {where}; reading stopped here"
+        )
+    return InvalidRecord(f"is {size:,} {unit}, more than the limit of {limit:,} {unit} {where}")
 
 
 # -- step 1: reading lines -------------------------------------------------------------------
 
 
-@attrs.frozen
-class _Record:
-    line: int
-    value: dict[str, Any] | InvalidRecord
+def _count_records(stream: IO[Any], limits: _Limits) -> int:
+    """How many records :func:`_validate` will find in ``stream`` (for ``progress``)."""
+    return sum(1 for _, _, text in _lines(stream, limits) if _is_record(text))
 
 
-def _read_source(source: ImportSource, name: str | None) -> tuple[str, int, list[_Record]]:
-    """The label for errors, the number of lines read and the non-blank lines, parsed."""
-    if isinstance(source, str) and source == "-":
-        stdin: IO[Any] = getattr(sys.stdin, "buffer", sys.stdin)
-        return _read_stream(stdin, name or "<stdin>")
-    if isinstance(source, str | Path):
-        with open(source, "rb") as stream:
-            return _read_stream(stream, name or str(source))
-    own = getattr(source, "name", None)
-    return _read_stream(source, name or (own if isinstance(own, str) else "<stream>"))
+def _is_record(text: str | InvalidRecord) -> bool:
+    """A line is a record unless it is blank; a line that cannot be read is one (an error)."""
+    return isinstance(text, InvalidRecord) or bool(text.strip(" \t\r\n"))
 
 
-def _read_stream(stream: IO[Any], label: str) -> tuple[str, int, list[_Record]]:
-    records: list[_Record] = []
-    lines = 0
-    for lines, text in _lines(stream):
-        if isinstance(text, InvalidRecord):
-            records.append(_Record(lines, text))
-        elif text.strip(" \t\r\n"):
-            records.append(_Record(lines, _parse(text)))
-    return label, lines, records
+def _lines(stream: IO[Any], limits: _Limits) -> Iterator[tuple[int, int, str | InvalidRecord]]:
+    """Number, size and text of each line (without its line end), or why it cannot be read.
 
-
-def _lines(stream: IO[Any]) -> Iterator[tuple[int, str | InvalidRecord]]:
-    """Number and text of each line (without its line end), or why it cannot be read."""
+    At most ``limits.line`` bytes (characters for a text stream) are read for a line before
+    it is refused, so a line without end (``/dev/zero``) is caught while it is being read.
+    Reading then goes on at the next line if the overlong one ends within :data:`SKIP_LINE`
+    more (or ``limits.line``, if larger), and stops otherwise. It stops, too, once
+    ``limits.size`` has been read.
+    """
+    read = 0
     for number in itertools.count(1):
         try:
-            chunk = stream.readline(MAX_LINE + 1)
+            chunk = stream.readline(min(limits.line, limits.size - read) + 1)
         except UnicodeDecodeError as e:
-            yield number, InvalidRecord(f"is not valid UTF-8 ({e.reason}); reading stopped here")
+            yield number, 0, InvalidRecord(f"is not valid UTF-8 ({e.reason}); reading stopped here")
             return
         if not chunk:
             return
+        read += len(chunk)
         newline = b"\n" if isinstance(chunk, bytes) else "\n"
-        if len(chunk) > MAX_LINE and not chunk.endswith(newline):
-            _skip_rest_of_line(stream, newline)
-            unit = "bytes" if isinstance(chunk, bytes) else "characters"
-            yield number, InvalidRecord(f"is longer than the limit of {MAX_LINE:,} {unit}")
-            continue
-        yield number, _decode(chunk, first=number == 1)
+        unit = "bytes" if isinstance(chunk, bytes) else "characters"
+        size = len(chunk)
+        if read <= limits.size and size > limits.line and not chunk.endswith(newline):
+            budget = min(max(limits.line, SKIP_LINE), limits.size - read)
+            ended, skipped = _skip_rest_of_line(stream, newline, budget)
+            read, size = read + skipped, size + skipped
+            if read <= limits.size:
+                yield number, size, _overlong(limits.line, unit, stopped=not ended)
+                if ended:
+                    continue
+                return
+        if read > limits.size:
+            yield number, size, _too_large(limits.size, unit)
+            return
+        yield number, size, _decode(chunk, first=number == 1)
 
 
-def _skip_rest_of_line(stream: IO[Any], newline: str | bytes) -> None:
+def _overlong(limit: int, unit: str, *, stopped: bool) -> InvalidRecord:
+    stop = (
+        f", and does not end within {max(limit, SKIP_LINE):,} {unit} more; reading stopped here"
+        if stopped
+        else ""
+    )
+    return InvalidRecord(f"is longer than the limit of {limit:,} {unit}{stop}")
+
+
+def _skip_rest_of_line(stream: IO[Any], newline: str | bytes, budget: int) -> tuple[bool, int]:
+    """Read on to the end of the current line, but no further than ``budget`` (and one more to
+    see the line end): whether the line (or the input) ended, and how much was read."""
+    skipped = 0
     try:
-        while (chunk := stream.readline(2**20)) and not chunk.endswith(newline):
-            pass
+        while skipped <= budget:
+            chunk = stream.readline(min(2**20, budget + 1 - skipped))
+            skipped += len(chunk)
+            if not chunk or chunk.endswith(newline):
+                return True, skipped
     except UnicodeDecodeError:
-        pass  # the overlong line is already an error; what follows will be read (or fail) next
+        return True, skipped  # the overlong line is already an error; the next read reports
+    return False, skipped
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -449,6 +596,20 @@ def _refuse_constant(name: str) -> Any:
     raise InvalidRecord(f"{name} is not a JSON number; numbers must be finite")
 
 
+_NONZERO_DIGIT = re.compile("[1-9]")
+
+
+def _parse_float(text: str) -> float:
+    """A JSON number with a fraction or an exponent. One too large (``1e400``) becomes
+    infinity, which the field's check refuses as not finite; one too close to zero (``1e-400``,
+    which a float holds as 0) becomes an :class:`~ledger._validate.Underflow`, which it refuses
+    as not storable, rather than 0."""
+    value = float(text)
+    if value == 0.0 and _NONZERO_DIGIT.search(re.split("[eE]", text, maxsplit=1)[0]):
+        return Underflow(text)
+    return value
+
+
 def _parse_int(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_DIGITS:
         raise InvalidRecord(
@@ -469,7 +630,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_object, parse_int=_parse_int, parse_constant=_refuse_constant
+    object_pairs_hook=_object,
+    parse_float=_parse_float,
+    parse_int=_parse_int,
+    parse_constant=_refuse_constant,
 )
 
 
@@ -494,22 +658,36 @@ def _parse(text: str) -> dict[str, Any] | InvalidRecord:
 
 
 def _validate(
-    ledger: Ledger, records: list[_Record], errors: _Errors, tick: _Tick
-) -> list[tuple[int, Event]]:
-    """Every record as an event, then the checks across records; errors go to ``errors``."""
-    events: list[tuple[int, Event]] = []
-    failed: set[str] = set()  # references whose defining line had an error: not reported twice
-    for done, record in enumerate(records, start=1):
-        result = record.value if isinstance(record.value, InvalidRecord) else to_event(record.value)
+    checked: _Checked, stream: IO[Any], limits: _Limits, per_chunk: int, tick: _Tick | None
+) -> None:
+    """Read, parse and check every line, and check the records across the file, a unit (the
+    records of one future chunk) at a time; errors go to ``checked``."""
+    unit: list[tuple[int, Event]] = []
+    failed: set[str] = set()  # streams that records with an error meant to define
+    records = size = 0
+    for number, length, text in _lines(stream, limits):
+        checked.lines = number
+        if not _is_record(text):
+            continue
+        checked.records += 1
+        records += 1
+        value = text if isinstance(text, InvalidRecord) else _parse(text)
+        result = value if isinstance(value, InvalidRecord) else to_event(value)
         if isinstance(result, InvalidRecord | list):
             for error in result if isinstance(result, list) else [result]:
-                errors.add(record.line, error)
-            failed.add(_attempted(record.value))
+                checked.errors.add(number, error)
+            failed.add(_attempted(value))
         else:
-            events.append((record.line, result))
-        tick(done)
-    _check_across(ledger, events, failed, errors)
-    return events
+            unit.append((number, result))
+            size += length
+        if tick is not None:
+            tick(checked.records)
+        if records >= per_chunk or size >= CHUNK_BYTES:
+            checked.check(unit, failed)
+            unit, failed, records, size = [], set(), 0, 0
+    if records:
+        checked.check(unit, failed)
+    checked.finish()
 
 
 def _attempted(value: object) -> str:
@@ -518,6 +696,210 @@ def _attempted(value: object) -> str:
         return ""
     kind, key = value.get("type"), value.get("id")
     return f"{kind}:{key}" if isinstance(kind, str) and isinstance(key, str) else ""
+
+
+_SCRATCH = """
+CREATE TABLE ids (id TEXT PRIMARY KEY, line INTEGER NOT NULL, content BLOB NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE defined (stream TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE failed (stream TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE outside (
+    seq INTEGER PRIMARY KEY, ref TEXT NOT NULL, line INTEGER NOT NULL, field TEXT NOT NULL
+);
+CREATE TABLE conflicts (line INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL);
+"""
+#: Pages the scratch database keeps in memory (negative: KiB), however many records it holds.
+_SCRATCH_CACHE = -8_192
+
+
+class _Checked:
+    """What validating a file found, kept in bounded memory while it reads.
+
+    * The errors, in the order they have always been reported: each record's own problems,
+      then ids reused within the file, then references to records neither earlier in the file
+      nor in the ledger (grouped by what they name), then ids the ledger holds with other
+      content (see :meth:`finish`).
+    * What the checks across records remember of the records read so far (the first line and
+      content digest of each event id, the first line defining each stream, the streams whose
+      definition failed, the references and ids found wanting), in a private temporary SQLite
+      database: on disk, not in memory, with a cache of a few MiB.
+    * Every valid record as the log will store it (its line and its event's encoding), in units
+      of at most one chunk, in a temporary file: the records to append, read back by
+      :class:`_Appending` without parsing or checking the input again, and without reading
+      it twice (which a pipe cannot be).
+    """
+
+    def __init__(self, ledger: Ledger, label: str):
+        self.ledger = ledger
+        self.label = label
+        self.errors = _Errors(label)  # each record's own problems
+        self.reused = _Errors(label)  # an id reused within the file with other content
+        self.records = 0
+        self.lines = 0
+        self.units = 0
+
+    def __enter__(self) -> _Checked:
+        self.db = sqlite3.connect("", isolation_level=None)  # "": a private temporary file
+        self.spool = tempfile.TemporaryFile()
+        for pragma in (
+            f"cache_size={_SCRATCH_CACHE}",
+            "journal_mode=OFF",
+            "synchronous=OFF",
+            "temp_store=FILE",
+        ):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(_SCRATCH)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+        self.spool.close()
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.errors.total or self.reused.total)
+
+    def check(self, unit: list[tuple[int, Event]], failed: set[str]) -> None:
+        """Check one unit's events (in line order) against the records before them and against
+        the ledger, remember them, and spool them unless the file has failed already."""
+        encoded = [(line, event, encoding(event)) for line, event in unit]
+        earlier_ids = self._earlier_ids({e.event_id for _, _, e in encoded})
+        earlier_defs = self._earlier_definitions(
+            {ref for _, event, _ in encoded for _, ref in event.references()}
+        )
+        firsts: dict[str, tuple[int, bytes]] = {}  # id -> first line, content digest
+        new: list[tuple[int, Event, Encoding]] = []  # first occurrences in the file
+        defined: dict[str, int] = {}  # stream -> first line defining it, in this unit
+        wanting: list[tuple[str, int, str]] = []  # (ref, line, field) not defined earlier
+        for line, event, enc in encoded:
+            content = _digest(enc)
+            first = earlier_ids.get(enc.event_id) or firsts.get(enc.event_id)
+            if first is None:
+                firsts[enc.event_id] = (line, content)
+                new.append((line, event, enc))
+            elif first[1] != content:
+                self.reused.add(line, _reused(event, first[0]))
+            if not isinstance(event, CorrectionMade):
+                defined.setdefault(enc.stream_id, line)
+            for field, ref in event.references():
+                if ref not in earlier_defs and ref not in defined:
+                    wanting.append((ref, line, field))
+        conflicts, outside = self._against_ledger(new, wanting)
+        db = self.db
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO ids VALUES (?, ?, ?)", [(i, ln, c) for i, (ln, c) in firsts.items()]
+        )
+        db.executemany("INSERT OR IGNORE INTO defined VALUES (?, ?)", defined.items())
+        db.executemany("INSERT OR IGNORE INTO failed VALUES (?)", [(s,) for s in failed])
+        db.executemany("INSERT INTO outside (ref, line, field) VALUES (?, ?, ?)", outside)
+        db.executemany("INSERT INTO conflicts VALUES (?, ?, ?)", conflicts)
+        db.execute("COMMIT")
+        if not self.failing:
+            self._spool([(line, *enc) for line, _, enc in encoded])
+
+    def _earlier_ids(self, ids: set[str]) -> dict[str, tuple[int, bytes]]:
+        query = "SELECT id, line, content FROM ids WHERE id IN (SELECT value FROM json_each(?))"
+        rows = self.db.execute(query, (json.dumps(sorted(ids)),))
+        return {key: (line, content) for key, line, content in rows}
+
+    def _earlier_definitions(self, refs: set[str]) -> set[str]:
+        query = "SELECT stream FROM defined WHERE stream IN (SELECT value FROM json_each(?))"
+        return {stream for (stream,) in self.db.execute(query, (json.dumps(sorted(refs)),))}
+
+    def _against_ledger(
+        self, new: list[tuple[int, Event, Encoding]], wanting: list[tuple[str, int, str]]
+    ) -> tuple[list[tuple[int, str, str]], list[tuple[str, int, str]]]:
+        """The first occurrences whose id the ledger holds with other content, and the
+        references wanting (not earlier in the file) that the ledger does not hold either."""
+        if not new and not wanting:
+            return [], []
+        with translated(), self.ledger.store.engine.connect() as conn:
+            found = lookup(conn, {enc.event_id for _, _, enc in new}, {r for r, _, _ in wanting})
+        conflicts = []
+        for line, event, enc in new:
+            stored = found.stored.get(enc.event_id)
+            if stored is not None and tuple(stored) != (
+                enc.type,
+                enc.stream_id,
+                enc.stated_at,
+                enc.payload,
+            ):
+                conflicts.append((line, RECORD_TYPE_OF[event.TYPE], event.key))
+        return conflicts, [use for use in wanting if use[0] not in found.known]
+
+    def _spool(self, items: list[tuple[Any, ...]]) -> None:
+        # marshal: the fastest faithful encoding of tuples of str, int and None; the file is
+        # this process's own unnamed temporary file, read back only by it.
+        blob = marshal.dumps(items)
+        self.spool.write(len(blob).to_bytes(8, "little"))
+        self.spool.write(blob)
+        self.units += 1
+
+    def units_spooled(self) -> Iterator[list[tuple[int, Event]]]:
+        """The valid records, a unit at a time, as events ready to append (each with its
+        encoding, as validated: the store does not compute it again)."""
+        self.spool.seek(0)
+        for _ in range(self.units):
+            size = int.from_bytes(self.spool.read(8), "little")
+            items = marshal.loads(self.spool.read(size))
+            yield [_spooled_event(item) for item in items]
+
+    def finish(self) -> None:
+        """Add the errors found across records, after each record's own, in the order of the
+        checks: reused ids, then references wanting (grouped by what they name, in the order
+        first named), then ids the ledger holds with other content (not on lines already
+        wanting a reference: one cause, reported once)."""
+        errors = self.errors
+        errors.extend(self.reused)
+        db = self.db
+        db.execute("CREATE INDEX outside_ref ON outside (ref)")
+        db.execute(
+            "CREATE TEMP TABLE wanting AS SELECT o.seq, o.ref, o.line, o.field FROM outside o "
+            "WHERE o.ref NOT IN (SELECT stream FROM failed)"
+        )
+        (total,) = db.execute("SELECT count(*) FROM wanting").fetchone()
+        shown = db.execute(
+            "SELECT w.ref, w.line, w.field, d.line FROM wanting w "
+            "JOIN (SELECT ref, min(seq) AS first FROM wanting GROUP BY ref) f ON f.ref = w.ref "
+            "LEFT JOIN defined d ON d.stream = w.ref ORDER BY f.first, w.seq LIMIT ?",
+            (MAX_ERRORS,),
+        ).fetchall()
+        for ref, line, field, later in shown:
+            errors.add(line, _nowhere(ref, field) if later is None else _later(ref, later, field))
+        errors.count(total - len(shown))
+        conflicts = "FROM conflicts WHERE line NOT IN (SELECT line FROM wanting)"
+        (total,) = db.execute(f"SELECT count(*) {conflicts}").fetchone()
+        shown = db.execute(
+            f"SELECT line, kind, key {conflicts} ORDER BY line LIMIT ?", (MAX_ERRORS,)
+        ).fetchall()
+        for line, kind, key in shown:
+            errors.add(line, _conflict(kind, key))
+        errors.count(total - len(shown))
+
+    def raise_if_any(self) -> None:
+        self.errors.raise_if_any()
+
+
+def _digest(e: Encoding) -> bytes:
+    """What the store compares to tell a repeat from a reused id (type, stream, stated_at and
+    canonical payload), as a 128-bit digest."""
+    h = hashlib.blake2b(f"{e.type}\0{e.stream_id}\0{e.stated_at}\0".encode(), digest_size=16)
+    h.update(e.payload.encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def _spooled_event(item: tuple[int, str, str, str, int | None, str]) -> tuple[int, Event]:
+    """A validated record back from the spool (its line and encoding): the same event, built
+    from its canonical payload without checking it again (as the store reads its own rows),
+    its encoding attached."""
+    line, event_id, stream_id, type_, stated, payload = item
+    when = None if stated is None else from_micros(stated)
+    event = trusted.decode(type_, json.loads(payload), when, line)
+    # The cache ledger.events.encoding() fills: this is the very encoding it computed for the
+    # validated event, so the store need not compute it again.
+    object.__setattr__(event, "_encoding", Encoding(event_id, stream_id, type_, stated, payload))
+    return line, event
 
 
 def to_event(record: Mapping[str, Any]) -> Event | list[InvalidRecord]:
@@ -668,56 +1050,9 @@ def _changes(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_across(
-    ledger: Ledger, events: list[tuple[int, Event]], failed: set[str], errors: _Errors
-) -> None:
-    """Ids reused with other content; references to records not earlier in the file, nor in
-    the ledger."""
-    defined: dict[str, int] = {}  # stream of each record (not correction) -> its first line
-    seen: dict[tuple[str, str], tuple[int, Event]] = {}
-    for line, event in events:
-        first, earlier = seen.setdefault((event.TYPE, event.key), (line, event))
-        if first != line and _content(earlier) != _content(event):
-            errors.add(line, _reused(event, first))
-        if not isinstance(event, CorrectionMade):
-            defined.setdefault(event.stream_id, line)
-    # References not satisfied earlier in the file, with the line defining them later (if any):
-    # the ledger may hold them already.
-    outside: dict[str, list[tuple[int, str, int | None]]] = {}
-    for line, event in events:
-        for field, ref in event.references():
-            where = defined.get(ref)
-            if (where is None or where > line) and ref not in failed:
-                outside.setdefault(ref, []).append((line, field, where))
-    firsts = list(seen.values())
-    ids = {encoding(event).event_id for _, event in firsts}
-    with translated(), ledger.store.engine.connect() as conn:
-        found = lookup(conn, ids, set(outside))
-    faulty: set[int] = set()  # lines with an error already: one cause, reported once
-    for ref, uses in outside.items():
-        if ref not in found.known:
-            for line, field, later in uses:
-                faulty.add(line)
-                errors.add(
-                    line, _nowhere(ref, field) if later is None else _later(ref, later, field)
-                )
-    for line, event in firsts:  # an id the ledger holds with other content
-        stored = found.stored.get(encoding(event).event_id)
-        if stored is not None and line not in faulty and tuple(stored) != _content(event):
-            errors.add(line, _conflict(event))
-
-
-def _content(event: Event) -> tuple[str, str, int | None, str]:
-    """What the store compares to tell a repeat from a reused id: type, stream, stated_at and
-    canonical payload (the event's one encoding, which the store then reuses)."""
-    e = encoding(event)
-    return e.type, e.stream_id, e.stated_at, e.payload
-
-
-def _conflict(event: Event) -> InvalidRecord:
-    kind = RECORD_TYPE_OF[event.TYPE]
+def _conflict(kind: str, key: str) -> InvalidRecord:
     return InvalidRecord(
-        f"{kind} {event.key!r} was already recorded with different content; ids are never "
+        f"{kind} {key!r} was already recorded with different content; ids are never "
         "reused: give the new record a new id, or append a correction",
         field="id",
     )
@@ -747,6 +1082,78 @@ def _nowhere(ref: str, field: str) -> InvalidRecord:
         f"names {kind} {key!r}, which is neither earlier in this file nor in the ledger",
         field=field,
     )
+
+
+# -- step 3: appending -----------------------------------------------------------------------
+
+
+class _Appending:
+    """Appends what :class:`_Checked` spooled: in chunks (one transaction each), or all in one
+    transaction, a unit per batch."""
+
+    def __init__(self, ledger: Ledger, checked: _Checked, tick: _Tick):
+        self.ledger = ledger
+        self.checked = checked
+        self.tick = tick
+        self.appended = 0
+        self.skipped = 0
+        self.current: list[tuple[int, Event]] = []
+
+    def in_chunks(self) -> None:
+        done = self.checked.records
+        for chunk in self.checked.units_spooled():
+            try:
+                result = self.ledger.append([event for _, event in chunk])
+            except (EventIdConflict, InvalidRecord) as e:
+                _located_failure(self.checked.label, chunk, e, self.appended)
+            self.appended += len(result.appended)
+            self.skipped += result.skipped
+            done += len(chunk)
+            self.tick(done)
+
+    def in_one_transaction(self) -> None:
+        if not self.checked.units:
+            return
+        facade = getattr(self.ledger, "append_batches", None)
+        try:
+            if facade is not None:
+                result = facade(self)
+            else:
+                result = self.ledger.store.append_batches(
+                    self, within=self.ledger.projection.catch_up
+                )
+        except (EventIdConflict, InvalidRecord) as e:
+            _located_failure(self.checked.label, self.current, e, 0)
+        self.appended, self.skipped = result.appended, result.skipped
+        self.tick(2 * self.checked.records)
+
+    def __iter__(self) -> Iterator[list[Event]]:
+        """The batches of a one-transaction import, from the start each time (an append
+        retried after lock contention iterates again)."""
+        done = self.checked.records
+        for unit in self.checked.units_spooled():
+            self.current = unit
+            yield [event for _, event in unit]
+            done += len(unit)
+            self.tick(done)
+
+
+def _located_failure(
+    label: str, chunk: list[tuple[int, Event]], error: Exception, appended: int
+) -> NoReturn:
+    """Re-raise a refusal from the store at the line it is about, as far as it can be told."""
+    errors = _Errors(label)
+    message = str(error)
+    for line, event in chunk:
+        if message.startswith(f"{event.TYPE} {event.key!r} "):
+            field = "id" if isinstance(error, EventIdConflict) else getattr(error, "field", None)
+            errors.add(line, InvalidRecord(message, field=field))
+            break
+    else:
+        reason = error.reason if isinstance(error, InvalidRecord) else message
+        field = error.field if isinstance(error, InvalidRecord) else None
+        errors.add(None, InvalidRecord(reason, field=field))
+    raise ImportFailed(label, errors.shown, appended=appended) from error
 
 
 # -- small helpers ---------------------------------------------------------------------------
