@@ -104,6 +104,22 @@ def _ms(samples: Sequence[float]) -> dict[str, float]:
 # -- one backend -----------------------------------------------------------------------------
 
 
+def _import(url: str, files: list[tuple[Path, datetime]], plan: Path, log: Log) -> dict[str, Any]:
+    child = ours.import_in_child(url, files, plan)
+    appended = int(child["events"])
+    log(
+        f"    import: {appended:,} records in {child['seconds']:.2f} s "
+        f"({appended / child['seconds']:,.0f}/s), peak RSS {child['peak_rss_mb']:.0f} MB"
+    )
+    return {
+        "seconds": child["seconds"],
+        "records": appended,
+        "rate": appended / child["seconds"],
+        "peak_rss_mb": child["peak_rss_mb"],
+        "base_rss_mb": child["base_rss_mb"],
+    }
+
+
 def _our_run(
     backend: Backend,
     gen: Generated,
@@ -115,27 +131,22 @@ def _our_run(
     log_only: bool = False,
     workloads: frozenset[str] = frozenset(WORKLOADS),
 ) -> dict[str, Any]:
-    """The ``import`` workload (and, on the same ledger, ``logonly``) on a fresh database."""
+    """The ``import`` workload on a fresh database; with ``logonly``, its single appends
+    alternate with log-only appends of the same statements to a twin (a second fresh database
+    with the same import)."""
     url = backend.new_url()
+    twin_url = backend.new_url() if "logonly" in workloads and not log_only else None
     result: dict[str, Any] = {}
+    files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
+    plans = workdir / "plans"
     if not log_only:
-        files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
-        plan = workdir / "plans" / f"import-{backend.name}-{run}.json"
-        child = ours.import_in_child(url, files, plan)
-        appended = int(child["events"])
-        result["import"] = {
-            "seconds": child["seconds"],
-            "records": appended,
-            "rate": appended / child["seconds"],
-            "peak_rss_mb": child["peak_rss_mb"],
-            "base_rss_mb": child["base_rss_mb"],
-        }
-        log(
-            f"    import: {appended:,} records in {child['seconds']:.2f} s "
-            f"({appended / child['seconds']:,.0f}/s), peak RSS {child['peak_rss_mb']:.0f} MB"
-        )
+        result["import"] = _import(url, files, plans / f"import-{backend.name}-{run}.json", log)
+    if twin_url is not None:
+        ours.import_in_child(twin_url, files, plans / f"twin-{backend.name}-{run}.json")
     clock = ours.Clock(RECORDED_START)
     lg = ours.open_ledger(url, clock)
+    twin_clock = ours.Clock(RECORDED_START)
+    twin = None if twin_url is None else ours.open_ledger(twin_url, twin_clock)
     try:
         if log_only:
             seconds, appended = ours.store_deliveries(lg, gen, clock)
@@ -148,31 +159,33 @@ def _our_run(
         head = lg.head()
         if head.recorded_at is not None:
             clock.set(head.recorded_at)
+            twin_clock.set(head.recorded_at)
         result["head_after_import"] = {"position": head.position, "hash": head.hash}
-        if not log_only:
+        if twin is not None:
+            appends, bare = ours.appends_beside_log_only(
+                lg, twin, gen, size.appends, seed=run, tag=f"r{run}"
+            )
+            result["logonly"] = _ms(bare) | {
+                "append_ratio": percentile(appends, 50) / percentile(bare, 50)
+            }
+            log(
+                f"    single append: p50 {percentile(appends, 50) * 1000:.2f} ms; log-only "
+                f"(EventStore.append) p50 {percentile(bare, 50) * 1000:.2f} ms: "
+                f"{result['logonly']['append_ratio']:.2f}x"
+            )
+        elif not log_only:
             appends = ours.single_appends(lg, gen, size.appends, seed=run, tag=f"r{run}")
-            result["append"] = _ms(appends)
             log(f"    single append: p50 {percentile(appends, 50) * 1000:.2f} ms")
-            if "import" in workloads:
-                asof = ours.asof_queries(lg, gen, size.queries, seed=run)
-                result["asof"] = _ms(asof)
-                log(f"    as-of: p50 {percentile(asof, 50) * 1000:.3f} ms")
-            if "logonly" in workloads:
-                # After the queries: the projection does not see these events until the next
-                # Ledger.append (or rebuild) folds them in. Same seed: the same statements.
-                bare = ours.single_appends(
-                    lg, gen, size.appends, seed=run, tag=f"log-r{run}", append=lg.store.append
-                )
-                result["logonly"] = _ms(bare) | {
-                    "append_ratio": percentile(appends, 50) / percentile(bare, 50)
-                }
-                log(
-                    f"    log-only single append (EventStore.append): p50 "
-                    f"{percentile(bare, 50) * 1000:.2f} ms; Ledger.append / log-only "
-                    f"{result['logonly']['append_ratio']:.2f}x"
-                )
+        if not log_only:
+            result["append"] = _ms(appends)
+        if "import" in workloads and not log_only:
+            asof = ours.asof_queries(lg, gen, size.queries, seed=run)
+            result["asof"] = _ms(asof)
+            log(f"    as-of: p50 {percentile(asof, 50) * 1000:.3f} ms")
     finally:
         lg.close()
+        if twin is not None:
+            twin.close()
     if "import" not in workloads:
         return result
     for operation in ours.AUDITS:  # rebuild last: it rewrites the projection

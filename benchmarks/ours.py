@@ -160,33 +160,50 @@ def store_deliveries(
 # -- single appends and as-of queries ----------------------------------------------------------
 
 
-def single_appends(
-    lg: Ledger,
-    gen: Generated,
-    count: int,
-    *,
-    seed: int,
-    tag: str,
-    append: Callable[[list[Event]], object] | None = None,
-) -> list[float]:
-    """Append ``count`` statements, each in its own transaction, on random propositions with a
-    random date in the ledger's world; latencies in seconds. ``append`` defaults to
-    ``lg.append`` (log and projection); ``lg.store.append`` is the log-only path."""
-    append = append or lg.append
+def random_statements(gen: Generated, count: int, *, seed: int, tag: str) -> list[StatementMade]:
+    """``count`` statements on random propositions of ``gen`` by random sources, with a random
+    stance and a random date in the ledger's world (the single-append workload's)."""
     rng = random.Random(seed)
-    latencies = []
-    for i in range(count):
-        event = StatementMade(
+    return [
+        StatementMade(
             f"append-{tag}-{i:05d}",
             rng.choice(gen.source_ids),
             rng.choice(gen.proposition_ids),
             rng.choice(("assert", "deny", "confirm", "refute", "retract", "no_comment")),
             (WORLD_START + timedelta(days=rng.randrange(WORLD_DAYS))).isoformat(),
         )
+        for i in range(count)
+    ]
+
+
+def single_appends(lg: Ledger, gen: Generated, count: int, *, seed: int, tag: str) -> list[float]:
+    """Append ``count`` :func:`random_statements`, each ``Ledger.append([one])`` in its own
+    transaction; latencies in seconds."""
+    latencies = []
+    for event in random_statements(gen, count, seed=seed, tag=tag):
         t0 = time.perf_counter()
-        append([event])
+        lg.append([event])
         latencies.append(time.perf_counter() - t0)
     return latencies
+
+
+def appends_beside_log_only(
+    lg: Ledger, twin: Ledger, gen: Generated, count: int, *, seed: int, tag: str
+) -> tuple[list[float], list[float]]:
+    """The same :func:`random_statements`, each through ``lg.append([one])`` (log and
+    projection) and through ``twin.store.append([one])`` (the log only) on ``twin``, a ledger
+    built the same way, alternately (which goes first alternates too), so that any drift of
+    the machine hits both alike. (On one ledger the two could not alternate: each
+    ``Ledger.append`` would fold in the log-only event before it.) Latencies in seconds."""
+    full: list[float] = []
+    bare: list[float] = []
+    for i, event in enumerate(random_statements(gen, count, seed=seed, tag=tag)):
+        pair = [(lg.append, full), (twin.store.append, bare)]
+        for append, out in pair if i % 2 == 0 else pair[::-1]:
+            t0 = time.perf_counter()
+            append([event])
+            out.append(time.perf_counter() - t0)
+    return full, bare
 
 
 def asof_queries(lg: Ledger, gen: Generated, count: int, seed: int) -> list[float]:
