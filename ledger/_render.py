@@ -343,9 +343,8 @@ def verify(report: VerifyReport, *, head: bool = True) -> Text:
     if report.ok:
         where = f", head {checkpoint(report.head.position, report.head.hash)}" if head else ""
         return Text.assemble(("ok", "bold green"), f": {report.checked} events verified{where}")
-    return Text.assemble(
-        ("TAMPERED", "bold red"), f" at position {report.position}: {report.problem}"
-    )
+    where = "" if report.position is None else f" at position {report.position}"
+    return Text.assemble(("TAMPERED", "bold red"), f"{where}: {report.problem}")
 
 
 def replay(audit: AuditReplay) -> Group:

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
 
+import attrs
 from sqlalchemy import make_url
 
 from ledger import exporter, importer, migrate, privileges
@@ -28,6 +29,7 @@ from ledger.times import TimeLike, end_of_day, utc_now
 from projections import fold as reference
 from projections.audit import AuditReplay, replay
 from projections.beliefs import BeliefState
+from projections.check import check
 from projections.materialized import MaterializedProjection
 from projections.rules import DEFAULT_POLICY, BeliefPolicy
 from projections.timeline import Change, Transition, diff, intervals, transitions
@@ -126,8 +128,15 @@ class Ledger:
         return self.store.stream_version(stream_id)
 
     def verify(self, checkpoint: tuple[int, str] | None = None) -> VerifyReport:
-        """Re-read the whole log and check every hash, link and position (streaming)."""
-        return self.store.verify(checkpoint)
+        """Re-read the whole log and check every hash, link and position (streaming); then
+        prove the derived tables are exactly what the log implies (``projections.check``)."""
+        report = self.store.verify(checkpoint)
+        if not report.ok:
+            return report
+        derived = check(self.store)
+        if derived.ok:
+            return report
+        return attrs.evolve(report, ok=False, problem=derived.problem)
 
     def import_jsonl(
         self,

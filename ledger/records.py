@@ -52,7 +52,8 @@ class AppendResult:
 
 @attrs.frozen
 class VerifyReport:
-    """The outcome of re-reading the whole log; ``position`` is the first bad one, if any."""
+    """The outcome of re-reading the whole log; ``position`` is the first bad one, if any (None
+    when the log is sound but what is derived from it is not: ``problem`` says what)."""
 
     ok: bool
     checked: int
@@ -63,4 +64,5 @@ class VerifyReport:
     def __str__(self) -> str:
         if self.ok:
             return f"ok: {self.checked} events, head {self.head.position} {self.head.hash}"
-        return f"TAMPERED at position {self.position}: {self.problem}"
+        where = "" if self.position is None else f" at position {self.position}"
+        return f"TAMPERED{where}: {self.problem}"

@@ -65,10 +65,11 @@ def sweep(
                 Cause(s.statement, s.source, s.stance, s.stated_at) for s in said[first:i]
             )
             starts.append((instant, verdict, causes))
-    ends = [start for start, _, _ in starts[1:]] + [None]
+    ends: list[datetime | None] = [start for start, _, _ in starts[1:]]
+    ends.append(None)
     return [
         Interval(start, end, verdict, causes)
-        for (start, verdict, causes), end in zip(starts, ends, strict=True)
+        for (start, verdict, causes), end in zip(starts, ends, strict=False)
     ]
 
 

@@ -1,0 +1,175 @@
+"""Proof that the derived tables are exactly what the log implies.
+
+The hash chain proves the log; nothing in it covers ``belief_*``, which any role allowed to
+write may change (they are rebuilt freely). A changed stance row would make ``believe`` lie
+while the log verifies. So :func:`check` folds the log, up to the position the projection's
+checkpoint claims, into a scratch SQLite database with the very code that maintains the real
+tables (:func:`projections.materialized.fold_rows`), and compares the two, table by table, row
+by row, in key order, streaming both: the cost of a rebuild and a read, in bounded memory. Any
+difference is named by the first proposition (or source) it concerns; ``rebuild`` repairs it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+import attrs
+from sqlalchemy import Connection, Engine, Table, create_engine, select
+
+from ledger._dberrors import translated
+from ledger.schema import events
+from ledger.store import EventStore
+from projections.materialized import FORMAT, NAME, fold_rows
+from projections.tables import (
+    belief_checkpoint,
+    belief_propositions,
+    belief_sources,
+    belief_stances,
+)
+
+#: The tables compared, each with the column that names what a difference concerns.
+COMPARED: tuple[tuple[Table, str], ...] = (
+    (belief_sources, "source_id"),
+    (belief_propositions, "proposition_id"),
+    (belief_stances, "proposition_id"),
+)
+
+
+@attrs.frozen
+class DerivedReport:
+    """Whether the derived tables are what the log up to ``position`` implies."""
+
+    ok: bool
+    position: int
+    rows: int  # rows compared
+    table: str | None = None
+    concerns: str | None = None  # the first proposition (or source) that differs
+    problem: str | None = None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"derived tables ok: {self.rows} rows, as the log up to {self.position} implies"
+        return f"derived tables TAMPERED: {self.problem}"
+
+
+def check(store: EventStore) -> DerivedReport:
+    """Compare the derived tables with a fold of the log up to their checkpoint."""
+    with translated(), _snapshot(store.engine) as conn:
+        checkpoint = conn.execute(
+            select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
+        ).first()
+        if checkpoint is None or checkpoint.policy != FORMAT or checkpoint.position == 0:
+            # Not built (or by another version): the next question builds it from the log.
+            return DerivedReport(True, 0, 0)
+        position, claimed = int(checkpoint.position), checkpoint.hash
+        actual = conn.execute(select(events.c.hash).where(events.c.position == position)).scalar()
+        if actual != claimed:
+            return DerivedReport(
+                False,
+                position,
+                0,
+                "belief_checkpoint",
+                None,
+                f"the projection's checkpoint claims hash {claimed} at position {position}, "
+                f"the log has {actual}: run `factledger rebuild`",
+            )
+        with tempfile.TemporaryDirectory(prefix="factledger-check-") as scratch:
+            expected = _scratch(Path(scratch) / "expected.db")
+            try:
+                with expected.begin() as sconn:
+                    fold_rows(sconn, store.read_rows(until=position))
+                with expected.connect() as sconn:
+                    return _compare(conn, sconn, position)
+            finally:
+                expected.dispose()
+
+
+def _snapshot(engine: Engine) -> Any:
+    """A connection that sees one snapshot for all its statements."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
+def _scratch(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+    tables = [t for t, _ in COMPARED]
+    with engine.begin() as conn:
+        for table in tables:
+            table.create(conn)
+    return engine
+
+
+def _compare(stored: Connection, expected: Connection, position: int) -> DerivedReport:
+    rows = 0
+    for table, concerns in COMPARED:
+        names = [c.name for c in table.columns]
+        index = names.index(concerns)
+        keys = [names.index(c.name) for c in table.primary_key.columns]
+        for have, want in zip_longest(_rows(stored, table), _rows(expected, table)):
+            rows += 1
+            if have == want:
+                continue
+            subject = _first(have, want, keys)[index]
+            return DerivedReport(
+                False,
+                position,
+                rows,
+                table.name,
+                subject,
+                f"{table.name} differs from what the log implies at {concerns} {subject!r} "
+                f"({_difference(names, have, want)}): run `factledger rebuild`",
+            )
+    return DerivedReport(True, position, rows)
+
+
+def _first(
+    have: tuple[Any, ...] | None, want: tuple[Any, ...] | None, keys: list[int]
+) -> tuple[Any, ...]:
+    """Of two rows met at the same place in key order, the one that comes first (the extra or
+    the missing one); the stored one when they share a key or cannot be ordered."""
+    if have is None:
+        assert want is not None
+        return want
+    if want is None:
+        return have
+    try:
+        return want if [want[i] for i in keys] < [have[i] for i in keys] else have
+    except TypeError:  # a value of the wrong type in a damaged row
+        return have
+
+
+def _difference(
+    names: list[str], have: tuple[Any, ...] | None, want: tuple[Any, ...] | None
+) -> str:
+    if have is None or want is None:
+        what = "a row is missing" if have is None else "a row the log does not imply"
+        return f"{what}: {dict(zip(names, have or want or (), strict=True))}"
+    changed = [
+        f"{name} is {h!r}, the log implies {w!r}"
+        for name, h, w in zip(names, have, want, strict=True)
+        if h != w
+    ]
+    return "; ".join(changed)
+
+
+def _rows(conn: Connection, table: Table) -> Iterator[tuple[Any, ...]]:
+    """Every row in primary-key order, byte order for text on both backends."""
+    keys = [
+        c.collate("C") if conn.dialect.name == "postgresql" and _is_text(c) else c
+        for c in table.primary_key.columns
+    ]
+    query = select(table).order_by(*keys)
+    streaming = conn.execution_options(stream_results=True, yield_per=2_000)
+    with streaming.execute(query) as result:
+        for row in result:
+            yield tuple(row)
+
+
+def _is_text(column: Any) -> bool:
+    return column.type.python_type is str

@@ -1,0 +1,245 @@
+"""The stance rows of projection v2, on SQLite and PostgreSQL: every faster path the projection
+takes equals the reference fold, each event changes O(1) rows, chunked and atomic imports leave
+the same rows, and ``verify`` finds any change to a derived table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from ledger import Event, Ledger, NotFound, SourceRegistered
+from projections import fold as reference
+from projections.beliefs import Verdict
+from projections.tables import OPEN, belief_propositions, belief_sources, belief_stances
+from projections.timeline import intervals
+from tests.backend.test_projection_properties import Built, built, scenarios
+from tests.conftest import Databases, FakeClock
+from tests.helpers import basics, derived_rows, statement
+from tests.strategies import instants
+
+PROPERTY = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+Scenario = tuple[list[list[Event]], list[bool]]
+
+
+def fold_verdicts(b: Built, as_of: datetime, known_at: datetime) -> dict[str, Verdict]:
+    """The fold's verdict on every proposition known at ``known_at``."""
+    events = list(b.ledger.read())
+    out = {}
+    for proposition in b.propositions:
+        with contextlib.suppress(NotFound):
+            out[proposition] = reference.believed(
+                events, proposition, as_of=as_of, known_at=known_at
+            ).verdict
+    return out
+
+
+@PROPERTY
+@given(scenario=scenarios(), data=st.data())
+def test_every_proposition_judged_in_one_pass_agrees_with_the_fold(
+    databases: Databases, scenario: Scenario, data: st.DataObject
+) -> None:
+    with built(databases, *scenario) as b:
+        as_of = data.draw(instants())
+        known_at = data.draw(st.sampled_from(b.known_ats()))
+        assert b.ledger.projection.verdicts_at(as_of, known_at) == fold_verdicts(b, as_of, known_at)
+
+
+@PROPERTY
+@given(scenario=scenarios(), data=st.data())
+def test_a_timeline_holds_the_folds_verdict_from_each_interval_on(
+    databases: Databases, scenario: Scenario, data: st.DataObject
+) -> None:
+    with built(databases, *scenario) as b:
+        known_at = data.draw(st.sampled_from(b.known_ats()))
+        events = list(b.ledger.read())
+        for proposition in b.propositions:
+            try:
+                timeline = intervals(b.ledger.projection, proposition, known_at)
+            except NotFound:
+                continue
+            for before, interval in zip([None, *timeline], timeline, strict=False):
+                at_start = reference.believed(
+                    events, proposition, as_of=interval.valid_from, known_at=known_at
+                )
+                assert at_start.verdict == interval.verdict
+                if before is not None:
+                    assert before.verdict != interval.verdict
+                    assert before.valid_to == interval.valid_from
+
+
+@PROPERTY
+@given(scenario=scenarios(), data=st.data())
+def test_diff_names_exactly_the_propositions_whose_status_or_estimates_changed(
+    databases: Databases, scenario: Scenario, data: st.DataObject
+) -> None:
+    with built(databases, *scenario) as b:
+        a, z = sorted((data.draw(instants()), data.draw(instants())))
+        known_at = b.recorded[-1]
+        before, after = fold_verdicts(b, a, known_at), fold_verdicts(b, z, known_at)
+        expected = sorted(
+            p
+            for p in after
+            if (before[p].status, before[p].estimates) != (after[p].status, after[p].estimates)
+        )
+        changes = b.ledger.diff(a, z, known_at=known_at)
+        assert [c.proposition for c in changes] == expected
+
+
+# -- each event changes O(1) rows ------------------------------------------------------------
+
+
+def stance_rows(ledger: Ledger) -> set[tuple[object, ...]]:
+    with ledger.store.engine.connect() as conn:
+        return {tuple(r) for r in conn.execute(select(belief_stances))}
+
+
+def test_a_statement_changes_at_most_three_rows_however_hot_its_proposition(
+    ledger: Ledger,
+) -> None:
+    sources = [f"s{i}" for i in range(12)]
+    ledger.append([*basics(), *(SourceRegistered(s, s, "media") for s in sources)])
+    day = datetime(2024, 1, 1)
+    for i in range(240):  # 20 statements from each source, one transaction each
+        stance = "assert" if i % 3 else "deny"
+        when = (day + timedelta(days=i)).date().isoformat()
+        ledger.append([statement(f"x{i}", sources[i % 12], stance, when, value=i, unit="men")])
+    before = stance_rows(ledger)
+    # Late, back-dated, with a quantity: the costliest kind of statement.
+    ledger.append([statement("late", "s3", "assert", "2024-03-15", value=1, unit="men")])
+    after = stance_rows(ledger)
+    assert len(after - before) <= 3  # its own row, its predecessor's new version, a quantity's
+    assert len(before - after) <= 2  # the versions closed
+    assert len(after) <= 2 * 241  # never more than two versions per statement here
+
+
+# -- chunked and atomic imports ----------------------------------------------------------------
+
+
+def example_file() -> str:
+    with open("examples/north-korea-troops.jsonl", encoding="utf-8") as f:
+        return f.read()
+
+
+def imported(databases: Databases, *, chunk_size: int | None, step: timedelta) -> Ledger:
+    lg = Ledger.open(databases.new_url(), clock=FakeClock(step=step))
+    if chunk_size is None:
+        lg.import_jsonl(io.StringIO(example_file()), atomic=True)
+    else:
+        lg.import_jsonl(io.StringIO(example_file()), chunk_size=chunk_size)
+    return lg
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 40])
+def test_chunked_and_atomic_imports_recorded_at_one_instant_leave_identical_rows(
+    databases: Databases, chunk_size: int
+) -> None:
+    atomic = imported(databases, chunk_size=None, step=timedelta(0))
+    chunked = imported(databases, chunk_size=chunk_size, step=timedelta(0))
+    try:
+        assert derived_rows(chunked) == derived_rows(atomic)
+    finally:
+        atomic.close()
+        chunked.close()
+
+
+def test_chunked_imports_leave_the_same_rows_in_force_as_an_atomic_one(
+    databases: Databases,
+) -> None:
+    atomic = imported(databases, chunk_size=None, step=timedelta(seconds=1))
+    chunked = imported(databases, chunk_size=10, step=timedelta(seconds=1))
+    try:
+
+        def in_force(lg: Ledger) -> list[tuple[object, ...]]:
+            c = belief_stances.c
+            columns = [col for col in belief_stances.c if col.name not in ("tx_from", "tx_to")]
+            with lg.store.engine.connect() as conn:
+                rows = conn.execute(select(*columns).where(c.tx_to == OPEN))
+                return sorted(tuple(r) for r in rows)
+
+        assert in_force(chunked) == in_force(atomic)
+        for as_of in ("2024-10-20", "2024-11-05", "2025-05-01"):
+            assert chunked.believed("dprk-troops-in-russia", as_of=as_of).verdict == (
+                atomic.believed("dprk-troops-in-russia", as_of=as_of).verdict
+            )
+    finally:
+        atomic.close()
+        chunked.close()
+
+
+# -- verify proves the derived tables ----------------------------------------------------------
+
+_TABLES = {
+    "belief_stances": belief_stances,
+    "belief_sources": belief_sources,
+    "belief_propositions": belief_propositions,
+}
+
+
+@st.composite
+def damages(draw: st.DrawFn) -> tuple[str, str, int]:
+    """A table, a change (delete a row, change a column, add a copy), and which row."""
+    table = draw(st.sampled_from(sorted(_TABLES)))
+    columns = [c.name for c in _TABLES[table].columns]
+    kind = draw(st.sampled_from(["delete", "duplicate", *columns]))
+    return table, kind, draw(st.integers(min_value=0, max_value=10_000))
+
+
+def _changed(value: object) -> object:
+    if value is None:
+        return 7
+    if isinstance(value, int):
+        return value + 1
+    return str(value) + "x"
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(damage=damages())
+def test_verify_finds_any_single_row_change_to_a_derived_table_and_rebuild_repairs_it(
+    databases: Databases, damage: tuple[str, str, int]
+) -> None:
+    table_name, kind, which = damage
+    table = _TABLES[table_name]
+    with Ledger.open(databases.new_url(), clock=FakeClock()) as lg:
+        lg.import_jsonl(io.StringIO(example_file()))
+        assert lg.verify().ok
+        keys = [c.name for c in table.primary_key.columns]
+        with lg.store.engine.begin() as conn:
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+            row = rows[which % len(rows)]._asdict()
+            where = " AND ".join(f"{k} = :k_{k}" for k in keys)
+            params = {f"k_{k}": row[k] for k in keys}
+            if kind == "delete":
+                conn.execute(text(f"DELETE FROM {table_name} WHERE {where}"), params)
+            elif kind == "duplicate":
+                copy = dict(row)
+                if "tx_from" in copy:
+                    copy["tx_from"] -= 1
+                else:
+                    copy[keys[0]] = str(copy[keys[0]]) + "-copy"
+                conn.execute(table.insert().values(**copy))
+            else:
+                new = _changed(row[kind])
+                conn.execute(
+                    text(f"UPDATE {table_name} SET {kind} = :new WHERE {where}"),
+                    {"new": new, **params},
+                )
+        report = lg.verify()
+        assert not report.ok
+        assert table_name in str(report.problem)
+        lg.rebuild()
+        assert lg.verify().ok
