@@ -30,12 +30,12 @@ def test_a_large_catch_up_leaves_statistics_for_the_planner(
             rows = conn.execute(
                 text(
                     "SELECT relname, reltuples FROM pg_class "
-                    "WHERE relname IN ('belief_statements', 'events') "
+                    "WHERE relname IN ('belief_stances', 'events') "
                     "AND relnamespace = current_schema()::regnamespace"
                 )
             ).all()
             assert {name: tuples for name, tuples in rows} == {
-                "belief_statements": 8,
+                "belief_stances": 8,
                 "events": len(basics()) + 8,
             }
         else:
@@ -51,7 +51,7 @@ def test_a_small_append_does_not_analyze(ledger: Ledger) -> None:
         if conn.dialect.name == "postgresql":
             tuples = conn.execute(
                 text(
-                    "SELECT reltuples FROM pg_class WHERE relname = 'belief_statements' "
+                    "SELECT reltuples FROM pg_class WHERE relname = 'belief_stances' "
                     "AND relnamespace = current_schema()::regnamespace"
                 )
             ).scalar()
