@@ -209,44 +209,52 @@ class Batch:
     def _add(self, fields: Fields, at: int) -> None:
         version = Version.opened(fields, at)
         self.current[fields.statement_id] = version
-        self._place(version, at)
+        chain = fields.chain
+        if chain is not None:
+            bisect.insort(self.chains[chain], version, key=_order)
+            self._relink(chain, at, version)
 
     def _replace(self, statement_id: str, fields: Fields | None, at: int) -> None:
+        """Retire the statement's version; open the corrected one unless it was withdrawn.
+        Both places are relinked once the chains hold their final rows, so no intermediate
+        state is ever written."""
         old = self.current.pop(statement_id)
         self._retire(old, at)
-        old_chain = old.fields.chain
-        if old_chain is not None:
-            self.chains[old_chain].remove(old)
+        anchors: list[tuple[Chain, Version]] = []
+        if old.fields.chain is not None:
+            members = self.chains[old.fields.chain]
+            i = _index(members, old)
+            del members[i]
+            if i > 0:
+                anchors.append((old.fields.chain, members[i - 1]))
         if fields is not None:
             new = Version.opened(fields, at)
             self.current[statement_id] = new
-            self._place(new, at, relink=False)
-        for chain in {old_chain, None if fields is None else fields.chain} - {None}:
-            assert chain is not None
-            self._relink(chain, at)
+            if fields.chain is not None:
+                bisect.insort(self.chains[fields.chain], new, key=_order)
+                anchors.append((fields.chain, new))
+        for chain, anchor in anchors:
+            self._relink(chain, at, anchor)
 
-    def _place(self, version: Version, at: int, *, relink: bool = True) -> None:
-        chain = version.fields.chain
-        if chain is None:
-            return
+    def _relink(self, chain: Chain, at: int, anchor: Version) -> None:
+        """Recompute the periods a change at ``anchor`` can affect: the anchor's own, and those
+        of the rows before it, back to the first one that ends a quantity (no row before that
+        can change: each period ends at the next row's start or the next quantity's)."""
         members = self.chains[chain]
-        bisect.insort(members, version, key=_order)
-        if relink:
-            self._relink(chain, at)
-
-    def _relink(self, chain: Chain, at: int) -> None:
-        """Recompute the periods of the chain's rows held here, latest first."""
-        next_from = stop = OPEN
-        for version in reversed(self.chains[chain]):
+        start = _index(members, anchor)
+        next_from = members[start + 1].fields.valid_from if start + 1 < len(members) else OPEN
+        stop = next((v.fields.valid_from for v in members[start + 1 :] if _stops(v.fields)), OPEN)
+        for j in range(start, -1, -1):
+            version = members[j]
             f = version.fields
             valid_to = next_from if version.linked else version.valid_to
-            if version.linked:
-                next_from = f.valid_from
-            gives_quantity = f.value is not None and f.stance != RETRACT
-            qty_to = stop if gives_quantity else None
-            if gives_quantity or f.stance == RETRACT:
-                stop = f.valid_from
+            next_from = f.valid_from
+            qty_to = stop if f.value is not None and f.stance != RETRACT else None
             self._revise(version, at, valid_to, qty_to)
+            if _stops(f):
+                if j < start:
+                    return
+                stop = f.valid_from
 
     def _revise(self, version: Version, at: int, valid_to: int, qty_to: int | None) -> None:
         if (version.valid_to, version.qty_to) == (valid_to, qty_to):
@@ -283,6 +291,16 @@ class Batch:
 
 def _order(version: Version) -> tuple[int, int]:
     return (version.fields.valid_from, version.fields.position)
+
+
+def _index(members: list[Version], version: Version) -> int:
+    """Where ``version`` stands in its chain (orders are unique: positions are)."""
+    return bisect.bisect_left(members, _order(version), key=_order)
+
+
+def _stops(f: Fields) -> bool:
+    """Whether the row ends the quantity before it: it gives one, or retracts."""
+    return f.value is not None or f.stance == RETRACT
 
 
 _REVISED_AT = tuple(COLUMNS.index(name) for name in (*REVISED, "statement_id", "tx_from"))
