@@ -21,6 +21,7 @@ from projections.stances import (
     COLUMNS,
     NO_COMMENT,
     RETRACT,
+    REVISED,
     Batch,
     Fields,
     Version,
@@ -63,10 +64,10 @@ def fold(table: Table, window: list[Event]) -> None:
     for key in batch.deleted:
         del table[key]
     for row in batch.updated.values():
-        values = revised_values(row)
-        key = (values[-2], values[-1])
+        revised = revised_values(row)
+        key = (revised[-2], revised[-1])
         assert key in table
-        table[key].update(zip(("tx_to", "valid_to", "qty_to", "reach_to", "node"), values))
+        table[key].update(zip(REVISED, revised[:-2], strict=True))
     for row in batch.inserted:
         values = dict(zip(COLUMNS, row, strict=True))
         key = (values["statement_id"], values["tx_from"])
@@ -168,7 +169,7 @@ def _corrector(draw: st.DrawFn) -> Callable[[Fields], Fields | None]:
 @st.composite
 def histories(draw: st.DrawFn) -> list[Event]:
     events: list[Event] = []
-    at, made = 0, []
+    at, made = 0, list[str]()
     for position in range(1, draw(st.integers(1, 25)) + 1):
         at += draw(st.sampled_from([0, 1, 1]))
         if made and draw(st.integers(0, 3)) == 0:
