@@ -837,6 +837,8 @@ def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
     if unit in ("ms",):
+        if value >= 1000:
+            return f"{value:,.0f}"
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
     if unit == "x":
         return f"{value:.2f}"
