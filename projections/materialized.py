@@ -52,7 +52,10 @@ from ledger.events import (
 )
 from ledger.hashing import GENESIS, canonical_json
 from ledger.schema import events as ev
-from ledger.store import EventStore
+from ledger.store import (
+    EventStore,
+    _loads,  # the C scanner behind json.loads, for stored payloads
+)
 from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
 from projections.interval_index import ancestors
@@ -287,7 +290,7 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
     propositions: list[tuple[Any, ...]] = []
     ops: list[tuple[str, int, Any]] = []
     targets: set[str] = set()
-    loads = json.loads
+    loads = _loads
     for position, _id, _stream, _version, type_, stated, recorded, payload, _prev, _hash in rows:
         if type_ == _STATEMENT:
             p = loads(payload)
@@ -362,15 +365,21 @@ def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
     return corrected
 
 
+_PAGE_SQL = (
+    f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE position > ? "
+    f"ORDER BY position LIMIT {_PAGE}"
+)
+
+
 def _rows_after(conn: Connection, position: int) -> Iterator[tuple[Any, ...]]:
     """Events after ``position`` in order, paged, through the caller's connection."""
-    query = select(ev).order_by(ev.c.position)
+    sql = _sql(conn, _PAGE_SQL)
     while True:
-        page = conn.execute(query.where(ev.c.position > position).limit(_PAGE)).all()
-        yield from (tuple(r) for r in page)
+        page = conn.exec_driver_sql(sql, (position,)).fetchall()
+        yield from page
         if len(page) < _PAGE:
             return
-        position = page[-1].position
+        position = page[-1][0]
 
 
 def _chunks(items: Sequence[T], size: int = _IN) -> Iterator[Sequence[T]]:
