@@ -497,8 +497,10 @@ def _evidence_sql(dialect: str) -> str:
     parts = (
         head + current + left + " AND " + holds,
         head + current + right + " AND " + holds,
-        # versions closed since k: none when asking about now
-        head + "tx_to > ? AND tx_to < ? AND tx_from <= ? AND " + holds,
+        # versions in force at k and closed since (none when asking about now), found by
+        # their transaction-time periods (partial indexes over closed versions only)
+        head + f"tx_to < {OPEN} AND tx_" + left + " AND tx_to > ? AND tx_from <= ? AND " + holds,
+        head + f"tx_to < {OPEN} AND tx_" + right + " AND tx_from <= ? AND tx_to > ? AND " + holds,
         first.format(name="first_assert"),
         first.format(name="first_confirm"),
     )
@@ -510,26 +512,24 @@ _EVIDENCE_SQL = {d: _evidence_sql(d) for d in ("sqlite", "postgresql")}
 
 
 def _evidence_params(dialect: str, p: str, a: int, k: int) -> tuple[Any, ...]:
-    left: list[int] | tuple[int, ...]
-    right: list[int] | tuple[int, ...]
-    left, right = ancestors(a)
-    if dialect != "postgresql":
-        left = (*left, *[_NO_NODE] * (_NODES - len(left)))
-        right = (*right, *[_NO_NODE] * (_NODES - len(right)))
-        return (
-            *(p, OPEN, k, *left, a, a),
-            *(p, OPEN, k, *right, a, a),
-            *(p, k, OPEN, k, a, a),
-            *(p, Stance.ASSERT.value, a, k, k),
-            *(p, Stance.CONFIRM.value, a, k, k),
-        )
+    left, right = (_nodes(dialect, nodes) for nodes in ancestors(a))
+    k_left, k_right = (_nodes(dialect, nodes) for nodes in ancestors(k))
     return (
-        *(p, OPEN, k, left, a, a),
-        *(p, OPEN, k, right, a, a),
-        *(p, k, OPEN, k, a, a),
+        *(p, OPEN, k, *left, a, a),
+        *(p, OPEN, k, *right, a, a),
+        *(p, *k_left, k, k, a, a),
+        *(p, *k_right, k, k, a, a),
         *(p, Stance.ASSERT.value, a, k, k),
         *(p, Stance.CONFIRM.value, a, k, k),
     )
+
+
+def _nodes(dialect: str, nodes: list[int]) -> tuple[Any, ...]:
+    """Tree nodes as the statement's parameters: one array on PostgreSQL, else a fixed-length
+    list (padded), so that the statement's text never changes."""
+    if dialect == "postgresql":
+        return (nodes,)
+    return (*nodes, *[_NO_NODE] * (_NODES - len(nodes)))
 
 
 def _stance_rows(stance: str) -> Any:
@@ -844,7 +844,13 @@ def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:
 
 
 #: Indexes that only questions read (the fold reads by chain and by statement id).
-_QUERY_INDEXES = ("ix_belief_stances_ends", "ix_belief_stances_starts", "ix_belief_stances_stance")
+_QUERY_INDEXES = (
+    "ix_belief_stances_ends",
+    "ix_belief_stances_starts",
+    "ix_belief_stances_stance",
+    "ix_belief_stances_closed_ends",
+    "ix_belief_stances_closed_starts",
+)
 
 
 def _drop_query_indexes(conn: Connection) -> list[Index]:

@@ -49,11 +49,12 @@ COLUMNS = (
     "qty_to",
     "reach_to",
     "node",
+    "tx_node",
     "value",
     "unit",
 )
 #: What a revision in place may change (the rest of a version is fixed once opened).
-REVISED = ("tx_to", "valid_to", "qty_to", "reach_to", "node")
+REVISED = ("tx_to", "valid_to", "qty_to", "reach_to", "node", "tx_node")
 
 Chain = tuple[str, str]  # (proposition_id, source_id)
 
@@ -113,6 +114,7 @@ class Version:
             self.qty_to,
             reach,
             fork(f.valid_from, reach),
+            None if tx_to == OPEN else fork(self.tx_from, tx_to),
             f.value,
             f.unit,
         )

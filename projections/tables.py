@@ -6,7 +6,7 @@ they are updated and deleted freely, and ``verify`` proves they are what the log
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text, text
 
 from ledger.schema import Micros, metadata
 
@@ -59,6 +59,8 @@ belief_stances = Table(
     Column("qty_to", Micros, nullable=True),
     Column("reach_to", Micros, nullable=False),
     Column("node", BigInteger, nullable=False),
+    # a closed version's place in the interval tree of transaction time (None while in force)
+    Column("tx_node", BigInteger, nullable=True),
     Column("value", Text, nullable=True),
     Column("unit", Text, nullable=True),
     # a source's chain of stances on a proposition, from a valid time on (maintenance)
@@ -68,6 +70,24 @@ belief_stances = Table(
     Index("ix_belief_stances_starts", "proposition_id", "tx_to", "node", "valid_from"),
     # first support, retractions, no-comment counts
     Index("ix_belief_stances_stance", "proposition_id", "stance", "valid_from", "position"),
+    # versions closed since a past known_at: a stabbing query in transaction time, over the
+    # closed versions only
+    Index(
+        "ix_belief_stances_closed_ends",
+        "proposition_id",
+        "tx_node",
+        "tx_to",
+        sqlite_where=text(f"tx_to < {OPEN}"),
+        postgresql_where=text(f"tx_to < {OPEN}"),
+    ),
+    Index(
+        "ix_belief_stances_closed_starts",
+        "proposition_id",
+        "tx_node",
+        "tx_from",
+        sqlite_where=text(f"tx_to < {OPEN}"),
+        postgresql_where=text(f"tx_to < {OPEN}"),
+    ),
 )
 
 #: Every derived table, in the order a wipe empties them.

@@ -29,6 +29,13 @@ _INDEXES = {
 }
 
 
+_OPEN = 2**62
+_CLOSED_INDEXES = {
+    "ix_belief_stances_closed_ends": ["proposition_id", "tx_node", "tx_to"],
+    "ix_belief_stances_closed_starts": ["proposition_id", "tx_node", "tx_from"],
+}
+
+
 def _reset_derived() -> None:
     for table in ("belief_propositions", "belief_sources", "belief_checkpoint"):
         op.execute(f"DELETE FROM {table}")
@@ -53,12 +60,18 @@ def upgrade() -> None:
         sa.Column("qty_to", sa.BigInteger(), nullable=True),
         sa.Column("reach_to", sa.BigInteger(), nullable=False),
         sa.Column("node", sa.BigInteger(), nullable=False),
+        sa.Column("tx_node", sa.BigInteger(), nullable=True),
         sa.Column("value", sa.Text(), nullable=True),
         sa.Column("unit", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("statement_id", "tx_from", name="pk_belief_stances"),
     )
     for name, columns in _INDEXES.items():
         op.create_index(name, "belief_stances", columns)
+    for name, columns in _CLOSED_INDEXES.items():
+        closed = sa.text(f"tx_to < {_OPEN}")
+        op.create_index(
+            name, "belief_stances", columns, sqlite_where=closed, postgresql_where=closed
+        )
     _reset_derived()
     # Sources are now answered as known at a time too (a policy may look any of them up).
     # (Batch mode: SQLite adds a NOT NULL column only by rebuilding the table, empty here.)
@@ -70,7 +83,7 @@ def downgrade() -> None:
     _reset_derived()
     with op.batch_alter_table("belief_sources") as batch:
         batch.drop_column("recorded_at")
-    for name in _INDEXES:
+    for name in (*_INDEXES, *_CLOSED_INDEXES):
         op.drop_index(name, table_name="belief_stances")
     op.drop_table("belief_stances")
     op.create_table(
