@@ -19,9 +19,10 @@ version of this projection, triggers a full rebuild.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -170,31 +171,37 @@ class MaterializedProjection:
     ) -> BeliefState:
         """What was believed about ``proposition`` at valid time ``as_of`` as known at
         ``known_at``, decided by the policy from the stance rows in force then. A missing time
-        means now (``now()``, never earlier than the last recorded event), resolved on the same
-        connection as the answer. Catches up first if the projection is behind."""
+        means now (``now()``, never earlier than the last recorded event). One statement reads
+        the rows, the definition and whether the projection is current; if it is behind (an
+        append bypassed it), it catches up and asks again (three times at most, then answers
+        from what the last catch-up left)."""
+        k = None if known_at is None else to_micros(known_at)
+        clock = now() if as_of is None or known_at is None else as_of
+        a = to_micros(as_of or clock)
         for attempt in range(4):
             with translated(), self.store.engine.connect() as conn:
-                status = _status(conn, proposition)
+                found = _answer(conn, proposition, a, k)
+                status = found.status
                 if attempt == 3 or _current(status):
-                    a, k = _resolve(status, as_of, known_at, now)
-                    return BeliefState(proposition, a, k, self._decide(conn, status, a, k))
-            # Overtaken by appends that bypass the projection: catch up and ask again (three
-            # times at most, then answer from what the last catch-up left).
+                    if as_of is None and status.head_at is not None and status.head_at > a:
+                        a = status.head_at  # the clock is behind the log: never answer earlier
+                        found = _answer(conn, proposition, a, k)
+                    if found.status.payload is None:
+                        raise _unknown(proposition)
+                    head_at = status.head_at
+                    known = known_at or (
+                        clock if head_at is None else max(clock, from_micros(head_at))
+                    )
+                    verdict = self._judge(
+                        conn, found.status.payload, found.evidence, to_micros(known)
+                    )
+                    answered_as_of = as_of if as_of is not None and a == to_micros(as_of) else None
+                    return BeliefState(
+                        proposition, answered_as_of or from_micros(a), known, verdict
+                    )
             with translated(), begin_write(self.store.engine) as conn:
                 self.catch_up(conn)
         raise AssertionError("unreachable")
-
-    def _decide(
-        self, conn: Connection, status: Any, as_of: datetime, known_at: datetime
-    ) -> Verdict:
-        a, k = to_micros(as_of), to_micros(known_at)
-        proposition = status.proposition
-        # the status read the definition as known at the head: good for any later known_at
-        at_head = status.head_at is None or k >= status.head_at
-        payload = status.payload if at_head else _definition(conn, proposition, k)
-        if payload is None:
-            raise _unknown(proposition)
-        return self._judge(conn, payload, _evidence(conn, proposition, a, k), k)
 
     def verdict(self, proposition: str, as_of: datetime, known_at: datetime) -> Verdict:
         """The verdict alone, for given times."""
@@ -270,7 +277,27 @@ def fold_rows(
             # Later windows' lookups must not be planned as scans (ledger.backends).
             refresh_statistics(conn, _ANALYZED)
             written = 0
+    if written >= _CHECK_AFTER:
+        _analyze_if_stale(conn)
     return folded, last
+
+
+#: A catch-up that writes this many rows asks whether the planner's statistics are stale.
+_CHECK_AFTER = 200
+# PostgreSQL counts the rows changed since a table's last ANALYZE; past autovacuum's own
+# default threshold the statistics are refreshed here, since autovacuum may be off (it is
+# on the machine the tests run on) or behind, and answers are planned from them: without
+# them the interval-tree lookups become scans of the proposition's rows.
+_STALE = (
+    "SELECT n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) "
+    "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+    "WHERE s.relid = CAST('belief_stances' AS regclass)"
+)
+
+
+def _analyze_if_stale(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql" and conn.exec_driver_sql(_STALE).scalar():
+        refresh_statistics(conn, _ANALYZED)
 
 
 def _windows(rows: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -476,60 +503,88 @@ def _visible_at_k() -> Any:
 _READ = "statement_id, source_id, stance, position, valid_from, valid_to, qty_to, value, unit"
 _NODES = 64  # ancestors of an instant, at most (projections.interval_index)
 _NO_NODE = -1  # pads a list of ancestors; no period sits there
+_STATUS_ROW, _FIRST_ROW, _STANCE_ROW = 2, 1, 0
 
 
-def _evidence_sql(dialect: str) -> str:
-    """One statement: the rows of ``p`` whose valid period holds ``a``, visible at ``k``
-    (tag 0), and the earliest assert and confirm stated by ``a`` (tag 1). Written for the
-    driver: this is the query behind every answer."""
-    if dialect == "postgresql":
-        left = right = "node = ANY(?)"
-    else:
-        left = right = f"node IN ({', '.join(['?'] * _NODES)})"
-    head = f"SELECT 0 AS tag, {_READ} FROM belief_stances WHERE proposition_id = ? AND "
-    current = "tx_to = ? AND tx_from <= ? AND "
-    holds = "valid_from <= ? AND reach_to > ?"
-    first = (
-        f"SELECT * FROM (SELECT 1 AS tag, {_READ} FROM belief_stances WHERE proposition_id = ? "
-        "AND stance = ? AND valid_from <= ? AND tx_from <= ? AND tx_to > ? "
-        "ORDER BY valid_from, position LIMIT 1) AS {name}"
-    )
-    parts = (
-        head + current + left + " AND " + holds,
-        head + current + right + " AND " + holds,
-        # versions in force at k and closed since (none when asking about now), found by
-        # their transaction-time periods (partial indexes over closed versions only)
-        head + f"tx_to < {OPEN} AND tx_" + left + " AND tx_to > ? AND tx_from <= ? AND " + holds,
-        head + f"tx_to < {OPEN} AND tx_" + right + " AND tx_from <= ? AND tx_to > ? AND " + holds,
-        first.format(name="first_assert"),
-        first.format(name="first_confirm"),
+def _answer_sql(dialect: str, *, past: bool) -> str:
+    """The one statement behind an answer: the rows of ``p`` whose valid period holds ``a``
+    (tag 0), the earliest assert and confirm stated by ``a`` (tag 1), and the projection's
+    status (tag 2: the proposition's definition, the checkpoint, the head of the log), all as
+    known at ``k`` if ``past``, else at the head (where every row in force is visible and no
+    closed one is). Written for the driver, with named parameters; nodes of the interval trees
+    go as one array on PostgreSQL (each probed by its own index lookup), as a fixed-length
+    list elsewhere (so the text never changes)."""
+    pg = dialect == "postgresql"
+
+    def stab(tree: str, side: str, where: str) -> str:
+        nodes = f"{side}_{tree}"
+        if pg:
+            return (
+                f"SELECT {_STANCE_ROW} AS tag, b.* FROM unnest(CAST({{{nodes}}} AS BIGINT[])) "
+                f"AS n(node) CROSS JOIN LATERAL (SELECT {_READ} FROM belief_stances "
+                f"WHERE proposition_id = {{p}} AND {tree} = n.node AND {where}) AS b"
+            )
+        listed = ", ".join(f"{{{nodes}{i}}}" for i in range(_NODES))
+        return (
+            f"SELECT {_STANCE_ROW} AS tag, {_READ} FROM belief_stances "
+            f"WHERE proposition_id = {{p}} AND {tree} IN ({listed}) AND {where}"
+        )
+
+    holds = "valid_from <= {a} AND reach_to > {a}"
+    current = f"tx_to = {OPEN}" + (" AND tx_from <= {k}" if past else "")
+    visible = "tx_from <= {k} AND tx_to > {k}" if past else f"tx_to = {OPEN}"
+    parts = [
+        stab("node", "left", f"{current} AND reach_to > {{a}} AND valid_from <= {{a}}"),
+        stab("node", "right", f"{current} AND {holds}"),
+    ]
+    if past:  # versions in force at k and closed since, by their transaction-time periods
+        closed = f"tx_to < {OPEN} AND "
+        parts.append(
+            stab("tx_node", "kleft", closed + "tx_to > {k} AND tx_from <= {k} AND " + holds)
+        )
+        parts.append(
+            stab("tx_node", "kright", closed + "tx_from <= {k} AND tx_to > {k} AND " + holds)
+        )
+    for stance in _SUPPORT:
+        parts.append(
+            f"SELECT * FROM (SELECT {_FIRST_ROW} AS tag, {_READ} FROM belief_stances "
+            f"WHERE proposition_id = {{p}} AND stance = '{stance}' AND valid_from <= {{a}} "
+            f"AND {visible} ORDER BY valid_from, position LIMIT 1) AS first_{stance}"
+        )
+    known = "{k}" if past else "h.recorded_at"
+    parts.append(
+        f"SELECT {_STATUS_ROW} AS tag, (SELECT payload FROM belief_propositions "
+        f"WHERE proposition_id = {{p}} AND recorded_at <= {known}), c.policy, "
+        "CAST(NULL AS TEXT), c.position, h.position, h.recorded_at, CAST(NULL AS BIGINT), "
+        "CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM belief_checkpoint c LEFT JOIN "
+        "(SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h "
+        "ON 1 = 1 WHERE c.name = {name}"
     )
     text = " UNION ALL ".join(parts)
-    return text.replace("?", "%s") if dialect == "postgresql" else text
+    return re.sub(r"\{(\w+)\}", r"%(\1)s" if pg else r":\1", text)
 
 
-_EVIDENCE_SQL = {d: _evidence_sql(d) for d in ("sqlite", "postgresql")}
+_ANSWER_SQL = {
+    (dialect, past): _answer_sql(dialect, past=past)
+    for dialect in ("sqlite", "postgresql")
+    for past in (False, True)
+}
 
 
-def _evidence_params(dialect: str, p: str, a: int, k: int) -> tuple[Any, ...]:
-    left, right = (_nodes(dialect, nodes) for nodes in ancestors(a))
-    k_left, k_right = (_nodes(dialect, nodes) for nodes in ancestors(k))
-    return (
-        *(p, OPEN, k, *left, a, a),
-        *(p, OPEN, k, *right, a, a),
-        *(p, *k_left, k, k, a, a),
-        *(p, *k_right, k, k, a, a),
-        *(p, Stance.ASSERT.value, a, k, k),
-        *(p, Stance.CONFIRM.value, a, k, k),
-    )
-
-
-def _nodes(dialect: str, nodes: list[int]) -> tuple[Any, ...]:
-    """Tree nodes as the statement's parameters: one array on PostgreSQL, else a fixed-length
-    list (padded), so that the statement's text never changes."""
-    if dialect == "postgresql":
-        return (nodes,)
-    return (*nodes, *[_NO_NODE] * (_NODES - len(nodes)))
+def _answer_params(dialect: str, p: str, a: int, k: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"p": p, "a": a, "name": NAME}
+    trees = [("left_node", "right_node", a)]
+    if k is not None:
+        params["k"] = k
+        trees.append(("kleft_tx_node", "kright_tx_node", k))
+    for left_name, right_name, instant in trees:
+        for name, nodes in zip((left_name, right_name), ancestors(instant), strict=True):
+            if dialect == "postgresql":
+                params[name] = nodes
+            else:
+                padded = [*nodes, *[_NO_NODE] * (_NODES - len(nodes))]
+                params.update({f"{name}{i}": n for i, n in enumerate(padded)})
+    return params
 
 
 def _stance_rows(stance: str) -> Any:
@@ -552,48 +607,86 @@ _NO_COMMENTS = select(func.count()).select_from(
 _ALL_OF = select(*_COLUMNS_READ).where(S.proposition_id == bindparam("p"), _visible_at_k())
 
 
-def _evidence(conn: Connection, proposition: str, a: int, k: int) -> Evidence:
-    """What the policy needs about ``proposition`` at (``a``, ``k``), read through ``conn``."""
+class _Answer(NamedTuple):
+    """What one answer statement read: the status, and the evidence if it was current."""
+
+    status: Any
+    evidence: Evidence
+
+
+class _Status(NamedTuple):
+    payload: str | None
+    policy: str | None
+    position: int | None
+    head: int
+    head_at: int | None
+
+
+def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answer:
+    """Read what the policy needs about ``proposition`` at (``a``, ``k``; None: at the head)
+    through ``conn``, with the status of the projection, in one statement."""
     dialect = conn.dialect.name
-    params = _evidence_params(dialect, proposition, a, k)
+    params = _answer_params(dialect, proposition, a, k)
     live: dict[str, Said] = {}
     quantities: dict[str, Said] = {}
     first: Said | None = None
-    for row in conn.exec_driver_sql(_EVIDENCE_SQL[dialect], params):
-        said = _said(row)
-        if row.tag == 1:
+    status = _Status(None, None, None, 0, None)
+    for row in conn.exec_driver_sql(_ANSWER_SQL[dialect, k is not None], params).fetchall():
+        tag = row[0]
+        if tag == _STATUS_ROW:
+            status = _Status(row[1], row[2], row[4], row[5] or 0, row[6])
+            continue
+        said = _said(row, 1)
+        if tag == _FIRST_ROW:
             if first is None or said.order < first.order:
                 first = said
             continue
         _take(row, said, a, live, quantities)
-    narrow = {"p": proposition, "a": a, "k": k}
-    return Evidence.at(
+    known = status.head_at if k is None else k
+    narrow = {"p": proposition, "a": a, "k": known}
+    evidence = Evidence.at(
         live,
         quantities,
         first,
         lambda: [_said(r) for r in conn.execute(_RETRACTIONS, narrow)],
         lambda: int(conn.execute(_NO_COMMENTS, narrow).scalar_one()),
     )
+    return _Answer(status, evidence)
 
 
 def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[str, Said]) -> None:
-    """File a row whose period holds ``a`` as a live stance, a standing quantity, or both."""
-    if row.valid_to > a and said.stance not in (Stance.RETRACT, Stance.NO_COMMENT):
+    """File a row whose period holds ``a`` as a live stance, a standing quantity, or both. The
+    row has one leading column (a tag or the proposition), then :data:`_COLUMNS_READ`."""
+    valid_to, qty_to = row[6], row[7]
+    if valid_to > a and said.stance not in (Stance.RETRACT, Stance.NO_COMMENT):
         live[said.source] = said
-    if row.qty_to is not None and row.qty_to > a:
+    if qty_to is not None and qty_to > a:
         quantities[said.source] = said
 
 
-def _said(row: Any) -> Said:
+def _said(row: Any, at: int = 0) -> Said:
+    """A row of :data:`_COLUMNS_READ` (from column ``at`` on) as the rules see it."""
+    sid, source, stance, position, valid_from, _, _, value, unit = row[at : at + 9]
     return Said(
-        row.statement_id,
-        row.source_id,
-        _STANCES[row.stance],
-        from_micros(row.valid_from),
-        row.position,
-        None if row.value is None else json.loads(row.value),
-        row.unit,
+        sid,
+        source,
+        _STANCES[stance],
+        _MOMENTS.get(valid_from) or _moment(valid_from),
+        position,
+        None if value is None else _loads(value),
+        unit,
     )
+
+
+_MOMENTS: dict[int, datetime] = {}
+
+
+def _moment(micros: int) -> datetime:
+    """``from_micros``, remembered: statements crowd onto the same days (bounded)."""
+    if len(_MOMENTS) >= 16_384:
+        _MOMENTS.clear()
+    when = _MOMENTS[micros] = from_micros(micros)
+    return when
 
 
 class _Everything:
@@ -607,16 +700,16 @@ class _Everything:
         self.first: dict[str, Said] = {}
         self.retractions: dict[str, list[Said]] = {}
         for row in conn.execute(_ALL_HOLDING, params):
-            said = _said(row)
+            said = _said(row, 1)
             p = row.proposition_id
             _take(row, said, a, self.live.setdefault(p, {}), self.quantities.setdefault(p, {}))
         for row in conn.execute(_ALL_SUPPORT, params):
-            said = _said(row)
+            said = _said(row, 1)
             earlier = self.first.get(row.proposition_id)
             if earlier is None or said.order < earlier.order:
                 self.first[row.proposition_id] = said
         for row in conn.execute(_ALL_RETRACTIONS, params):
-            self.retractions.setdefault(row.proposition_id, []).append(_said(row))
+            self.retractions.setdefault(row.proposition_id, []).append(_said(row, 1))
         self.no_comments = {p: n for p, n in conn.execute(_ALL_NO_COMMENTS, params)}
 
     def evidence(self, proposition: str) -> Evidence:

@@ -162,9 +162,17 @@ class DefaultPolicy:
         weighty = [s for s in stances if s.role is not Role.OTHER]
         confirmers = tuple(s for s in weighty if s.stance is Stance.CONFIRM)
         refuters = tuple(s for s in weighty if s.stance is Stance.REFUTE)
-        supporters = tuple(s for s in stances if s.stance in _SUPPORT and s not in confirmers)
+        # support: any assert, and a confirm that is not weighty enough to decide (likewise
+        # denial); each source has one live stance, so this splits the stances exactly
+        supporters = tuple(
+            s
+            for s in stances
+            if s.stance is Stance.ASSERT or (s.stance is Stance.CONFIRM and s.role is Role.OTHER)
+        )
         deniers = tuple(
-            s for s in stances if s.stance in (Stance.DENY, Stance.REFUTE) and s not in refuters
+            s
+            for s in stances
+            if s.stance is Stance.DENY or (s.stance is Stance.REFUTE and s.role is Role.OTHER)
         )
         status, decisive = _decide(evidence, confirmers, refuters, supporters, deniers)
         first = evidence.first_support
