@@ -68,14 +68,23 @@ def check(store: EventStore) -> DerivedReport:
         position, claimed = int(checkpoint.position), checkpoint.hash
         actual = conn.execute(select(events.c.hash).where(events.c.position == position)).scalar()
         if actual != claimed:
+            if actual is None:
+                problem = (
+                    f"the projection's checkpoint says the log reached position {position}, "
+                    "and it no longer does: its tail is missing (or the checkpoint was altered)"
+                )
+            else:
+                problem = (
+                    f"the projection's checkpoint says position {position} has hash {claimed}, "
+                    f"the log has {actual}: the log was rewritten (or the checkpoint altered)"
+                )
             return DerivedReport(
                 False,
                 position,
                 0,
                 "belief_checkpoint",
                 None,
-                f"the projection's checkpoint claims hash {claimed} at position {position}, "
-                f"the log has {actual}: run `factledger rebuild`",
+                problem + ": see `factledger rebuild`",
             )
         with tempfile.TemporaryDirectory(prefix="factledger-check-") as scratch:
             expected = _scratch(Path(scratch) / "expected.db")

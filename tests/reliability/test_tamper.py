@@ -27,7 +27,7 @@ from click.testing import Result
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy import exc as sa_exc
 
-from ledger import hashing
+from ledger import Ledger, hashing
 from tests.cli.conftest import run
 from tests.helpers import drop_guards, raw
 
@@ -68,6 +68,13 @@ def unguarded(imported: Imported) -> Imported:
 
 #: For the tests of SQLite's own REPLACE INTO: they run on SQLite only (chosen at collection).
 SQLITE_ONLY = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+
+
+def cover_tracks(url: str) -> None:
+    """What a forger with write access does after editing the log: rebuild the derived tables
+    from it, so that they agree with the forgery."""
+    with Ledger.open(url) as lg:
+        lg.rebuild()
 
 
 def verify(url: str, *args: str) -> Result:
@@ -272,10 +279,13 @@ def test_a_forged_row_appended_with_a_plausible_but_wrong_hash_is_caught(
 def test_a_truncated_tail_passes_verify_alone_and_fails_against_the_checkpoint(
     unguarded: Imported,
 ) -> None:
-    """Cutting the last rows leaves a shorter chain that is perfectly valid: only a checkpoint
-    taken before the cut shows that the log used to be longer."""
+    """Cutting the last rows leaves a shorter chain that is perfectly valid. The projection's
+    checkpoint still says how long the log was, so ``verify`` notices, until the forger
+    rebuilds the projection too; after that only a checkpoint kept elsewhere shows it."""
     sixth = row(unguarded.engine, 6)
     raw(unguarded.engine, "DELETE FROM events WHERE position > 6")
+    assert "its tail is missing" in tampered(unguarded.url)
+    cover_tracks(unguarded.url)
 
     alone = verify(unguarded.url)
 
@@ -327,9 +337,10 @@ def test_an_appended_row_with_a_correctly_recomputed_hash_is_not_caught(
 def test_a_rewritten_history_with_every_hash_recomputed_is_caught_only_by_a_later_checkpoint(
     unguarded: Imported,
 ) -> None:
-    """A forger who edits row 5 and recomputes the hashes of rows 5 to 8 leaves a chain that
-    verifies. A checkpoint at or after the edited row no longer matches; one taken before it
-    (here, at position 4) cannot tell, as nothing up to it changed."""
+    """A forger who edits row 5, recomputes the hashes of rows 5 to 8 and rebuilds the
+    projection (without the rebuild, the projection's checkpoint and rows would betray the edit)
+    leaves a ledger that verifies. A checkpoint at or after the edited row no longer matches;
+    one taken before it (here, at position 4) cannot tell, as nothing up to it changed."""
     fourth = row(unguarded.engine, 4)
     prev = fourth["hash"]
     for position in range(5, EVENTS + 1):
@@ -344,6 +355,8 @@ def test_a_rewritten_history_with_every_hash_recomputed_is_caught_only_by_a_late
             "WHERE position = :position",
             **values,
         )
+    assert "TAMPERED" in tampered(unguarded.url)  # the projection remembers the old chain
+    cover_tracks(unguarded.url)
 
     assert verify(unguarded.url).exit_code == 0
     assert verify(unguarded.url, "--checkpoint", f"4:{fourth['hash']}").exit_code == 0
