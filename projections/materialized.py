@@ -448,7 +448,7 @@ def _chain_rows(conn: Connection, since: Mapping[tuple[str, str], int]) -> Itera
         return
     if conn.dialect.name == "postgresql":
         params = ([p for p, _ in keys], [s for _, s in keys], [since[key] for key in keys])
-        yield from (Version.from_row(r) for r in conn.exec_driver_sql(_PG_CHAINS, params))
+        yield from map(Version.from_row, conn.exec_driver_sql(_PG_CHAINS, params).fetchall())
         return
     for chunk in _chunks(keys, _CHAINS_PER_STATEMENT):
         values = ", ".join(["(?, ?, ?)"] * len(chunk))
@@ -457,7 +457,7 @@ def _chain_rows(conn: Connection, since: Mapping[tuple[str, str], int]) -> Itera
             f"SELECT {_CHAIN_SELECT} FROM t {_CHAIN_JOIN.format(open=OPEN)}"
         )
         flat = tuple(x for key in chunk for x in (*key, since[key]))
-        yield from (Version.from_row(r) for r in conn.exec_driver_sql(sql, flat))
+        yield from map(Version.from_row, conn.exec_driver_sql(sql, flat).fetchall())
 
 
 _DELETE = delete(belief_stances).where(

@@ -126,18 +126,13 @@ class Version:
 
     @classmethod
     def from_row(cls, row: Any) -> Version:
-        """A stored current row (any object with the ``belief_stances`` column names)."""
-        fields = Fields(
-            row.statement_id,
-            row.proposition_id,
-            row.source_id,
-            row.stance,
-            row.position,
-            row.valid_from,
-            row.value,
-            row.unit,
+        """A stored current row, its columns in :data:`COLUMNS` order."""
+        (sid, tx_from, _, proposition, source, stance, position, valid_from, valid_to, qty_to) = (
+            row[:10]
         )
-        return cls(fields, row.tx_from, row.valid_to, row.qty_to, stored=True)
+        value, unit = row[13], row[14]
+        fields = Fields(sid, proposition, source, stance, position, valid_from, value, unit)
+        return cls(fields, tx_from, valid_to, qty_to, stored=True)
 
 
 # -- the operations of a batch, resolved before any row is read ------------------------------

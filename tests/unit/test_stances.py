@@ -36,23 +36,16 @@ Event = tuple[str, int, Any]  # as plan_ops takes them
 STANCES = ("assert", "deny", "confirm", "refute", RETRACT, NO_COMMENT)
 
 
-class Row:
-    """A stored row with attribute access, as ``Version.from_row`` reads it."""
-
-    def __init__(self, values: dict[str, Any]):
-        self.__dict__.update(values)
-
-
 def fold(table: Table, window: list[Event]) -> None:
     targets = {what[0] for kind, _, what in window if kind == "correct"}
     stored = {
-        sid: Version.from_row(Row(r))
+        sid: Version.from_row(tuple(r[c] for c in COLUMNS))
         for (sid, _), r in table.items()
         if sid in targets and r["tx_to"] == OPEN
     }
     plan = plan_ops(window, {sid: v.fields for sid, v in stored.items()})
     chained = [
-        Version.from_row(Row(r))
+        Version.from_row(tuple(r[c] for c in COLUMNS))
         for r in table.values()
         if r["tx_to"] == OPEN
         and (r["proposition_id"], r["source_id"]) in plan.since
