@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -36,7 +37,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 
 from ledger import _trusted as trusted
 from ledger import bulk
@@ -146,19 +146,12 @@ class MaterializedProjection:
                 self.catch_up(conn)
 
     def rebuild(self) -> int:
-        """Drop every derived row and fold the whole log in again, atomically.
-
-        The indexes only questions use are dropped for the fold and built again at the end (a
-        sort of the finished table is far cheaper than keeping them up to date row by row);
-        where the role may not drop them (a PostgreSQL writer that does not own the tables),
-        they are kept up to date instead."""
+        """Drop every derived row and fold the whole log in again, atomically (see
+        :func:`_indexes_deferred`)."""
         with translated(), begin_write(self.store.engine) as conn:
             _wipe(conn)
-            dropped = _drop_query_indexes(conn)
-            folded = self.catch_up(conn)
-            for index in dropped:
-                index.create(conn)
-            return folded
+            with _indexes_deferred(conn):
+                return self.catch_up(conn)
 
     # -- one question --------------------------------------------------------------------
 
@@ -946,14 +939,23 @@ _QUERY_INDEXES = (
 )
 
 
+@contextmanager
+def _indexes_deferred(conn: Connection) -> Iterator[None]:
+    """On SQLite, drop the indexes only questions read and build them afresh at the end: for a
+    rebuild, sorting the finished table costs far less than keeping them up to date row by
+    row, and readers are unaffected (they read the snapshot before the write transaction).
+    PostgreSQL keeps them: dropping an index there locks out every reader of the table until
+    the transaction ends."""
+    dropped = _drop_query_indexes(conn) if conn.dialect.name == "sqlite" else []
+    yield
+    for index in dropped:
+        index.create(conn)
+
+
 def _drop_query_indexes(conn: Connection) -> list[Index]:
     indexes = [i for i in belief_stances.indexes if i.name in _QUERY_INDEXES]
-    try:
-        with conn.begin_nested():
-            for index in indexes:
-                index.drop(conn)
-    except DBAPIError:  # not the tables' owner: keep them
-        return []
+    for index in indexes:
+        index.drop(conn)
     return indexes
 
 
