@@ -243,3 +243,27 @@ def test_verify_finds_any_single_row_change_to_a_derived_table_and_rebuild_repai
         assert table_name in str(report.problem)
         lg.rebuild()
         assert lg.verify().ok
+
+
+def test_factledger_verify_exits_1_and_names_the_proposition_of_an_edited_stance_row(
+    databases: Databases,
+) -> None:
+    from tests.cli.conftest import run  # noqa: PLC0415 - the CLI's runner, for this one test
+
+    url = databases.new_url()
+    with Ledger.open(url) as lg:
+        lg.import_jsonl(io.StringIO(example_file()))
+        with lg.store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE belief_stances SET stance = 'deny' "
+                    "WHERE statement_id = 'kcna-confirms-russia-2025-04-28'"
+                )
+            )
+    result = run(["--db", url, "verify"])
+    assert result.exit_code == 1
+    assert "belief_stances" in result.output
+    assert "dprk-troops-in-russia" in result.output
+    assert "factledger rebuild" in result.output
+    assert run(["--db", url, "rebuild"]).exit_code == 0
+    assert run(["--db", url, "verify"]).exit_code == 0
