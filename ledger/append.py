@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import attrs
 from sqlalchemy import Connection, Engine, RowMapping, func, select
@@ -34,7 +34,7 @@ _IN_CHUNK = 500  # bound parameters per IN (...) list, well under every backend'
 ANALYZE_AFTER = 10_000
 
 #: Runs inside the append transaction after the rows are written, with the connection and the
-#: rows just inserted (dicts of the ``events`` columns, in position order).
+#: rows just inserted (mappings of the ``events`` columns, in position order: a :class:`Rows`).
 Within = Callable[[Connection, Sequence[Mapping[str, Any]]], object]
 
 #: The columns of ``events`` in table order: the keys of each row, the order of each insert.
@@ -112,7 +112,9 @@ def append_once(
         if len(written.rows) >= ANALYZE_AFTER:
             refresh_statistics(conn, ["events"])
     rows, head = written.rows, written.before
-    appended = tuple(recorded(row, p.event) for row, p in zip(rows, written.fresh, strict=True))
+    appended = tuple(
+        _recorded(row, p.event) for row, p in zip(rows.values, written.fresh, strict=True)
+    )
     new_head = (
         Head(rows[-1]["position"], rows[-1]["hash"], from_micros(written.when)) if rows else head
     )
@@ -164,6 +166,7 @@ def append_batches_once(
                 if unanalyzed >= ANALYZE_AFTER:
                     refresh_statistics(conn, ["events"])
                     unanalyzed = 0
+            del batch, prepared, written  # before the next batch is taken: one in memory
     return BatchesResult(appended=appended, skipped=skipped, batches=count, head=head)
 
 
@@ -172,7 +175,7 @@ class _Written:
     before: Head  # the head before this batch
     when: int  # its recorded_at
     fresh: list[Prepared]  # the events written, in position order
-    rows: list[dict[str, Any]]  # their rows
+    rows: Rows  # their rows
     skipped: int
 
 
@@ -192,9 +195,9 @@ def _write(
     _check_expected(versions, expected)
     _check_references(found.known, fresh)
     when = recorded_at(found.head)
-    rows, values = _chain(fresh, found.head, versions, when)
+    rows = Rows(_chain(fresh, found.head, versions, when))
     if rows:
-        insert_rows(conn, values)
+        insert_rows(conn, rows.values)
         check_written(conn, found.head, rows)
         if within is not None:
             within(conn, rows)
@@ -369,12 +372,39 @@ def _unknown(p: Prepared, field: str, ref: str) -> UnknownReference:
     )
 
 
+class Rows(Sequence[dict[str, Any]]):
+    """The rows one batch wrote: the tuples inserted (:attr:`values`, in :data:`COLUMNS`
+    order), seen as a sequence of dicts of column to value, each made when it is read. (Dicts
+    kept for a whole batch would take as much memory again as the tuples.)"""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: list[tuple[Any, ...]]):
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [dict(zip(COLUMNS, row, strict=True)) for row in self.values[index]]
+        return dict(zip(COLUMNS, self.values[index], strict=True))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self.values:
+            yield dict(zip(COLUMNS, row, strict=True))
+
+
 def _chain(
     fresh: list[Prepared], head: Head, versions: dict[str, int], recorded_at: int
-) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """The rows to write, as dicts (for ``within`` and the result) and as tuples in
-    :data:`COLUMNS` order (for the insert)."""
-    rows: list[dict[str, Any]] = []
+) -> list[tuple[Any, ...]]:
+    """The rows to write, as tuples in :data:`COLUMNS` order."""
     values: list[tuple[Any, ...]] = []
     prev, position = head.hash, head.position
     canonical_event, chain_hash = hashing.canonical_event, hashing.chain_hash
@@ -393,22 +423,37 @@ def _chain(
             payload=p.payload,
         )
         digest = chain_hash(prev, canonical)
-        row = (
-            position,
-            p.event_id,
-            p.stream_id,
-            version,
-            p.type,
-            p.stated_at,
-            recorded_at,
-            p.payload,
-            prev,
-            digest,
+        values.append(
+            (
+                position,
+                p.event_id,
+                p.stream_id,
+                version,
+                p.type,
+                p.stated_at,
+                recorded_at,
+                p.payload,
+                prev,
+                digest,
+            )
         )
-        values.append(row)
-        rows.append(dict(zip(COLUMNS, row, strict=True)))
         prev = digest
-    return rows, values
+    return values
+
+
+def _recorded(row: tuple[Any, ...], event: Event) -> RecordedEvent:
+    """A row just written (a tuple in :data:`COLUMNS` order) as a :class:`RecordedEvent`."""
+    position, event_id, stream, version, _, _, recorded_at, _, prev, digest = row
+    return RecordedEvent(
+        position=position,
+        event_id=uuid.UUID(event_id),
+        stream_id=stream,
+        stream_version=version,
+        recorded_at=from_micros(recorded_at),
+        event=event,
+        prev_hash=prev,
+        hash=digest,
+    )
 
 
 def recorded(row: Mapping[str, Any] | RowMapping, event: Event) -> RecordedEvent:

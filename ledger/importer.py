@@ -88,6 +88,9 @@ MAX_DIGITS = 30
 #: a larger one in atomic chunks of this many (see "Atomic, or in chunks" in
 #: ``docs/import-format.md`` for why). ``chunk_size=WHOLE_FILE`` makes any file one batch.
 AUTO_CHUNK = 50_000
+#: Records read, checked and spooled at a time (and at most :data:`BATCH_BYTES` of input).
+BATCH = 5_000
+BATCH_BYTES = 8 * 2**20
 #: A chunk also ends once its records reach this much input, so that the records of one chunk
 #: in memory stay bounded however large each is. A one-transaction import is appended in
 #: batches cut the same way (records of one batch in memory at a time).
@@ -660,17 +663,17 @@ def _parse(text: str) -> dict[str, Any] | InvalidRecord:
 def _validate(
     checked: _Checked, stream: IO[Any], limits: _Limits, per_chunk: int, tick: _Tick | None
 ) -> None:
-    """Read, parse and check every line, and check the records across the file, a unit (the
-    records of one future chunk) at a time; errors go to ``checked``."""
-    unit: list[tuple[int, Event]] = []
+    """Read, parse and check every line, and check the records across the file, a batch at a
+    time (at most :data:`BATCH` records, and never across the end of a future chunk: at most
+    ``per_chunk`` records or :data:`CHUNK_BYTES` of input); errors go to ``checked``."""
+    batch: list[tuple[int, Event]] = []
     failed: set[str] = set()  # streams that records with an error meant to define
-    records = size = 0
+    in_chunk = chunk_size = in_batch = batch_size = 0
     for number, length, text in _lines(stream, limits):
         checked.lines = number
         if not _is_record(text):
             continue
         checked.records += 1
-        records += 1
         value = text if isinstance(text, InvalidRecord) else _parse(text)
         result = value if isinstance(value, InvalidRecord) else to_event(value)
         if isinstance(result, InvalidRecord | list):
@@ -678,15 +681,19 @@ def _validate(
                 checked.errors.add(number, error)
             failed.add(_attempted(value))
         else:
-            unit.append((number, result))
-            size += length
+            batch.append((number, result))
         if tick is not None:
             tick(checked.records)
-        if records >= per_chunk or size >= CHUNK_BYTES:
-            checked.check(unit, failed)
-            unit, failed, records, size = [], set(), 0, 0
-    if records:
-        checked.check(unit, failed)
+        in_chunk, chunk_size = in_chunk + 1, chunk_size + length
+        in_batch, batch_size = in_batch + 1, batch_size + length
+        ends_chunk = in_chunk >= per_chunk or chunk_size >= CHUNK_BYTES
+        if ends_chunk or in_batch >= BATCH or batch_size >= BATCH_BYTES:
+            checked.check(batch, failed, ends_chunk=ends_chunk)
+            batch, failed, in_batch, batch_size = [], set(), 0, 0
+            if ends_chunk:
+                in_chunk = chunk_size = 0
+    if in_batch:
+        checked.check(batch, failed, ends_chunk=True)
     checked.finish()
 
 
@@ -699,17 +706,23 @@ def _attempted(value: object) -> str:
 
 
 _SCRATCH = """
-CREATE TABLE ids (id TEXT PRIMARY KEY, line INTEGER NOT NULL, content BLOB NOT NULL)
-    WITHOUT ROWID;
-CREATE TABLE defined (stream TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE failed (stream TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE outside (
+CREATE TABLE records (
+    line INTEGER PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    stream TEXT, content BLOB NOT NULL
+);
+CREATE TABLE uses (
     seq INTEGER PRIMARY KEY, ref TEXT NOT NULL, line INTEGER NOT NULL, field TEXT NOT NULL
 );
-CREATE TABLE conflicts (line INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL);
+CREATE TABLE failed (stream TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE conflicts (line INTEGER PRIMARY KEY, id TEXT NOT NULL);
 """
 #: Pages the scratch database keeps in memory (negative: KiB), however many records it holds.
 _SCRATCH_CACHE = -8_192
+#: At most this many streams are remembered in memory as defined (or known to the ledger), so
+#: that the references to them need not go to the scratch database: sources, propositions and
+#: documents, which statements name over and over.
+_KNOWN_CACHE = 100_000
+_NOT_CACHED = (StatementMade.TYPE, CorrectionMade.TYPE)
 
 
 class _Checked:
@@ -719,12 +732,13 @@ class _Checked:
       then ids reused within the file, then references to records neither earlier in the file
       nor in the ledger (grouped by what they name), then ids the ledger holds with other
       content (see :meth:`finish`).
-    * What the checks across records remember of the records read so far (the first line and
-      content digest of each event id, the first line defining each stream, the streams whose
-      definition failed, the references and ids found wanting), in a private temporary SQLite
-      database: on disk, not in memory, with a cache of a few MiB.
-    * Every valid record as the log will store it (its line and its event's encoding), in units
-      of at most one chunk, in a temporary file: the records to append, read back by
+    * For the checks across records, in a private temporary SQLite database (on disk, with a
+      cache of a few MiB): every valid record's line, event id, content digest and the stream
+      it defines; the references not found at once among the streams defined so far (a
+      bounded set in memory) nor in the ledger; the streams whose definition failed; the ids
+      the ledger holds with other content. :meth:`finish` sorts it out with a few queries.
+    * Every valid record as the log will store it (its line and its event's encoding), in
+      batches marked where a chunk ends, in a temporary file: the records to append, read back by
       :class:`_Appending` without parsing or checking the input again, and without reading
       it twice (which a pipe cannot be).
     """
@@ -732,11 +746,11 @@ class _Checked:
     def __init__(self, ledger: Ledger, label: str):
         self.ledger = ledger
         self.label = label
-        self.errors = _Errors(label)  # each record's own problems
-        self.reused = _Errors(label)  # an id reused within the file with other content
+        self.errors = _Errors(label)
         self.records = 0
         self.lines = 0
-        self.units = 0
+        self.batches = 0  # spooled
+        self.known: set[str] = set()  # streams defined so far, or in the ledger (bounded)
 
     def __enter__(self) -> _Checked:
         self.db = sqlite3.connect("", isolation_level=None)  # "": a private temporary file
@@ -755,69 +769,48 @@ class _Checked:
         self.db.close()
         self.spool.close()
 
-    @property
-    def failing(self) -> bool:
-        return bool(self.errors.total or self.reused.total)
-
-    def check(self, unit: list[tuple[int, Event]], failed: set[str]) -> None:
-        """Check one unit's events (in line order) against the records before them and against
-        the ledger, remember them, and spool them unless the file has failed already."""
-        encoded = [(line, event, encoding(event)) for line, event in unit]
-        earlier_ids = self._earlier_ids({e.event_id for _, _, e in encoded})
-        earlier_defs = self._earlier_definitions(
-            {ref for _, event, _ in encoded for _, ref in event.references()}
-        )
-        firsts: dict[str, tuple[int, bytes]] = {}  # id -> first line, content digest
-        new: list[tuple[int, Event, Encoding]] = []  # first occurrences in the file
-        defined: dict[str, int] = {}  # stream -> first line defining it, in this unit
-        wanting: list[tuple[str, int, str]] = []  # (ref, line, field) not defined earlier
+    def check(self, batch: list[tuple[int, Event]], failed: set[str], *, ends_chunk: bool) -> None:
+        """Remember one batch's events (in line order) for the checks across records, check
+        them against the ledger, and spool them unless the file has failed already."""
+        known = self.known
+        encoded = [(line, event, encoding(event)) for line, event in batch]
+        records = []
+        wanting: list[tuple[str, int, str]] = []  # (ref, line, field): not known so far
+        defined: set[str] = set()  # in this batch so far
         for line, event, enc in encoded:
-            content = _digest(enc)
-            first = earlier_ids.get(enc.event_id) or firsts.get(enc.event_id)
-            if first is None:
-                firsts[enc.event_id] = (line, content)
-                new.append((line, event, enc))
-            elif first[1] != content:
-                self.reused.add(line, _reused(event, first[0]))
-            if not isinstance(event, CorrectionMade):
-                defined.setdefault(enc.stream_id, line)
+            stream = None if enc.type == CorrectionMade.TYPE else enc.stream_id
+            kind = RECORD_TYPE_OF[enc.type]
+            records.append((line, enc.event_id, kind, event.key, stream, _digest(enc)))
+            if stream is not None:
+                defined.add(stream)
             for field, ref in event.references():
-                if ref not in earlier_defs and ref not in defined:
+                if ref not in known and ref not in defined:
                     wanting.append((ref, line, field))
-        conflicts, outside = self._against_ledger(new, wanting)
+            if stream is not None and enc.type not in _NOT_CACHED and len(known) < _KNOWN_CACHE:
+                known.add(stream)
+        conflicts, wanting = self._against_ledger(encoded, wanting)
         db = self.db
         db.execute("BEGIN")
-        db.executemany(
-            "INSERT INTO ids VALUES (?, ?, ?)", [(i, ln, c) for i, (ln, c) in firsts.items()]
-        )
-        db.executemany("INSERT OR IGNORE INTO defined VALUES (?, ?)", defined.items())
+        db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", records)
+        db.executemany("INSERT INTO uses (ref, line, field) VALUES (?, ?, ?)", wanting)
         db.executemany("INSERT OR IGNORE INTO failed VALUES (?)", [(s,) for s in failed])
-        db.executemany("INSERT INTO outside (ref, line, field) VALUES (?, ?, ?)", outside)
-        db.executemany("INSERT INTO conflicts VALUES (?, ?, ?)", conflicts)
+        db.executemany("INSERT INTO conflicts VALUES (?, ?)", conflicts)
         db.execute("COMMIT")
-        if not self.failing:
-            self._spool([(line, *enc) for line, _, enc in encoded])
-
-    def _earlier_ids(self, ids: set[str]) -> dict[str, tuple[int, bytes]]:
-        query = "SELECT id, line, content FROM ids WHERE id IN (SELECT value FROM json_each(?))"
-        rows = self.db.execute(query, (json.dumps(sorted(ids)),))
-        return {key: (line, content) for key, line, content in rows}
-
-    def _earlier_definitions(self, refs: set[str]) -> set[str]:
-        query = "SELECT stream FROM defined WHERE stream IN (SELECT value FROM json_each(?))"
-        return {stream for (stream,) in self.db.execute(query, (json.dumps(sorted(refs)),))}
+        if not self.errors.total:
+            self._spool([(line, *enc) for line, _, enc in encoded], ends_chunk=ends_chunk)
 
     def _against_ledger(
-        self, new: list[tuple[int, Event, Encoding]], wanting: list[tuple[str, int, str]]
-    ) -> tuple[list[tuple[int, str, str]], list[tuple[str, int, str]]]:
-        """The first occurrences whose id the ledger holds with other content, and the
-        references wanting (not earlier in the file) that the ledger does not hold either."""
-        if not new and not wanting:
+        self, encoded: list[tuple[int, Event, Encoding]], wanting: list[tuple[str, int, str]]
+    ) -> tuple[list[tuple[int, str]], list[tuple[str, int, str]]]:
+        """The records whose id the ledger holds with other content, and the references
+        wanting that the ledger does not hold either."""
+        if not encoded and not wanting:
             return [], []
+        refs = {ref for ref, _, _ in wanting}
         with translated(), self.ledger.store.engine.connect() as conn:
-            found = lookup(conn, {enc.event_id for _, _, enc in new}, {r for r, _, _ in wanting})
+            found = lookup(conn, {enc.event_id for _, _, enc in encoded}, refs)
         conflicts = []
-        for line, event, enc in new:
+        for line, _, enc in encoded:
             stored = found.stored.get(enc.event_id)
             if stored is not None and tuple(stored) != (
                 enc.type,
@@ -825,57 +818,89 @@ class _Checked:
                 enc.stated_at,
                 enc.payload,
             ):
-                conflicts.append((line, RECORD_TYPE_OF[event.TYPE], event.key))
+                conflicts.append((line, enc.event_id))
+        for ref in found.known:
+            if len(self.known) < _KNOWN_CACHE:
+                self.known.add(ref)
         return conflicts, [use for use in wanting if use[0] not in found.known]
 
-    def _spool(self, items: list[tuple[Any, ...]]) -> None:
+    def _spool(self, items: list[tuple[Any, ...]], *, ends_chunk: bool) -> None:
         # marshal: the fastest faithful encoding of tuples of str, int and None; the file is
         # this process's own unnamed temporary file, read back only by it.
         blob = marshal.dumps(items)
-        self.spool.write(len(blob).to_bytes(8, "little"))
+        self.spool.write(len(blob).to_bytes(8, "little") + bytes([ends_chunk]))
         self.spool.write(blob)
-        self.units += 1
+        self.batches += 1
 
-    def units_spooled(self) -> Iterator[list[tuple[int, Event]]]:
-        """The valid records, a unit at a time, as events ready to append (each with its
+    def chunks(self) -> Iterator[list[tuple[int, Event]]]:
+        """The valid records, a chunk at a time, as events ready to append (each with its
         encoding, as validated: the store does not compute it again)."""
         self.spool.seek(0)
-        for _ in range(self.units):
-            size = int.from_bytes(self.spool.read(8), "little")
-            items = marshal.loads(self.spool.read(size))
-            yield [_spooled_event(item) for item in items]
+        chunk: list[tuple[int, Event]] = []
+        for _ in range(self.batches):
+            header = self.spool.read(9)
+            items = marshal.loads(self.spool.read(int.from_bytes(header[:8], "little")))
+            chunk += [_spooled_event(item) for item in items]
+            del items
+            if header[8]:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     def finish(self) -> None:
         """Add the errors found across records, after each record's own, in the order of the
-        checks: reused ids, then references wanting (grouped by what they name, in the order
-        first named), then ids the ledger holds with other content (not on lines already
-        wanting a reference: one cause, reported once)."""
-        errors = self.errors
-        errors.extend(self.reused)
+        checks: ids reused within the file with other content, in line order; references to
+        records neither earlier in the file nor in the ledger (grouped by what they name, in
+        the order first named; not those whose own definition failed: one cause, reported
+        once); ids the ledger holds with other content (first occurrences only, and not on
+        lines already wanting a reference)."""
         db = self.db
-        db.execute("CREATE INDEX outside_ref ON outside (ref)")
-        db.execute(
-            "CREATE TEMP TABLE wanting AS SELECT o.seq, o.ref, o.line, o.field FROM outside o "
-            "WHERE o.ref NOT IN (SELECT stream FROM failed)"
+        db.execute("CREATE INDEX records_id ON records (id, line)")
+        db.execute("CREATE INDEX records_stream ON records (stream, line)")
+        reused = (
+            "FROM records r JOIN (SELECT id, min(line) AS first FROM records GROUP BY id "
+            "HAVING count(*) > 1) m ON m.id = r.id JOIN records f ON f.line = m.first "
+            "WHERE r.line > m.first AND r.content != f.content"
         )
-        (total,) = db.execute("SELECT count(*) FROM wanting").fetchone()
-        shown = db.execute(
-            "SELECT w.ref, w.line, w.field, d.line FROM wanting w "
-            "JOIN (SELECT ref, min(seq) AS first FROM wanting GROUP BY ref) f ON f.ref = w.ref "
-            "LEFT JOIN defined d ON d.stream = w.ref ORDER BY f.first, w.seq LIMIT ?",
-            (MAX_ERRORS,),
-        ).fetchall()
-        for ref, line, field, later in shown:
-            errors.add(line, _nowhere(ref, field) if later is None else _later(ref, later, field))
-        errors.count(total - len(shown))
-        conflicts = "FROM conflicts WHERE line NOT IN (SELECT line FROM wanting)"
-        (total,) = db.execute(f"SELECT count(*) {conflicts}").fetchone()
-        shown = db.execute(
-            f"SELECT line, kind, key {conflicts} ORDER BY line LIMIT ?", (MAX_ERRORS,)
-        ).fetchall()
-        for line, kind, key in shown:
-            errors.add(line, _conflict(kind, key))
-        errors.count(total - len(shown))
+        query = f"SELECT r.line, r.kind, r.key, m.first {reused} ORDER BY r.line LIMIT ?"
+        self._add(reused, query, lambda line, kind, key, first: (line, _reused(kind, key, first)))
+        db.execute(
+            "CREATE TEMP TABLE wanting AS SELECT u.seq, u.ref, u.line, u.field FROM uses u "
+            "WHERE u.ref NOT IN (SELECT stream FROM failed) AND NOT EXISTS "
+            "(SELECT 1 FROM records r WHERE r.stream = u.ref AND r.line <= u.line)"
+        )
+        query = (
+            "SELECT w.ref, w.line, w.field, (SELECT min(line) FROM records r "
+            "WHERE r.stream = w.ref) FROM wanting w JOIN (SELECT ref, min(seq) AS first "
+            "FROM wanting GROUP BY ref) f ON f.ref = w.ref ORDER BY f.first, w.seq LIMIT ?"
+        )
+        self._add(
+            "FROM wanting",
+            query,
+            lambda ref, line, field, later: (
+                line,
+                _nowhere(ref, field) if later is None else _later(ref, later, field),
+            ),
+        )
+        conflicts = (
+            "FROM conflicts c JOIN records r ON r.line = c.line WHERE c.line = "
+            "(SELECT min(line) FROM records f WHERE f.id = c.id) "
+            "AND c.line NOT IN (SELECT line FROM wanting)"
+        )
+        query = f"SELECT c.line, r.kind, r.key {conflicts} ORDER BY c.line LIMIT ?"
+        self._add(conflicts, query, lambda line, kind, key: (line, _conflict(kind, key)))
+        db.close()  # done with: its cache and the set below are not kept while appending
+        self.known.clear()
+
+    def _add(self, rows: str, query: str, error: Callable[..., tuple[int, InvalidRecord]]) -> None:
+        """Add the errors of one check: the first :data:`MAX_ERRORS` by ``query`` (a SELECT
+        with a ``LIMIT ?``), and a count of all of them, the rows ``rows`` (a FROM clause)."""
+        (total,) = self.db.execute(f"SELECT count(*) {rows}").fetchone()
+        shown = self.db.execute(query, (MAX_ERRORS,)).fetchall()
+        for row in shown:
+            self.errors.add(*error(*row))
+        self.errors.count(total - len(shown))
 
     def raise_if_any(self) -> None:
         self.errors.raise_if_any()
@@ -1058,10 +1083,9 @@ def _conflict(kind: str, key: str) -> InvalidRecord:
     )
 
 
-def _reused(event: Event, first: int) -> InvalidRecord:
-    kind = RECORD_TYPE_OF[event.TYPE]
+def _reused(kind: str, key: str, first: int) -> InvalidRecord:
     return InvalidRecord(
-        f"{kind} {event.key!r} is already defined on line {first} with different content; "
+        f"{kind} {key!r} is already defined on line {first} with different content; "
         "ids are never reused: give this record its own id, or correct the earlier one",
         field="id",
     )
@@ -1089,7 +1113,7 @@ def _nowhere(ref: str, field: str) -> InvalidRecord:
 
 class _Appending:
     """Appends what :class:`_Checked` spooled: in chunks (one transaction each), or all in one
-    transaction, a unit per batch."""
+    transaction, a chunk per batch (so both cost the same)."""
 
     def __init__(self, ledger: Ledger, checked: _Checked, tick: _Tick):
         self.ledger = ledger
@@ -1101,7 +1125,7 @@ class _Appending:
 
     def in_chunks(self) -> None:
         done = self.checked.records
-        for chunk in self.checked.units_spooled():
+        for chunk in self.checked.chunks():
             try:
                 result = self.ledger.append([event for _, event in chunk])
             except (EventIdConflict, InvalidRecord) as e:
@@ -1109,10 +1133,11 @@ class _Appending:
             self.appended += len(result.appended)
             self.skipped += result.skipped
             done += len(chunk)
+            del chunk, result  # before the next chunk is read: one chunk in memory at a time
             self.tick(done)
 
     def in_one_transaction(self) -> None:
-        if not self.checked.units:
+        if not self.checked.batches:
             return
         facade = getattr(self.ledger, "append_batches", None)
         try:
@@ -1131,10 +1156,12 @@ class _Appending:
         """The batches of a one-transaction import, from the start each time (an append
         retried after lock contention iterates again)."""
         done = self.checked.records
-        for unit in self.checked.units_spooled():
-            self.current = unit
-            yield [event for _, event in unit]
-            done += len(unit)
+        for chunk in self.checked.chunks():
+            self.current = chunk
+            yield [event for _, event in chunk]
+            done += len(chunk)
+            self.current = []
+            del chunk  # before the next chunk is read: one chunk in memory at a time
             self.tick(done)
 
 

@@ -130,6 +130,7 @@ class EventStore:
             for batch in batches:
                 taken = True
                 yield batch
+                del batch  # not kept while the next batch is made
 
         def attempt() -> BatchesResult:
             try:
