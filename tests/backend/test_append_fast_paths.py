@@ -23,17 +23,30 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from ledger import Event, Ledger, StoreError, bulk
+from ledger import (
+    BusyError,
+    Event,
+    EventIdConflict,
+    IntegrityError,
+    Ledger,
+    RetryPolicy,
+    SourceRegistered,
+    StoreError,
+    UnknownReference,
+    bulk,
+)
 from ledger import append as ap
+from ledger import store as store_module
 from ledger._dberrors import translated
 from ledger.backends import begin_write
+from ledger.errors import AppendNotStored
 from ledger.events import EVENT_NAMESPACE, stated_at
 from ledger.hashing import GENESIS, canonical_json
 from ledger.schema import events as t
 from ledger.times import to_micros
-from tests.conftest import Databases
+from tests.conftest import Databases, new_pg_schema
 from tests.helpers import basics, statement
 from tests.strategies import flatten, replayed_histories, slugs
 from tests.unit.test_events_encoding import straightforward_payload
@@ -235,3 +248,217 @@ def test_prepared_takes_the_events_own_encoding() -> None:
     )
     assert json.loads(p.payload) == straightforward_payload(event)
     assert attrs.evolve(p, event=event) == p
+
+
+# -- several batches in one transaction -------------------------------------------------------
+
+
+class Spy:
+    """A ``within`` hook that records the positions of each call's rows."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    def __call__(self, conn: Any, rows: Any) -> None:
+        self.calls.append([row["position"] for row in rows])
+        assert [dict(row) for row in rows] == list(rows[:])  # a sequence of mappings
+
+
+@PROPERTY
+@given(history=replayed_histories(), step=st.integers(-3, 3))
+def test_batches_in_one_transaction_write_the_log_of_one_append_of_them_all(
+    databases: Databases, history: list[list[Event]], step: int
+) -> None:
+    clock = SetClock()
+    with fresh_ledger(databases, clock) as lg:
+        lg.store.append([])  # an empty append writes nothing, and records no time
+        clock.now += timedelta(seconds=step)
+        spy = Spy()
+        result = lg.store.append_batches(history, within=spy)
+        stored = [dict(r._mapping) for r in lg.store.read_rows()]
+        expected = model([flatten(history)], [clock.now])
+        assert stored == expected
+        assert lg.verify().ok
+        assert (result.appended, result.batches) == (len(expected), len(history))
+        assert result.skipped == len(flatten(history)) - len(expected)
+        assert result.head == lg.head()
+        # within ran once per batch that wrote rows, with that batch's rows, in position order
+        assert [p for call in spy.calls for p in call] == [row["position"] for row in expected]
+        assert all(call for call in spy.calls) and len(spy.calls) <= len(history)
+
+
+def test_a_later_batch_may_name_what_an_earlier_one_defined(ledger: Ledger) -> None:
+    result = ledger.store.append_batches([basics(), [statement("s1")], [statement("s2")]])
+    assert (result.appended, result.batches) == (5, 3)
+    assert {e.recorded_at for e in ledger.read()} == {ledger.head().recorded_at}
+
+
+@pytest.mark.parametrize("failing", ["conflict", "reference", "within"])
+def test_a_refusal_in_any_batch_appends_none_of_them(ledger: Ledger, failing: str) -> None:
+    ledger.append([SourceRegistered("kept", "Already here", "media")])
+    head = ledger.head()
+    thirds: dict[str, list[Event]] = {
+        "conflict": [SourceRegistered("kcna", "Someone else entirely", "media")],
+        "reference": [statement("s9", source="nobody")],
+        "within": [statement("s3")],
+    }
+    third = thirds[failing]
+
+    def within(conn: Any, rows: Any) -> None:
+        if failing == "within" and rows[0]["stream_id"] == "statement:s3":
+            raise RuntimeError("the projection failed")
+
+    expected = {"conflict": EventIdConflict, "reference": UnknownReference}
+    with pytest.raises(expected.get(failing, RuntimeError)):
+        ledger.store.append_batches([basics(), [statement("s1")], third], within=within)
+    assert ledger.head() == head
+    assert [e.event.key for e in ledger.read()] == ["kept"]
+
+
+class Contended:
+    """Makes the first transaction of ``append_batches`` meet lock contention, after it has
+    taken ``after`` batches."""
+
+    def __init__(self, after: int):
+        self.after = after
+        self.attempts = 0
+
+    def __call__(
+        self, engine: Any, recorded_at: Any, batches: Any, within: Any
+    ) -> ap.BatchesResult:
+        self.attempts += 1
+        if self.attempts == 1:
+            taken = iter(batches)
+            for _ in range(self.after):
+                next(taken)
+            raise BusyError("the database stayed locked by other writers")
+        return ap.append_batches_once(engine, recorded_at, batches, within)
+
+
+def test_contention_retries_the_whole_transaction_over_batches_iterated_again(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contended = Contended(after=2)
+    monkeypatch.setattr(store_module, "append_batches_once", contended)
+    ledger.store.retry = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+    result = ledger.store.append_batches([basics(), [statement("s1")], [statement("s2")]])
+    assert contended.attempts == 2
+    assert result.appended == 5 and ledger.head().position == 5
+    assert ledger.verify().ok
+
+
+@pytest.mark.parametrize("after", [0, 1])
+def test_a_one_shot_iterator_is_retried_only_if_nothing_was_taken_from_it(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, after: int
+) -> None:
+    contended = Contended(after=after)
+    monkeypatch.setattr(store_module, "append_batches_once", contended)
+    ledger.store.retry = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+    batches: Iterator[list[Event]] = iter([[*basics()], [statement("s1")]])
+    if after == 0:
+        assert ledger.store.append_batches(batches).appended == 4
+    else:
+        with pytest.raises(BusyError):
+            ledger.store.append_batches(batches)
+        assert ledger.head().position == 0
+    assert contended.attempts == 2 - after
+
+
+def test_a_large_transaction_refreshes_the_statistics_of_events(
+    ledger: Ledger, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL plans the lookups of the next batches from statistics; without them a long
+    import's lookups become scans of the whole table. SQLite is left unanalyzed."""
+    monkeypatch.setattr(ap, "ANALYZE_AFTER", 4)
+    ledger.store.append_batches([basics(), [statement("s1"), statement("s2")]])
+    with ledger.store.engine.connect() as conn:
+        if backend == "postgresql":
+            tuples = conn.execute(
+                text(
+                    "SELECT reltuples FROM pg_class WHERE relname = 'events' "
+                    "AND relnamespace = current_schema()::regnamespace"
+                )
+            ).scalar()
+            assert tuples == 5
+        else:
+            stat = conn.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            ).scalar()
+            assert stat == 0
+
+
+# -- what was written is read back before success ---------------------------------------------
+
+
+def discard_inserts(engine: Any, how: str) -> None:
+    """Make the database drop every insert into ``events`` silently, as the owner can: a rule
+    (PostgreSQL; plain INSERTs only, COPY ignores rules) or a trigger (both backends)."""
+    with engine.begin() as conn:
+        if how == "rule":
+            conn.execute(text("CREATE RULE r AS ON INSERT TO events DO INSTEAD NOTHING"))
+        elif conn.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER drop_inserts BEFORE INSERT ON events "
+                    "BEGIN SELECT RAISE(IGNORE); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RETURN NULL; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER drop_inserts BEFORE INSERT ON events "
+                    "FOR EACH ROW EXECUTE FUNCTION drop_row()"
+                )
+            )
+
+
+def assert_discarded(ledger: Ledger, rows: int) -> None:
+    """An append of ``rows`` statements fails with AppendNotStored and leaves the log as it was,
+    as does the same in two batches of one transaction."""
+    head = ledger.head()
+    batch = [statement(f"s{i}") for i in range(rows)]
+    with pytest.raises(AppendNotStored) as info:
+        ledger.append(batch)
+    assert str(info.value).startswith(
+        f"the database did not store the append: {rows} rows were inserted at positions "
+        f"{head.position + 1} to {head.position + rows}, but 0 rows are there after position "
+        f"{head.position}"
+    )
+    assert isinstance(info.value, IntegrityError)
+    with pytest.raises(AppendNotStored):
+        ledger.store.append_batches([batch[:1], batch[1:]])
+    assert ledger.head() == head
+    assert ledger.verify().ok
+
+
+@pytest.mark.parametrize("rows", [1, 40])  # one INSERT; COPY or executemany
+def test_an_append_a_trigger_silently_discarded_is_an_error_not_a_success(
+    ledger: Ledger, rows: int
+) -> None:
+    ledger.append(basics())
+    discard_inserts(ledger.store.engine, "trigger")
+    assert_discarded(ledger, rows)
+
+
+@pytest.mark.postgresql
+def test_an_append_a_rule_silently_discarded_is_an_error_not_a_success() -> None:
+    """``CREATE RULE ... DO INSTEAD NOTHING``: a plain INSERT is dropped, and reported; COPY
+    does not apply rules, so a bulk append is stored, and succeeds."""
+    url, drop = new_pg_schema()
+    try:
+        with Ledger.open(url) as ledger:
+            ledger.append(basics())
+            discard_inserts(ledger.store.engine, "rule")
+            assert_discarded(ledger, 1)
+            head = ledger.head()
+            batch = [statement(f"s{i}") for i in range(bulk.COPY_FROM)]
+            assert ledger.append(batch).head.position == head.position + bulk.COPY_FROM
+            assert ledger.verify().ok
+    finally:
+        drop()
