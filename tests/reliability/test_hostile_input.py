@@ -20,8 +20,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -30,8 +33,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import make_url
+from sqlalchemy import text as sql
 
-from ledger import ImportFailed, InvalidRecord, Ledger
+from ledger import ImportFailed, InvalidRecord, Ledger, importer
 from ledger.exporter import to_record
 from tests.cli.conftest import run
 
@@ -565,4 +569,131 @@ def test_an_empty_file_imports_nothing_and_says_so(preloaded: str, name: str) ->
     assert (report["records"], report["appended"], report["skipped"]) == (0, 0, 0)
     assert report["lines"] == path.read_bytes().count(b"\n")
     assert (report["head_position"], report["head_hash"]) == (before["position"], before["hash"])
+    assert checkpoint(preloaded) == before
+
+
+# -- input that never ends, files that are not files, numbers a float cannot hold ------------
+
+
+def factledger(
+    args: list[str], stdin: Any = subprocess.DEVNULL
+) -> subprocess.CompletedProcess[str]:
+    """``factledger ARGS`` in a child process (what a shell runs), which must end in time."""
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_standard_input_without_end_stops_at_the_line_limit(preloaded: str) -> None:
+    """``factledger import - < /dev/zero``: one line that never ends. The line bound applies
+    while the line is read, so the import ends, promptly, naming the line."""
+    before = checkpoint(preloaded)
+    with open("/dev/zero", "rb") as zeros:
+        result = factledger(["--db", preloaded, "import", "-"], stdin=zeros)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: cannot import <stdin>: 1 error, nothing was imported; <stdin>:1: is longer than "
+        f"the limit of {importer.MAX_LINE:,} bytes, and does not end within "
+        f"{importer.SKIP_LINE:,} bytes more; reading stopped here\n"
+    )
+    assert checkpoint(preloaded) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_given_by_name_is_refused_at_once(preloaded: str, tmp_path: Path) -> None:
+    """Opening a named pipe waits for a writer: the importer refuses it before opening it."""
+    fifo = tmp_path / "deliveries.jsonl"
+    os.mkfifo(fifo)
+    before = checkpoint(preloaded)
+    result = factledger(["--db", preloaded, "import", str(fifo)])
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"error: cannot import {fifo}: 1 error, nothing was imported; {fifo}: is a named pipe "
+        "(FIFO), not a regular file;"
+    )
+    assert "give it as standard input ('-')" in result.stderr
+    assert checkpoint(preloaded) == before
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_a_device_given_by_name_is_refused(preloaded: str) -> None:
+    before = checkpoint(preloaded)
+    result = run(["--db", preloaded, "import", "/dev/zero"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: cannot import /dev/zero: 1 error, nothing was imported; /dev/zero: is a "
+        "character device, not a regular file;"
+    )
+    assert checkpoint(preloaded) == before
+
+
+def _statement_with_value(text: str) -> bytes:
+    """The baseline's first four lines (three sources, a proposition), then a statement whose
+    value is written ``text``."""
+    head = BASELINE.read_bytes().splitlines(keepends=True)[:4]
+    assert json.loads(head[3])["id"] == "dprk-troops-in-russia"
+    statement = (
+        '{"type": "statement", "id": "tiny-value", "source": "kr-nis", '
+        '"proposition": "dprk-troops-in-russia", "stance": "assert", "stated_at": "2024-10-18", '
+        f'"value": {text}, "unit": "troops"}}\n'
+    )
+    return b"".join(head) + statement.encode()
+
+
+@pytest.mark.parametrize("number", ["1e-400", "-2.5E-330"])
+def test_a_number_that_would_be_stored_as_zero_is_refused_at_its_line(
+    preloaded: str, tmp_path: Path, number: str
+) -> None:
+    """``1e-400`` is a JSON number that a float holds as 0: it used to be stored as 0."""
+    path = tmp_path / "tiny.jsonl"
+    path.write_bytes(_statement_with_value(number))
+    before = checkpoint(preloaded)
+    result = run(["--db", preloaded, "import", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: cannot import {path}: 1 error, nothing was imported; {path}:5: field 'value': "
+        f"{number} is too close to zero to be stored: it would be stored as 0\n"
+    )
+    assert checkpoint(preloaded) == before
+
+
+def test_the_smallest_numbers_a_float_holds_are_kept_exactly(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_bytes(_statement_with_value("5e-324"))
+    assert run(["--db", ledger_url, "import", str(path)]).exit_code == 0
+    exported = run(["--db", ledger_url, "export"]).stdout.splitlines()
+    assert json.loads(exported[-1])["value"] == 5e-324
+
+
+def test_an_import_the_database_silently_discarded_is_reported_as_a_failure(
+    preloaded: str, backend: str, tmp_path: Path
+) -> None:
+    """An owner-level rule (PostgreSQL) or trigger (SQLite) that turns inserts into nothing:
+    the import used to report "1 appended" while nothing was stored."""
+    with Ledger.open(preloaded) as lg, lg.store.engine.begin() as conn:
+        if backend == "postgresql":
+            conn.execute(sql("CREATE RULE r AS ON INSERT TO events DO INSTEAD NOTHING"))
+        else:
+            conn.execute(
+                sql("CREATE TRIGGER r BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END")
+            )
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(_RU_MOD) + "\n", encoding="utf-8")
+    before = checkpoint(preloaded)
+    result = run(["--db", preloaded, "import", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        "error: the database did not store the append: 1 rows were inserted at positions "
+        f"{BASELINE_RECORDS + 1} to {BASELINE_RECORDS + 1}, but 0 rows are there"
+    )
     assert checkpoint(preloaded) == before
