@@ -19,6 +19,7 @@ from ledger import (
     Ledger,
     SourceRegistered,
     StatementMade,
+    importer,
 )
 from ledger.events import to_payload
 from ledger.exporter import CSV_COLUMNS
@@ -289,3 +290,94 @@ def test_a_correction_round_trips_with_every_kind_of_new_value(ledger: Ledger) -
         "",
         "",
     )
+
+
+# -- chunks and one transaction, streamed ----------------------------------------------------
+
+
+def sources_file(n: int) -> str:
+    return "".join(
+        json.dumps(
+            {"type": "source", "id": f"s{i:03d}", "name": f"Source {i}", "category": "media"}
+        )
+        + "\n"
+        for i in range(n)
+    )
+
+
+def transactions(lg: Ledger) -> list[int]:
+    """How many events each transaction wrote (each has its own recorded_at here)."""
+    counts: dict[datetime, int] = {}
+    for e in lg.read():
+        counts[e.recorded_at] = counts.get(e.recorded_at, 0) + 1
+    return [counts[k] for k in sorted(counts)]
+
+
+def test_chunked_and_one_transaction_imports_write_the_same_events(
+    databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of several chunks, each of several batches: in chunks, a transaction per chunk;
+    whole, one transaction of every batch. The same events either way."""
+    monkeypatch.setattr(importer, "AUTO_CHUNK", 7)
+    monkeypatch.setattr(importer, "BATCH", 3)
+    text = sources_file(20)
+    with (
+        Ledger.open(databases.new_url(), clock=FakeClock()) as chunked,
+        Ledger.open(databases.new_url(), clock=FakeClock()) as whole,
+    ):
+        assert chunked.import_jsonl(io.StringIO(text)).appended == 20
+        assert whole.import_jsonl(io.StringIO(text), atomic=True).appended == 20
+        assert transactions(chunked) == [7, 7, 6]
+        assert transactions(whole) == [20]
+        assert stored(chunked) == stored(whole)
+        assert chunked.verify().ok and whole.verify().ok
+        assert export(chunked) == export(whole) == text
+
+
+def test_an_interrupted_chunked_import_resumes_when_run_again(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "AUTO_CHUNK", 7)
+    monkeypatch.setattr(importer, "BATCH", 3)
+    text = sources_file(20)
+    real_append = Ledger.append
+    calls = 0
+
+    def dies_on_the_third_chunk(self: Ledger, events: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt  # the process dies part way
+        return real_append(self, events, **kw)
+
+    monkeypatch.setattr(Ledger, "append", dies_on_the_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        ledger.import_jsonl(io.StringIO(text))
+    assert ledger.head().position == 14
+    monkeypatch.setattr(Ledger, "append", real_append)
+
+    report = ledger.import_jsonl(io.StringIO(text))
+    assert (report.appended, report.skipped) == (6, 14)
+    assert export(ledger) == text and ledger.verify().ok
+
+
+def test_a_one_transaction_import_refused_by_the_store_appends_nothing(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation passed, then another writer recorded s015 with other content: the store
+    refuses it in the third batch of the one transaction, at its line, and nothing is kept."""
+    monkeypatch.setattr(importer, "BATCH", 3)
+    monkeypatch.setattr(importer, "AUTO_CHUNK", 7)
+    real = importer._Appending.in_one_transaction
+
+    def after_another_writer(self: importer._Appending) -> None:
+        ledger.append([SourceRegistered("s015", "Somebody else", "media")])
+        real(self)
+
+    monkeypatch.setattr(importer._Appending, "in_one_transaction", after_another_writer)
+    with pytest.raises(ImportFailed) as info:
+        ledger.import_jsonl(io.StringIO(sources_file(20)), atomic=True, name="f.jsonl")
+    (only,) = info.value.errors
+    assert (only.location, only.field) == ("f.jsonl:16", "id")
+    assert "nothing was imported" in str(info.value)
+    assert [e.event.key for e in ledger.read()] == ["s015"]
