@@ -176,6 +176,7 @@ BAD_RECORDS: list[tuple[str, dict[str, Any] | str, str | None, str]] = [
     ("week date", with_(STATEMENT, stated_at="2024-W43-1"), "stated_at", "YYYY-MM-DD"),
     ("negative value", with_(STATEMENT, value=-1), "value", "is negative"),
     ("1e400", json.dumps(STATEMENT)[:-1] + ', "value": 1e400}', "value", "inf is not a finite"),
+    ("1e-400", json.dumps(STATEMENT)[:-1] + ', "value": 1e-400}', "value", "too close to zero"),
     ("huge integer", with_(STATEMENT, value=2**60), "value", "too large"),
     ("bad stance", with_(STATEMENT, stance="maybe"), "stance", "is not one of"),
     ("unit without value", with_(STATEMENT, unit="troops"), "unit", "without a value"),
