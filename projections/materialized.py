@@ -172,7 +172,7 @@ class MaterializedProjection:
         clock = now() if as_of is None or known_at is None else as_of
         a = to_micros(as_of or clock)
         for attempt in range(4):
-            with translated(), self.store.engine.connect() as conn:
+            with translated(), _reading(self.store.engine) as conn:
                 found = _answer(conn, proposition, a, k)
                 status = found.status
                 if attempt == 3 or _current(status):
@@ -499,6 +499,11 @@ _NO_NODE = -1  # pads a list of ancestors; no period sits there
 _STATUS_ROW, _FIRST_ROW, _STANCE_ROW = 2, 1, 0
 
 
+def _named(dialect: str, text: str) -> str:
+    """``{name}`` placeholders as the driver's named parameters."""
+    return re.sub(r"\{(\w+)\}", r"%(\1)s" if dialect == "postgresql" else r":\1", text)
+
+
 def _answer_sql(dialect: str, *, past: bool) -> str:
     """The one statement behind an answer: the rows of ``p`` whose valid period holds ``a``
     (tag 0), the earliest assert and confirm stated by ``a`` (tag 1), and the projection's
@@ -553,8 +558,7 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
         "(SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h "
         "ON 1 = 1 WHERE c.name = {name}"
     )
-    text = " UNION ALL ".join(parts)
-    return re.sub(r"\{(\w+)\}", r"%(\1)s" if pg else r":\1", text)
+    return _named(dialect, " UNION ALL ".join(parts))
 
 
 _ANSWER_SQL = {
@@ -580,23 +584,25 @@ def _answer_params(dialect: str, p: str, a: int, k: int | None) -> dict[str, Any
     return params
 
 
-def _stance_rows(stance: str) -> Any:
-    return (
-        select(*_COLUMNS_READ)
-        .where(
-            S.proposition_id == bindparam("p"),
-            S.stance == stance,
-            S.valid_from <= bindparam("a"),
-            _visible_at_k(),
-        )
-        .order_by(S.valid_from, S.position)
+def _rest_sql(dialect: str) -> str:
+    """Every retraction of ``p`` stated by ``a`` (tag 0, in order) and how many declined to
+    comment (tag 1, the count in the position column), as known at ``k``."""
+    where = (
+        "WHERE proposition_id = {p} AND stance = '%s' AND valid_from <= {a} "
+        "AND tx_from <= {k} AND tx_to > {k}"
     )
+    text = (
+        f"SELECT * FROM (SELECT 0 AS tag, {_READ} FROM belief_stances "
+        + where % Stance.RETRACT.value
+        + " ORDER BY valid_from, position) AS retractions UNION ALL "
+        "SELECT 1, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), count(*), "
+        "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
+        "CAST(NULL AS TEXT) FROM belief_stances " + where % Stance.NO_COMMENT.value
+    )
+    return _named(dialect, text)
 
 
-_RETRACTIONS = _stance_rows(Stance.RETRACT.value)
-_NO_COMMENTS = select(func.count()).select_from(
-    _stance_rows(Stance.NO_COMMENT.value).order_by(None).subquery()
-)
+_REST_SQL = {dialect: _rest_sql(dialect) for dialect in ("sqlite", "postgresql")}
 _ALL_OF = select(*_COLUMNS_READ).where(S.proposition_id == bindparam("p"), _visible_at_k())
 
 
@@ -635,16 +641,32 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
                 first = said
             continue
         _take(row, said, a, live, quantities)
-    known = status.head_at if k is None else k
-    narrow = {"p": proposition, "a": a, "k": known}
-    evidence = Evidence.at(
-        live,
-        quantities,
-        first,
-        lambda: [_said(r) for r in conn.execute(_RETRACTIONS, narrow)],
-        lambda: int(conn.execute(_NO_COMMENTS, narrow).scalar_one()),
-    )
+    rest = _Rest(conn, proposition, a, status.head_at if k is None else k)
+    evidence = Evidence.at(live, quantities, first, rest.retractions, rest.no_comments)
     return _Answer(status, evidence)
+
+
+class _Rest:
+    """The retractions and the no-comment count, which a policy seldom needs (the default one
+    only when no stance is live): read together, in one more statement, on first use."""
+
+    def __init__(self, conn: Connection, proposition: str, a: int, k: int | None):
+        self.conn, self.params = conn, {"p": proposition, "a": a, "k": k}
+        self.read: tuple[list[Said], int] | None = None
+
+    def _load(self) -> tuple[list[Said], int]:
+        if self.read is None:
+            sql = _REST_SQL[self.conn.dialect.name]
+            rows = self.conn.exec_driver_sql(sql, self.params).fetchall()
+            count = sum(row[4] for row in rows if row[0] == 1)
+            self.read = ([_said(row, 1) for row in rows if row[0] == 0], count)
+        return self.read
+
+    def retractions(self) -> list[Said]:
+        return self._load()[0]
+
+    def no_comments(self) -> int:
+        return self._load()[1]
 
 
 def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[str, Said]) -> None:
@@ -878,6 +900,18 @@ def _resolve(
 def _sql(conn: Connection, text: str) -> str:
     """Driver-level SQL written with ``?`` marks, in the connection's parameter style."""
     return text.replace("?", "%s") if conn.dialect.name == "postgresql" else text
+
+
+def _reading(engine: Engine) -> Connection:
+    """A connection for one answer. On PostgreSQL it runs without a transaction block (no
+    BEGIN and ROLLBACK round trips): an answer is one statement, seeing one snapshot, and the
+    rows visible at a known_at no later than the head are never changed by later writers
+    (they close versions at their own, later, recorded_at), so what the policy reads on
+    demand afterwards agrees with it."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
 
 
 def _current(status: Any) -> bool:
