@@ -52,7 +52,7 @@ from ledger import _trusted as trusted
 from ledger._dberrors import translated
 from ledger._validate import Underflow
 from ledger.append import lookup
-from ledger.errors import EventIdConflict, InvalidRecord, UnknownReference
+from ledger.errors import EventIdConflict, InvalidRecord, StoreError, UnknownReference
 from ledger.events import (
     CORRECTABLE,
     CorrectionMade,
@@ -370,7 +370,8 @@ def import_jsonl(
         if progress is not None and src.rewind is not None:
             tick.start(2 * _count_records(src.stream, limits))
             src.rewind()
-        _validate(checked, src.stream, limits, per_chunk, tick if tick.total else None)
+        with _scratch_failures():
+            _validate(checked, src.stream, limits, per_chunk, tick if tick.total else None)
         checked.raise_if_any()
         records = checked.records
         if tick.total != 2 * records:
@@ -753,16 +754,21 @@ class _Checked:
         self.known: set[str] = set()  # streams defined so far, or in the ledger (bounded)
 
     def __enter__(self) -> _Checked:
-        self.db = sqlite3.connect("", isolation_level=None)  # "": a private temporary file
         self.spool = tempfile.TemporaryFile()
-        for pragma in (
-            f"cache_size={_SCRATCH_CACHE}",
-            "journal_mode=OFF",
-            "synchronous=OFF",
-            "temp_store=FILE",
-        ):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(_SCRATCH)
+        try:
+            with _scratch_failures():
+                self.db = sqlite3.connect("", isolation_level=None)  # "": a private temp file
+                for pragma in (
+                    f"cache_size={_SCRATCH_CACHE}",
+                    "journal_mode=OFF",
+                    "synchronous=OFF",
+                    "temp_store=FILE",
+                ):
+                    self.db.execute(f"PRAGMA {pragma}")
+                self.db.executescript(_SCRATCH)
+        except BaseException:
+            self.spool.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -904,6 +910,19 @@ class _Checked:
 
     def raise_if_any(self) -> None:
         self.errors.raise_if_any()
+
+
+@contextmanager
+def _scratch_failures() -> Iterator[None]:
+    """The scratch database's errors (a full temporary directory, say) as a :class:`StoreError`
+    that says where it was."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise StoreError(
+            f"the import's scratch database in {tempfile.gettempdir()} failed: {e}; an import "
+            "needs about the size of its input there (TMPDIR sets the directory)"
+        ) from e
 
 
 def _digest(e: Encoding) -> bytes:

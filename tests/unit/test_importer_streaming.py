@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import ImportFailed, InvalidRecord, Ledger, SourceRegistered, StatementMade
+from ledger import (
+    ImportFailed,
+    InvalidRecord,
+    Ledger,
+    SourceRegistered,
+    StatementMade,
+    StoreError,
+)
 from ledger import importer as imp
 from ledger.append import lookup
 from ledger.events import CorrectionMade, Event, encoding
@@ -303,6 +312,22 @@ def test_a_chunk_ends_early_once_its_records_reach_chunk_bytes(mem: Ledger) -> N
     for e in mem.read():
         sizes[e.recorded_at] = sizes.get(e.recorded_at, 0) + 1
     assert [sizes[k] for k in sorted(sizes)] == [2, 2, 2]
+
+
+def test_a_failing_scratch_database_is_a_store_error_that_says_where(
+    mem: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: imp._Checked, *args: Any, **kw: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(imp._Checked, "check", full)
+    with pytest.raises(StoreError) as info:
+        mem.import_jsonl(io.BytesIO(sources(3)))
+    assert str(info.value) == (
+        f"the import's scratch database in {tempfile.gettempdir()} failed: database or disk is "
+        "full; an import needs about the size of its input there (TMPDIR sets the directory)"
+    )
+    assert mem.head().position == 0
 
 
 # -- bounds on what is read -------------------------------------------------------------------
