@@ -5,7 +5,9 @@ projections rebuild what was believed as of any date, as the ledger knew it at a
 """
 
 from ledger.api import Ledger
+from ledger.append import BatchesResult
 from ledger.errors import (
+    AppendNotStored,
     BusyError,
     ConcurrencyConflict,
     EventIdConflict,
@@ -46,8 +48,10 @@ from projections.timeline import Cause, Change, Transition
 
 __all__ = [
     "DEFAULT_POLICY",
+    "AppendNotStored",
     "AppendResult",
     "AuditReplay",
+    "BatchesResult",
     "BeliefPolicy",
     "BeliefState",
     "BusyError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -12,6 +12,7 @@ import attrs
 from sqlalchemy import make_url
 
 from ledger import exporter, importer, migrate, privileges
+from ledger.append import BatchesResult
 from ledger.backends import DEFAULT_URL, make_engine
 from ledger.errors import InvalidRecord, NotFound
 from ledger.events import (
@@ -109,6 +110,14 @@ class Ledger:
             events, expected_versions=expected_versions, within=self.projection.catch_up
         )
 
+    def append_batches(self, batches: Iterable[Sequence[Event]]) -> BatchesResult:
+        """Append several batches in ONE transaction, all or nothing, one batch in memory at a
+        time; the belief projection catches up after each batch, in the same transaction. Lock
+        contention retries the whole transaction by iterating ``batches`` again (pass a list or
+        a re-iterable object, not a generator, to have that). See ``EventStore.append_batches``.
+        """
+        return self.store.append_batches(batches, within=self.projection.catch_up)
+
     def read(
         self,
         *,
@@ -146,11 +155,15 @@ class Ledger:
         progress: Callable[[int, int], None] | None = None,
         chunk_size: int | None = None,
         atomic: bool = False,
+        max_line: int | None = None,
+        max_size: int | None = None,
     ) -> ImportReport:
         """Validate a JSON Lines file whole, then append it: in one transaction up to
         ``importer.AUTO_CHUNK`` records, in atomic chunks of that many beyond (re-running an
         interrupted import resumes it). ``chunk_size`` sets the chunk size; ``atomic=True``
-        makes any file one transaction. See ``ledger.importer``."""
+        makes any file one transaction. ``max_line`` and ``max_size`` bound a line and the
+        whole input, in bytes (defaults ``importer.MAX_LINE`` and ``importer.MAX_SIZE``). The
+        input is streamed: memory holds one chunk. See ``ledger.importer``."""
         if atomic and chunk_size is not None:
             raise InvalidRecord("give atomic=True or a chunk_size, not both", field="chunk_size")
         return importer.import_jsonl(
@@ -159,6 +172,8 @@ class Ledger:
             name=name,
             progress=progress,
             chunk_size=importer.WHOLE_FILE if atomic else chunk_size,
+            max_line=max_line,
+            max_size=max_size,
         )
 
     def export_jsonl(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:

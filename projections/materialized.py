@@ -124,7 +124,13 @@ class MaterializedProjection:
         """
         if written:
             first = written[0]
-            rows = [tuple(r[c] for c in _EVENT_COLUMNS) for r in written]
+            # the store hands over its inserted tuples (same column order) where it can
+            values = getattr(written, "values", None)
+            rows = (
+                values
+                if values is not None
+                else [tuple(r[c] for c in _EVENT_COLUMNS) for r in written]
+            )
             folded, last = fold_rows(conn, rows)
             assert last is not None
             if _advance_checkpoint(conn, (first["position"] - 1, first["prev_hash"]), last):
