@@ -526,7 +526,9 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
             return (
                 f"SELECT {_STANCE_ROW} AS tag, b.* FROM unnest(CAST({{{nodes}}} AS BIGINT[])) "
                 f"AS n(node) CROSS JOIN LATERAL (SELECT {_READ} FROM belief_stances "
-                f"WHERE proposition_id = {{p}} AND {tree} = n.node AND {where}) AS b"
+                # OFFSET 0 keeps the subquery a per-node index lookup whatever the planner's
+                # statistics say (without it PostgreSQL may hash-join a scan of the rows)
+                f"WHERE proposition_id = {{p}} AND {tree} = n.node AND {where} OFFSET 0) AS b"
             )
         listed = ", ".join(f"{{{nodes}{i}}}" for i in range(_NODES))
         return (
