@@ -41,6 +41,7 @@ from sqlalchemy import (
 from ledger import _trusted as trusted
 from ledger import bulk
 from ledger._dberrors import translated
+from ledger.append import COLUMNS as EVENT_COLUMNS
 from ledger.backends import begin_write, refresh_statistics
 from ledger.errors import NotFound
 from ledger.events import (
@@ -83,18 +84,7 @@ ANALYZE_AFTER = 10_000
 _ANALYZED = ("events", "belief_stances", "belief_propositions", "belief_sources")
 _PAGE = 5_000
 _IN = 500  # ids per IN (...) list
-_EVENT_COLUMNS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "stated_at",
-    "recorded_at",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+_EVENT_COLUMNS = EVENT_COLUMNS  # the order every event row is folded in
 _STANCES = {s.value: s for s in Stance}
 _SUPPORT = (Stance.ASSERT.value, Stance.CONFIRM.value)
 _SOURCE_CACHE = 100_000
