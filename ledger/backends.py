@@ -5,24 +5,48 @@ second writer waits instead of failing, foreign keys on, ``synchronous=FULL`` be
 must survive power loss. Write transactions start with ``BEGIN IMMEDIATE`` so the write lock is
 taken up front; a deferred transaction that upgrades to a writer later can deadlock and fail.
 
-PostgreSQL (psycopg 3): writers serialize on a transaction-scoped advisory lock keyed by the
-schema, so positions stay gapless and the hash chain linear. An advisory lock needs no privilege
-beyond connecting, so it works for an insert-and-select-only writer role.
+PostgreSQL (psycopg 3): writers serialize on the *writer lock*, ``LOCK TABLE … IN EXCLUSIVE
+MODE`` on a table that writer roles may change and reader roles may only read (the first of
+:data:`WRITER_LOCK_TABLES` that exists). Taking that mode needs UPDATE, DELETE or TRUNCATE on the
+table, so a role granted only SELECT cannot take it, and cannot stall the writers by holding it;
+EXCLUSIVE conflicts with itself and with every write, but not with plain reads (ACCESS SHARE).
+The ``events`` table cannot serve: a writer role holds only INSERT on it, which allows ROW
+EXCLUSIVE at most, a mode that does not exclude other writers. While the schema is being created
+(none of those tables exists yet) the writer lock is a transaction-scoped advisory lock.
+
+Either way the wait is bounded and said: see :mod:`ledger.retry`. A PostgreSQL connection that
+does not complete within the connect timeout (default :data:`DEFAULT_CONNECT_TIMEOUT` seconds,
+``LEDGER_CONNECT_TIMEOUT``, or ``?connect_timeout=N`` in the URL, which wins) is an error too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
-from ledger.errors import LedgerError
+from ledger.errors import ConnectTimeout, LedgerError, LockTimeout, StoreError
+from ledger.retry import WaitBudget, current_budget, lock_timeout_from_env, seconds_from_env
 
 DEFAULT_URL = "sqlite:///ledger.db"
-BUSY_TIMEOUT_MS = 30_000
+#: Seconds a PostgreSQL connection may take to be established (psycopg's own default is 130).
+DEFAULT_CONNECT_TIMEOUT = 10
+CONNECT_TIMEOUT_ENV = "LEDGER_CONNECT_TIMEOUT"
+#: PostgreSQL: tables whose EXCLUSIVE lock is the writer lock, the preferred first. A dedicated
+#: ``writer_lock`` table is used as soon as a migration creates it; until then the projection's
+#: ``belief_checkpoint``, which writer roles may update and reader roles only read.
+WRITER_LOCK_TABLES = ("writer_lock", "belief_checkpoint")
+#: How often (seconds) a waiting writer looks at who holds the lock and reports it.
+WAIT_SLICE = 1.0
 _WRITE = "factledger_write"
+_ADVISORY_KEY = "hashtext(current_schema() || '.factledger')"
+_TARGET = "factledger_writer_lock"  # connection info: the lock this connection took last time
+_PRESENT = ", ".join(f"to_regclass('{t}') IS NOT NULL" for t in WRITER_LOCK_TABLES)
+_SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 
 
 def make_engine(url: str) -> Engine:
@@ -32,8 +56,9 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url, in_memory=parsed.database in (None, "", ":memory:"))
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
-            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        engine = create_engine(url)
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, connect_args=_pg_connect_args(parsed))
+        event.listen(engine, "do_connect", _postgresql_connect)
         event.listen(engine, "connect", _postgresql_on_connect)
         return engine
     raise LedgerError(
@@ -42,29 +67,109 @@ def make_engine(url: str) -> Engine:
     )
 
 
+# -- SQLite ------------------------------------------------------------------------------------
+
+
 def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    busy_ms = round(lock_timeout_from_env() * 1000)
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_ms / 1000}}
     if in_memory:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, **kwargs)
-    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "connect", lambda conn, rec: _sqlite_on_connect(conn, rec, busy_ms))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_ms: int) -> None:
     # Hand transaction control to us: pysqlite's own BEGIN handling is deferred-only and
     # skips DDL, which would make migrations non-transactional.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in (
         "journal_mode=WAL",
-        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        f"busy_timeout={busy_ms}",
         "foreign_keys=ON",
         "synchronous=FULL",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(_WRITE, False):
+        _sqlite_begin_immediate(conn)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting for another connection's write lock a slice at a time so the
+    wait can be reported, until the budget is spent."""
+    budget = current_budget()
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    saved = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    holder = f"another connection to {conn.engine.url.database}"
+    try:
+        while True:
+            slice_ms = round(min(WAIT_SLICE, max(budget.remaining(), 0.0)) * 1000)
+            raw.execute(f"PRAGMA busy_timeout = {slice_ms}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except sa_exc.OperationalError as e:
+                if getattr(e.orig, "sqlite_errorcode", None) not in _SQLITE_BUSY:
+                    raise
+            if budget.remaining() <= 0:
+                raise _timed_out(
+                    budget,
+                    holder,
+                    f"another connection holds the write lock of {conn.engine.url.database} "
+                    "(a process writing to it, or one that left a write transaction open)",
+                )
+            budget.tell(holder)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {saved}")
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+
+def connect_timeout_from_env() -> int:
+    """The connect timeout in whole seconds: ``LEDGER_CONNECT_TIMEOUT``, else
+    ``PGCONNECT_TIMEOUT`` (libpq's), else the default; at least 2, psycopg's minimum."""
+    seconds = seconds_from_env(CONNECT_TIMEOUT_ENV, 0.0) or seconds_from_env(
+        "PGCONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT
+    )
+    return max(2, int(seconds))
+
+
+def _pg_connect_args(url: URL) -> dict[str, Any]:
+    if "connect_timeout" in url.query:  # psycopg's own parameter, given in the URL: it wins
+        return {}
+    return {"connect_timeout": connect_timeout_from_env()}
+
+
+def _postgresql_connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+    """Connect as SQLAlchemy would, but turn psycopg's "connection timeout expired" into a
+    :class:`ConnectTimeout` that names the server and the timeout."""
+    try:
+        return dialect.loaded_dbapi.connect(*cargs, **cparams)
+    except dialect.loaded_dbapi.OperationalError as e:
+        if "timeout expired" not in str(e):
+            raise
+        host = cparams.get("host") or "the default host"
+        port = cparams.get("port") or 5432
+        try:
+            seconds = max(2, int(float(cparams.get("connect_timeout", 0))))
+        except ValueError:
+            seconds = DEFAULT_CONNECT_TIMEOUT
+        raise ConnectTimeout(
+            f"cannot connect to the PostgreSQL server at {host}:{port}: no answer within the "
+            f"{seconds} s connect timeout (set ?connect_timeout=N in the URL or "
+            f"{CONNECT_TIMEOUT_ENV})"
+        ) from None
 
 
 def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,6 +180,126 @@ def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.autocommit = True
     dbapi_connection.execute("SET jit = off")
     dbapi_connection.autocommit = autocommit
+
+
+def _pg_lock(conn: Connection, budget: WaitBudget) -> bool | None:
+    """Try to take the writer lock within one slice of the budget, in the transaction just
+    begun. True if taken; False if the slice ran out; None if the lock table chosen went away
+    (choose again). The transaction is aborted unless the lock was taken."""
+    import psycopg  # noqa: PLC0415 - only PostgreSQL engines get here
+
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    info = conn.connection.info
+    if _TARGET not in info:
+        info[_TARGET] = _best(raw.execute(f"SELECT {_PRESENT}").fetchone())
+    target: str | None = info[_TARGET]
+    slice_ms = max(1, round(min(WAIT_SLICE, budget.remaining()) * 1000))
+    hold_ms = max(1, round(budget.timeout * 1000))
+    try:
+        with raw.cursor() as cur:
+            cur.execute(
+                f"SET LOCAL lock_timeout = {slice_ms}; {_take(target)}; "
+                f"SELECT set_config('lock_timeout', '{hold_ms}', true), {_PRESENT}"
+            )
+            while cur.nextset():
+                pass
+            row = cur.fetchone()
+    except psycopg.errors.LockNotAvailable:
+        return False
+    except psycopg.errors.UndefinedTable:
+        info.pop(_TARGET)  # the table went away since: choose again
+        return None
+    except psycopg.errors.InsufficientPrivilege as e:
+        raise StoreError(
+            f"this role may not write to the ledger: {_first_line(e)} (only a role granted "
+            "writing, `factledger db grant-writer`, may take the writer lock)"
+        ) from None
+    assert row is not None
+    best = _best(row[1:])
+    while best != target and _rank(best) < _rank(target):
+        # A more preferred lock table was created (and committed) while we waited: take its
+        # lock too, so that we also exclude the writers who now start with it.
+        raw.execute(_take(best))
+        target = info[_TARGET] = best
+        best = _best(raw.execute(f"SELECT {_PRESENT}").fetchone())
+    return True
+
+
+def _best(present: Sequence[bool] | None) -> str | None:
+    found = [t for t, here in zip(WRITER_LOCK_TABLES, present or (), strict=False) if here]
+    return found[0] if found else None
+
+
+def _rank(target: str | None) -> int:
+    return len(WRITER_LOCK_TABLES) if target is None else WRITER_LOCK_TABLES.index(target)
+
+
+def _take(target: str | None) -> str:
+    if target is None:
+        return f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})"
+    return f"LOCK TABLE {target} IN EXCLUSIVE MODE"
+
+
+_HOLDER = f"""
+SELECT l.pid, a.application_name, a.usename, a.xact_start, now() - a.xact_start, a.query
+FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.granted AND l.pid <> pg_backend_pid()
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND (
+    (l.locktype = 'relation' AND l.mode <> 'AccessShareLock' AND l.relation IN (
+      SELECT to_regclass(t) FROM unnest(ARRAY{list(WRITER_LOCK_TABLES)!r}) AS t))
+    OR (l.locktype = 'advisory' AND l.objsubid = 1
+        AND l.objid = ({_ADVISORY_KEY}::bigint & 4294967295)::oid)
+  )
+ORDER BY a.xact_start NULLS LAST
+LIMIT 1
+"""
+
+
+def _pg_holder(conn: Connection) -> tuple[str, str, int | None]:
+    """Who holds the writer lock, as far as this role may see: a short form for progress
+    reports, a long one for the final error, and the holder's pid."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    try:
+        row = raw.execute(_HOLDER).fetchone()
+    finally:
+        raw.rollback()
+    if row is None:
+        return "another session", "another session, which has just let go of it", None
+    pid, application, user, since, held, query = row
+    short = f"pid {pid}" + (f" ({application!r})" if application else "")
+    parts = [f"application {application!r}"] if application else []
+    if user:
+        parts.append(f"user {user}")
+    long = f"pid {pid}" + (f" ({', '.join(parts)})" if parts else "")
+    if since is None or query is None or query == "<insufficient privilege>":
+        return short, long + "; what it is doing is not visible to this role", pid
+    started = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    long += f", in a transaction since {started} ({held.total_seconds():.0f} s)"
+    text = " ".join(str(query).split())
+    long += f", last query: {text[:200]}{'…' if len(text) > 200 else ''}"
+    return short, long, pid
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _timed_out(budget: WaitBudget, holder: str, details: str) -> LockTimeout:
+    waited = budget.waited()
+    return LockTimeout(
+        f"gave up waiting for the writer lock after {waited:.0f} s (the lock timeout is "
+        f"{budget.timeout:g} s: RetryPolicy(lock_timeout=...) or LEDGER_LOCK_TIMEOUT): it is "
+        f"held by {details}",
+        holder=holder,
+        waited=waited,
+    )
+
+
+# -- both ----------------------------------------------------------------------------------------
 
 
 def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
@@ -91,13 +316,12 @@ def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
         conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
 
-def _sqlite_on_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
 def begin_write(engine: Engine) -> Any:
-    """A write transaction that holds the ledger's single-writer lock until it ends."""
+    """A write transaction that holds the ledger's single-writer lock until it ends.
+
+    The lock is waited for within the current wait budget (:func:`ledger.retry.current_budget`),
+    reported about once a second, and given up with :class:`LockTimeout` when the budget is
+    spent."""
     conn = engine.connect().execution_options(**{_WRITE: True})
     return _WriteTransaction(conn)
 
@@ -107,12 +331,34 @@ class _WriteTransaction:
         self.conn = conn
 
     def __enter__(self) -> Connection:
-        self._tx = self.conn.begin()
-        if self.conn.dialect.name == "postgresql":
-            self.conn.exec_driver_sql(
-                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.factledger'))"
-            )
+        try:
+            if self.conn.dialect.name == "postgresql":
+                self._begin_postgresql()
+            else:
+                self._tx = self.conn.begin()  # BEGIN IMMEDIATE waits: _sqlite_begin_immediate
+        except BaseException:
+            self.conn.close()
+            raise
         return self.conn
+
+    def _begin_postgresql(self) -> None:
+        budget = current_budget()
+        while True:
+            self._tx = self.conn.begin()
+            try:
+                taken = _pg_lock(self.conn, budget)
+                if taken:
+                    return
+            except BaseException:
+                self._tx.rollback()
+                raise
+            self._tx.rollback()
+            if taken is None:
+                continue
+            short, long, pid = _pg_holder(self.conn)
+            if budget.remaining() <= 0:
+                raise _timed_out(budget, short, long)
+            budget.tell(short, pid)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:

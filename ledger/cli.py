@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from ledger.backends import DEFAULT_URL
 from ledger.errors import LedgerError
 from ledger.events import CorrectionMade, StatementMade, to_payload
 from ledger.records import RecordedEvent, VerifyReport
+from ledger.retry import LockWait, RetryPolicy
 from ledger.times import iso
 from projections.audit import AuditReplay
 
@@ -142,15 +144,18 @@ def _example(*lines: str) -> str:
 
 
 @contextmanager
-def _opened(*, create: bool = False) -> Iterator[Ledger]:
+def _opened(
+    *, create: bool = False, on_wait: Callable[[LockWait], object] | None = None
+) -> Iterator[Ledger]:
     """The ledger at ``--db``; a URL that cannot be opened is a one-line error, exit 2.
 
     Only the commands that write (init, import, demo) create a ledger; the others refuse a
     database that holds none, so a mistyped path is an error, not a new empty file.
+    ``on_wait`` is told about waits for the writer lock (see ``_WaitLine``).
     """
     url = _settings(click.get_current_context()).db
     try:
-        lg = Ledger.open(url, create=create)
+        lg = Ledger.open(url, create=create, retry=RetryPolicy(on_wait=on_wait))
     except (SQLAlchemyError, ImportError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise Failure(f"cannot open the ledger at {_shown(url)}: {first}") from e
@@ -255,7 +260,12 @@ def import_(
     are skipped, so importing the same file twice changes nothing."""
     if atomic and chunk_size is not None:
         raise click.UsageError("--atomic and --chunk-size exclude each other: choose one")
-    with _opened(create=True) as lg, _progress(progress) as on_progress:
+    waiting = _WaitLine()
+    with (
+        waiting,
+        _opened(create=True, on_wait=waiting) as lg,
+        _progress(progress, waiting) as on_progress,
+    ):
         report = lg.import_jsonl(file, progress=on_progress, chunk_size=chunk_size, atomic=atomic)
     if as_json:
         _print_json(attrs.asdict(report))
@@ -264,18 +274,24 @@ def import_(
 
 
 @contextmanager
-def _progress(show: bool | None) -> Iterator[Callable[[int, int], None]]:
+def _progress(
+    show: bool | None, waiting: _WaitLine | None = None
+) -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done, total)`` callback that starts a rich bar once it is worth one."""
     bar: Progress | None = None
 
     def update(done: int, total: int) -> None:
         nonlocal bar
+        if waiting is not None:
+            waiting.done()
         if bar is None:
             if not _wants_bar(show, total):
                 return
             bar = render.progress_bar()
             bar.start()
             bar.add_task("importing", total=total or None)
+            if waiting is not None:
+                waiting.bar = bar
         bar.update(bar.task_ids[0], completed=done, total=total or None)
 
     try:
@@ -289,6 +305,44 @@ def _wants_bar(show: bool | None, total: int) -> bool:
     if show is not None:
         return show
     return sys.stderr.isatty() and total >= PROGRESS_MIN_STEPS
+
+
+@attrs.define
+class _WaitLine:
+    """Says on a terminal that a writer waits for the writer lock: one line on stderr,
+    rewritten in place as the wait goes on (or the progress bar's label while a bar is up),
+    cleared when the wait ends. Off a terminal it says nothing: a wait that ends in failure
+    ends in the one-line error."""
+
+    bar: Progress | None = None
+    shown: bool = False
+
+    def __call__(self, wait: LockWait) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self.bar is not None:
+            self.bar.update(self.bar.task_ids[0], description=str(wait))
+        else:
+            width = shutil.get_terminal_size().columns - 1  # one line, or \r cannot rewrite it
+            sys.stderr.write(f"\r\x1b[2K{str(wait)[:width]}")
+            sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if not self.shown:
+            return
+        self.shown = False
+        if self.bar is not None:
+            self.bar.update(self.bar.task_ids[0], description="importing")
+        else:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+    def __enter__(self) -> _WaitLine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done()
 
 
 @cli.command(

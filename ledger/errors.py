@@ -83,3 +83,22 @@ class AppendNotStored(IntegrityError):
     """An append read its rows back, in its own transaction, and they were not there as written:
     something in the database (a rule or trigger on ``events``) discarded or replaced them.
     Nothing was committed; the append reported no success."""
+
+
+class LockTimeout(BusyError):
+    """A writer waited for the writer lock as long as it was allowed to (``lock_timeout``) and
+    gave up; the message says who held the lock, as far as the database lets this role see."""
+
+    def __init__(self, message: str, *, holder: str, waited: float):
+        self.holder = holder
+        self.waited = waited
+        super().__init__(message)
+
+
+class ConnectTimeout(StoreError):
+    """The database server did not complete a connection within the connect timeout."""
+
+
+class DamagedDatabase(StoreError):
+    """A table or column the ledger needs is missing, or the database file is corrupt: the
+    database was changed outside the ledger's migrations. ``verify`` reports it as damage."""

@@ -5,6 +5,11 @@ grants here go further, so a writer role holds no UPDATE, DELETE or TRUNCATE pri
 ``events`` at all, and a reader role cannot write anything. The projection tables are derived
 data, rebuilt from the log, so the writer may change them. Both functions are idempotent.
 
+The writer lock (:mod:`ledger.backends`) is ``LOCK TABLE … IN EXCLUSIVE MODE`` on one of
+:data:`~ledger.backends.WRITER_LOCK_TABLES`, which needs UPDATE, DELETE or TRUNCATE on it: a
+writer is granted UPDATE on each of them that exists, a reader none of these, so a reader can
+neither take the lock nor hold it to stall the writers.
+
 On SQLite there are no roles: protect the database file with file-system permissions.
 """
 
@@ -15,6 +20,7 @@ import re
 from sqlalchemy import Connection, Engine, text
 
 from ledger._dberrors import translated
+from ledger.backends import WRITER_LOCK_TABLES
 from ledger.errors import InvalidRecord, LedgerError
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -34,6 +40,8 @@ def grant_writer(engine: Engine, role: str) -> None:
         conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
         tables = ", ".join(_DERIVED)
         conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}"))
+        for table in _existing(conn, WRITER_LOCK_TABLES):
+            conn.execute(text(f"GRANT UPDATE ON {table} TO {role}"))
 
 
 def grant_reader(engine: Engine, role: str) -> None:
@@ -43,6 +51,8 @@ def grant_reader(engine: Engine, role: str) -> None:
         conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
         tables = ", ".join(_DERIVED)
         conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {tables} FROM {role}"))
+        for table in _existing(conn, WRITER_LOCK_TABLES):
+            conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {role}"))
 
 
 def _prepare(conn: Connection, role: str) -> None:
@@ -61,3 +71,7 @@ def _prepare(conn: Connection, role: str) -> None:
     schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
     conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}'))
+
+
+def _existing(conn: Connection, tables: tuple[str, ...]) -> list[str]:
+    return [t for t in tables if conn.execute(text("SELECT to_regclass(:t)"), {"t": t}).scalar()]
