@@ -119,7 +119,8 @@ def _sqlite_begin_immediate(conn: Connection) -> None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
                 return
             except sa_exc.OperationalError as e:
-                if getattr(e.orig, "sqlite_errorcode", None) not in _SQLITE_BUSY:
+                code = getattr(e.orig, "sqlite_errorcode", None) or 0
+                if code & 0xFF not in _SQLITE_BUSY:  # extended codes: SQLITE_BUSY_RECOVERY, …
                     raise
             if budget.remaining() <= 0:
                 raise _timed_out(
