@@ -14,7 +14,7 @@ from sqlalchemy import make_url
 from ledger import exporter, importer, migrate, privileges
 from ledger.append import BatchesResult
 from ledger.backends import DEFAULT_URL, make_engine
-from ledger.errors import InvalidRecord, NotFound
+from ledger.errors import DamagedDatabase, InvalidRecord, NotFound
 from ledger.events import (
     CorrectionMade,
     Event,
@@ -142,7 +142,10 @@ class Ledger:
         report = self.store.verify(checkpoint)
         if not report.ok:
             return report
-        derived = check(self.store)
+        try:
+            derived = check(self.store)
+        except DamagedDatabase as e:  # a derived table or column gone: damage, not a crash
+            return attrs.evolve(report, ok=False, problem=f"derived tables damaged: {e}")
         if derived.ok:
             return report
         return attrs.evolve(report, ok=False, problem=derived.problem)

@@ -267,3 +267,14 @@ def test_factledger_verify_exits_1_and_names_the_proposition_of_an_edited_stance
     assert "factledger rebuild" in result.output
     assert run(["--db", url, "rebuild"]).exit_code == 0
     assert run(["--db", url, "verify"]).exit_code == 0
+
+
+def test_a_dropped_derived_table_is_reported_as_damage_not_raised(databases: Databases) -> None:
+    with Ledger.open(databases.new_url()) as lg:
+        lg.import_jsonl(io.StringIO(example_file()))
+        with lg.store.engine.begin() as conn:
+            conn.execute(text("DROP TABLE belief_stances"))
+        report = lg.verify()
+        assert not report.ok
+        assert "derived tables damaged" in str(report.problem)
+        assert "belief_stances" in str(report.problem)
