@@ -192,10 +192,6 @@ class MaterializedProjection:
                 self.catch_up(conn)
         raise AssertionError("unreachable")
 
-    def verdict(self, proposition: str, as_of: datetime, known_at: datetime) -> Verdict:
-        """The verdict alone, for given times."""
-        return self.believe(proposition, as_of, known_at, lambda: as_of).verdict
-
     def _judge(self, conn: Connection, payload: str, evidence: Evidence, k: int) -> Verdict:
         definition = _decode_proposition(payload)
         return self.policy.verdict(definition, self.sources(k, conn), evidence)
@@ -239,13 +235,6 @@ class MaterializedProjection:
                 )
                 for row in definitions
             }
-
-    def propositions(self, known_at: datetime) -> list[str]:
-        """Every proposition defined at or before ``known_at``, sorted."""
-        self.ensure_current()
-        with translated(), self.store.engine.connect() as conn:
-            rows = conn.execute(_PROPOSITIONS_KNOWN, {"k": to_micros(known_at)})
-            return [r.proposition_id for r in rows]
 
 
 # -- folding events into the tables -----------------------------------------------------------
