@@ -845,43 +845,6 @@ _STATUS = select(
     belief_checkpoint.c.policy,
     func.coalesce(select(func.max(ev.c.position)).scalar_subquery(), 0).label("head"),
 ).where(belief_checkpoint.c.name == NAME)
-#: The same, with the head's recorded_at and the proposition's definition as known then.
-_STATUS_SQL = (
-    "SELECT CAST(? AS TEXT) AS proposition, c.position, c.policy, h.position AS head, "
-    "h.recorded_at AS head_at, "
-    "(SELECT payload FROM belief_propositions WHERE proposition_id = ? "
-    "AND recorded_at <= h.recorded_at) AS payload "
-    "FROM belief_checkpoint c LEFT JOIN "
-    "(SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) h ON 1 = 1 "
-    "WHERE c.name = ?"
-)
-
-
-def _status(conn: Connection, proposition: str) -> Any:
-    row = conn.exec_driver_sql(_sql(conn, _STATUS_SQL), (proposition, proposition, NAME)).first()
-    return _NoStatus(proposition) if row is None else row
-
-
-class _NoStatus:
-    """No checkpoint yet: a projection never built."""
-
-    position = policy = head_at = payload = None
-    head = 0
-
-    def __init__(self, proposition: str):
-        self.proposition = proposition
-
-
-def _resolve(
-    status: Any, as_of: datetime | None, known_at: datetime | None, now: Callable[[], datetime]
-) -> tuple[datetime, datetime]:
-    """Default times: now, never earlier than the last recorded event."""
-    if as_of is not None and known_at is not None:
-        return as_of, known_at
-    clock = now()
-    if status.head_at is not None:
-        clock = max(clock, from_micros(status.head_at))
-    return as_of or clock, known_at or clock
 
 
 def _sql(conn: Connection, text: str) -> str:
