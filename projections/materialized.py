@@ -481,7 +481,10 @@ def _visible_at_k() -> Any:
 _READ = "statement_id, source_id, stance, position, valid_from, valid_to, qty_to, value, unit"
 _NODES = 64  # ancestors of an instant, at most (projections.interval_index)
 _NO_NODE = -1  # pads a list of ancestors; no period sits there
-_STATUS_ROW, _FIRST_ROW, _STANCE_ROW = 2, 1, 0
+_STATUS_ROW, _FIRST_ROW, _STANCE_ROW, _RETRACTION_ROW, _NO_COMMENT_ROW = 2, 1, 0, 3, 4
+#: Retractions and no-comments an answer reads at most; a policy asking for more (a proposition
+#: with more of them) gets them all from one more statement.
+_FEW = 8
 
 
 def _named(dialect: str, text: str) -> str:
@@ -536,6 +539,22 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
             f"WHERE proposition_id = {{p}} AND stance = '{stance}' AND valid_from <= {{a}} "
             f"AND {visible} ORDER BY valid_from, position LIMIT 1) AS first_{stance}"
         )
+    # retractions (a few: all of them are read again on demand if there are more) and the
+    # no-comment count, which a policy reads when no stance is live
+    parts.append(
+        f"SELECT * FROM (SELECT {_RETRACTION_ROW} AS tag, {_READ} FROM belief_stances "
+        f"WHERE proposition_id = {{p}} AND stance = '{Stance.RETRACT.value}' "
+        f"AND valid_from <= {{a}} AND {visible} ORDER BY valid_from, position "
+        f"LIMIT {_FEW + 1}) AS few_retractions"
+    )
+    parts.append(
+        f"SELECT {_NO_COMMENT_ROW} AS tag, CAST(NULL AS TEXT), CAST(NULL AS TEXT), "
+        "CAST(NULL AS TEXT), count(*), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
+        "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM (SELECT 1 AS one "
+        f"FROM belief_stances WHERE proposition_id = {{p}} "
+        f"AND stance = '{Stance.NO_COMMENT.value}' AND valid_from <= {{a}} AND {visible} "
+        f"LIMIT {_FEW + 1}) AS few_no_comments"
+    )
     known = "{k}" if past else "h.recorded_at"
     parts.append(
         f"SELECT {_STATUS_ROW} AS tag, (SELECT payload FROM belief_propositions "
@@ -616,26 +635,38 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
     live: dict[str, Said] = {}
     quantities: dict[str, Said] = {}
     first: Said | None = None
+    retractions: list[Said] = []
+    no_comments = 0
     status = _Status(None, None, None, 0, None)
     for row in conn.exec_driver_sql(_ANSWER_SQL[dialect, k is not None], params).fetchall():
         tag = row[0]
         if tag == _STATUS_ROW:
             status = _Status(row[1], row[2], row[4], row[5] or 0, row[6])
-            continue
-        said = _said(row, 1)
-        if tag == _FIRST_ROW:
+        elif tag == _NO_COMMENT_ROW:
+            no_comments = int(row[4])
+        elif tag == _RETRACTION_ROW:
+            retractions.append(_said(row, 1))
+        elif tag == _FIRST_ROW:
+            said = _said(row, 1)
             if first is None or said.order < first.order:
                 first = said
-            continue
-        _take(row, said, a, live, quantities)
+        else:
+            _take(row, _said(row, 1), a, live, quantities)
+    retractions.sort(key=lambda s: s.order)
     rest = _Rest(conn, proposition, a, status.head_at if k is None else k)
-    evidence = Evidence.at(live, quantities, first, rest.retractions, rest.no_comments)
+    evidence = Evidence.at(
+        live,
+        quantities,
+        first,
+        rest.retractions if len(retractions) > _FEW else retractions,
+        rest.no_comments if no_comments > _FEW else no_comments,
+    )
     return _Answer(status, evidence)
 
 
 class _Rest:
-    """The retractions and the no-comment count, which a policy seldom needs (the default one
-    only when no stance is live): read together, in one more statement, on first use."""
+    """Every retraction and the exact no-comment count, for a proposition with more of them
+    than the answer statement brings: read together, in one more statement, on first use."""
 
     def __init__(self, conn: Connection, proposition: str, a: int, k: int | None):
         self.conn, self.params = conn, {"p": proposition, "a": a, "k": k}

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from ledger import Event, Ledger, NotFound, SourceRegistered
+from ledger import Event, Ledger, NotFound, PropositionDefined, SourceRegistered, StatementMade
 from projections import fold as reference
 from projections.beliefs import Verdict
 from projections.tables import OPEN, belief_propositions, belief_sources, belief_stances
@@ -278,3 +278,32 @@ def test_a_dropped_derived_table_is_reported_as_damage_not_raised(databases: Dat
         assert not report.ok
         assert "derived tables damaged" in str(report.problem)
         assert "belief_stances" in str(report.problem)
+
+
+@pytest.mark.parametrize("count", [3, 8, 9, 20])
+def test_many_retractions_and_no_comments_are_all_read_when_the_policy_asks(
+    ledger: Ledger, count: int
+) -> None:
+    """An answer reads a few retractions and no-comments in its own statement and the rest on
+    demand: whichever way, the verdict is the fold's."""
+    sources = [SourceRegistered(f"r{i}", f"R{i}", "media") for i in range(count)]
+    ledger.append([*basics(), *sources])
+    for i in range(count):
+        day = f"2024-01-{i + 1:02d}"
+        ledger.append([statement(f"a{i}", f"r{i}", "assert", day)])
+        ledger.append([statement(f"x{i}", f"r{i}", "retract", day)])
+    ledger.append([statement(f"n{i}", f"r{i}", "no_comment", "2024-02-01") for i in range(count)])
+    events = list(ledger.read())
+    for as_of in ("2023-12-31", "2024-01-05", "2024-03-01"):
+        got = ledger.believed("troops", as_of=as_of)
+        want = reference.believed(events, "troops", as_of=got.as_of, known_at=got.known_at)
+        assert got.verdict == want.verdict
+    final = ledger.believed("troops", as_of="2024-03-01")
+    assert final.status.value == "retracted"
+    assert len(final.decisive) == count
+    ledger.append([PropositionDefined("quiet", "Nobody will say")])
+    ledger.append(
+        [StatementMade(f"q{i}", f"r{i}", "quiet", "no_comment", "2024-02-02") for i in range(count)]
+    )
+    quiet = ledger.believed("quiet", as_of="2024-03-01")
+    assert quiet.explanation == f"unknown: no source takes a stance ({count} declined to comment)"
