@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger import hashing
+from ledger.append import COLUMNS
 from ledger.errors import DamagedDatabase
 from ledger.records import Head, VerifyReport
 from ledger.times import from_micros, to_micros
@@ -23,18 +24,7 @@ from ledger.times import from_micros, to_micros
 #: The times a row may hold: microseconds since the epoch within years 1 to 9999.
 MIN_MICROS = to_micros(datetime.min.replace(tzinfo=UTC))
 MAX_MICROS = to_micros(datetime.max.replace(tzinfo=UTC))
-_COLUMNS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "stated_at",
-    "recorded_at",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+_COLUMNS = COLUMNS  # the order a stored row's values come in
 _INTEGERS = {"position", "stream_version", "stated_at", "recorded_at"}
 _HEX = frozenset("0123456789abcdef")
 
