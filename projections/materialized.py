@@ -84,7 +84,6 @@ ANALYZE_AFTER = 10_000
 _ANALYZED = ("events", "belief_stances", "belief_propositions", "belief_sources")
 _PAGE = 5_000
 _IN = 500  # ids per IN (...) list
-_EVENT_COLUMNS = EVENT_COLUMNS  # the order every event row is folded in
 _STANCES = {s.value: s for s in Stance}
 _SUPPORT = (Stance.ASSERT.value, Stance.CONFIRM.value)
 _SOURCE_CACHE = 100_000
@@ -119,7 +118,7 @@ class MaterializedProjection:
             rows = (
                 values
                 if values is not None
-                else [tuple(r[c] for c in _EVENT_COLUMNS) for r in written]
+                else [tuple(r[c] for c in EVENT_COLUMNS) for r in written]
             )
             folded, last = fold_rows(conn, rows)
             assert last is not None
@@ -184,10 +183,8 @@ class MaterializedProjection:
                     verdict = self._judge(
                         conn, found.status.payload, found.evidence, to_micros(known)
                     )
-                    answered_as_of = as_of if as_of is not None and a == to_micros(as_of) else None
-                    return BeliefState(
-                        proposition, answered_as_of or from_micros(a), known, verdict
-                    )
+                    # ``a`` moves only when no as_of was given
+                    return BeliefState(proposition, as_of or from_micros(a), known, verdict)
             with translated(), begin_write(self.store.engine) as conn:
                 self.catch_up(conn)
         raise AssertionError("unreachable")
@@ -371,7 +368,7 @@ def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
 
 
 _PAGE_SQL = (
-    f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE position > ? "
+    f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE position > ? "
     f"ORDER BY position LIMIT {_PAGE}"
 )
 

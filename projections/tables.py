@@ -13,6 +13,13 @@ from ledger.schema import Micros, metadata
 #: Open end of a period (valid_to, reach_to or tx_to): far beyond any real instant, a BIGINT.
 OPEN = 2**62
 
+
+def _closed_only(name: str, *columns: str) -> Index:
+    """An index over the closed versions only (``tx_to`` before :data:`OPEN`)."""
+    closed = text(f"tx_to < {OPEN}")
+    return Index(name, *columns, sqlite_where=closed, postgresql_where=closed)
+
+
 belief_checkpoint = Table(
     "belief_checkpoint",
     metadata,
@@ -72,22 +79,8 @@ belief_stances = Table(
     Index("ix_belief_stances_stance", "proposition_id", "stance", "valid_from", "position"),
     # versions closed since a past known_at: a stabbing query in transaction time, over the
     # closed versions only
-    Index(
-        "ix_belief_stances_closed_ends",
-        "proposition_id",
-        "tx_node",
-        "tx_to",
-        sqlite_where=text(f"tx_to < {OPEN}"),
-        postgresql_where=text(f"tx_to < {OPEN}"),
-    ),
-    Index(
-        "ix_belief_stances_closed_starts",
-        "proposition_id",
-        "tx_node",
-        "tx_from",
-        sqlite_where=text(f"tx_to < {OPEN}"),
-        postgresql_where=text(f"tx_to < {OPEN}"),
-    ),
+    _closed_only("ix_belief_stances_closed_ends", "proposition_id", "tx_node", "tx_to"),
+    _closed_only("ix_belief_stances_closed_starts", "proposition_id", "tx_node", "tx_from"),
 )
 
 #: Every derived table, in the order a wipe empties them.
