@@ -29,7 +29,7 @@ from benchmarks.databases import split_sizes, table_sizes
 from benchmarks.generator import generate
 from benchmarks.ours import Clock
 from ledger import Ledger
-from ledger.importer import WHOLE_FILE
+from ledger.jsonl.importer import WHOLE_FILE
 
 
 @attrs.frozen

@@ -1,8 +1,8 @@
 """Fresh, isolated databases for one benchmark run, and their clean-up.
 
-A :class:`Backend` hands out database URLs: a new SQLite file (WAL, as ``ledger.backends`` sets
-it up) in a temporary directory, or a new schema on a PostgreSQL server. Every URL it handed out
-is removed by :meth:`Backend.close`. The peer gets its databases from the same place, so both
+A :class:`Backend` hands out database URLs: a new SQLite file (WAL, as ``ledger.store.backends``
+sets it up) in a temporary directory, or a new schema on a PostgreSQL server. Every URL it handed
+out is removed by :meth:`Backend.close`. The peer gets its databases from the same place, so both
 libraries run on the same disk and server.
 """
 

@@ -11,9 +11,6 @@ from typing import IO, Literal
 import attrs
 from sqlalchemy import make_url
 
-from ledger import exporter, importer, migrate, privileges
-from ledger.append import BatchesResult
-from ledger.backends import DEFAULT_URL, make_engine
 from ledger.errors import DamagedDatabase, InvalidRecord, NotFound
 from ledger.events import (
     CorrectionMade,
@@ -22,10 +19,14 @@ from ledger.events import (
     SourceRegistered,
     StatementMade,
 )
-from ledger.importer import ImportReport
+from ledger.jsonl import exporter, importer
+from ledger.jsonl.importer import ImportReport
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
-from ledger.retry import RetryPolicy
-from ledger.store import EventStore
+from ledger.store import migrate, privileges
+from ledger.store.append import BatchesResult
+from ledger.store.backends import DEFAULT_URL, make_engine
+from ledger.store.eventstore import EventStore
+from ledger.store.retry import RetryPolicy
 from ledger.times import TimeLike, end_of_day, utc_now
 from projections import fold as reference
 from projections.audit import AuditReplay, replay
@@ -166,7 +167,7 @@ class Ledger:
         interrupted import resumes it). ``chunk_size`` sets the chunk size; ``atomic=True``
         makes any file one transaction. ``max_line`` and ``max_size`` bound a line and the
         whole input, in bytes (defaults ``importer.MAX_LINE`` and ``importer.MAX_SIZE``). The
-        input is streamed: memory holds one chunk. See ``ledger.importer``."""
+        input is streamed: memory holds one chunk. See ``ledger.jsonl.importer``."""
         if atomic and chunk_size is not None:
             raise InvalidRecord("give atomic=True or a chunk_size, not both", field="chunk_size")
         return importer.import_jsonl(
@@ -180,11 +181,11 @@ class Ledger:
         )
 
     def export_jsonl(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:
-        """Write the log as JSON Lines in the import format; see ``ledger.exporter``."""
+        """Write the log as JSON Lines in the import format; see ``ledger.jsonl.exporter``."""
         return exporter.export_jsonl(self, out, known_at=known_at)
 
     def export_csv(self, out: IO[str], *, known_at: TimeLike | None = None) -> int:
-        """Write every statement, as corrected, as CSV; see ``ledger.exporter``."""
+        """Write every statement, as corrected, as CSV; see ``ledger.jsonl.exporter``."""
         return exporter.export_csv(self, out, known_at=known_at)
 
     def history(self, proposition: str, *, known_at: TimeLike | None = None) -> list[RecordedEvent]:
@@ -264,7 +265,7 @@ class Ledger:
 
     def grant_writer(self, role: str) -> None:
         """PostgreSQL: let ``role`` append and read, never alter or remove an event (idempotent;
-        the role is created if needed). See ``ledger.privileges``."""
+        the role is created if needed). See ``ledger.store.privileges``."""
         privileges.grant_writer(self.store.engine, role)
 
     def grant_reader(self, role: str) -> None:

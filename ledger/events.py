@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 import attrs
 
-from ledger import _validate as v
+from ledger import fields as v
 from ledger.errors import InvalidRecord
 from ledger.hashing import canonical_json
 from ledger.times import TimeLike, iso, to_micros, to_utc
@@ -67,8 +67,8 @@ class Reliability(StrEnum):
 
 
 class Encoding(NamedTuple):
-    """An event as the log stores it, before the store's bookkeeping: what :mod:`ledger.append`
-    compares, orders and hashes. See :func:`encoding`."""
+    """An event as the log stores it, before the store's bookkeeping: what
+    :mod:`ledger.store.append` compares, orders and hashes. See :func:`encoding`."""
 
     event_id: str
     stream_id: str

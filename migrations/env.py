@@ -1,4 +1,4 @@
-"""Alembic environment: online (a connection handed over by ``ledger.migrate`` or built from
+"""Alembic environment: online (a connection handed over by ``ledger.store.migrate`` or built from
 ``LEDGER_DB``/``sqlalchemy.url``) and offline (SQL script) modes."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 import projections.tables  # noqa: F401 - registers the projection tables on the metadata
-from ledger.backends import make_engine
-from ledger.schema import metadata
+from ledger.store.backends import make_engine
+from ledger.store.schema import metadata
 
 config = context.config
 target_metadata = metadata

@@ -12,7 +12,7 @@ from datetime import datetime
 import attrs
 
 from ledger.records import VerifyReport
-from ledger.store import EventStore
+from ledger.store.eventstore import EventStore
 from projections.beliefs import BeliefState
 from projections.fold import by_proposition, fold, verdict_of
 from projections.materialized import MaterializedProjection

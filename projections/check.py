@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 from sqlalchemy import Connection, Engine, Table, create_engine, select
 
-from ledger._dberrors import translated
-from ledger.schema import events
-from ledger.store import EventStore
+from ledger.store.dberrors import translated
+from ledger.store.eventstore import EventStore
+from ledger.store.schema import events
 from projections.materialized import FORMAT, NAME, fold_rows
 from projections.tables import (
     belief_checkpoint,

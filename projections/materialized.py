@@ -38,11 +38,7 @@ from sqlalchemy import (
     update,
 )
 
-from ledger import _trusted as trusted
-from ledger import bulk
-from ledger._dberrors import translated
-from ledger.append import COLUMNS as EVENT_COLUMNS
-from ledger.backends import begin_write, refresh_statistics
+from ledger import codec as trusted
 from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
@@ -53,11 +49,15 @@ from ledger.events import (
     apply_correction,
 )
 from ledger.hashing import GENESIS, canonical_json
-from ledger.schema import events as ev
-from ledger.store import (
+from ledger.store import bulk
+from ledger.store.append import COLUMNS as EVENT_COLUMNS
+from ledger.store.backends import begin_write, refresh_statistics
+from ledger.store.dberrors import translated
+from ledger.store.eventstore import (
     EventStore,
     _loads,  # the C scanner behind json.loads, for stored payloads
 )
+from ledger.store.schema import events as ev
 from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
 from projections.interval_index import ancestors
@@ -249,7 +249,7 @@ def fold_rows(
         folded += len(window)
         last = (window[-1][0], window[-1][9])
         if written >= ANALYZE_AFTER:
-            # Later windows' lookups must not be planned as scans (ledger.backends).
+            # Later windows' lookups must not be planned as scans (ledger.store.backends).
             refresh_statistics(conn, _ANALYZED)
             written = 0
     if written >= _CHECK_AFTER:

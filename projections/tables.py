@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, String, Table, Text, text
 
-from ledger.schema import Micros, metadata
+from ledger.store.schema import Micros, metadata
 
 #: Open end of a period (valid_to, reach_to or tx_to): far beyond any real instant, a BIGINT.
 OPEN = 2**62

@@ -1,7 +1,7 @@
 """The write path's fast lanes against the straightforward ones, on SQLite and PostgreSQL.
 
-``ledger.append`` reads the head, stored ids and stream versions in one statement
-(:func:`~ledger.append.lookup`) and writes with the driver's bulk path (``executemany``, or
+``ledger.store.append`` reads the head, stored ids and stream versions in one statement
+(:func:`~ledger.store.append.lookup`) and writes with the driver's bulk path (``executemany``, or
 ``COPY`` on PostgreSQL). Here the log those produce is compared row for row with a plain Python
 model of the guarantees (positions, versions, repeats skipped, ``recorded_at`` never
 decreasing, the hash chain as ``canonical_json`` of each whole record), and ``lookup`` with the
@@ -35,16 +35,16 @@ from ledger import (
     SourceRegistered,
     StoreError,
     UnknownReference,
-    bulk,
 )
-from ledger import append as ap
-from ledger import store as store_module
-from ledger._dberrors import translated
-from ledger.backends import begin_write
 from ledger.errors import AppendNotStored
 from ledger.events import EVENT_NAMESPACE, stated_at
 from ledger.hashing import GENESIS, canonical_json
-from ledger.schema import events as t
+from ledger.store import append as ap
+from ledger.store import bulk
+from ledger.store import eventstore as store_module
+from ledger.store.backends import begin_write
+from ledger.store.dberrors import translated
+from ledger.store.schema import events as t
 from ledger.times import to_micros
 from tests.conftest import Databases, new_pg_schema
 from tests.helpers import basics, statement

@@ -22,7 +22,7 @@ from ledger import (
     importer,
 )
 from ledger.events import to_payload
-from ledger.exporter import CSV_COLUMNS
+from ledger.jsonl.exporter import CSV_COLUMNS
 from tests.conftest import Databases, FakeClock
 from tests.strategies import DAYS, histories
 

@@ -16,8 +16,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy import exc as sa_exc
 
-from ledger import Ledger, migrate
-from ledger.backends import make_engine
+from ledger import Ledger
+from ledger.store import migrate
+from ledger.store.backends import make_engine
 from tests.conftest import FakeClock
 from tests.helpers import basics, raw, statement
 

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ledger import Event, Ledger, RecordedEvent
-from ledger.append import recorded
 from ledger.events import from_payload
-from ledger.schema import events as t
-from ledger.store import _COLUMNS
+from ledger.store.append import recorded
+from ledger.store.eventstore import _COLUMNS
+from ledger.store.schema import events as t
 from ledger.times import from_micros, to_micros
 from projections import fold as reference
 from tests.conftest import Databases, FakeClock

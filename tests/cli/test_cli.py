@@ -506,7 +506,7 @@ def transactions(url: str) -> int:
 def test_a_file_over_the_auto_chunk_size_goes_in_chunks_unless_atomic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ledger.importer.AUTO_CHUNK", 40)  # the example has 85 records
+    monkeypatch.setattr("ledger.jsonl.importer.AUTO_CHUNK", 40)  # the example has 85 records
     chunked, atomic = sqlite_url(tmp_path / "chunked.db"), sqlite_url(tmp_path / "atomic.db")
 
     assert run(["--db", chunked, "import", str(EXAMPLE)]).exit_code == 0

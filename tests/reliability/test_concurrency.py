@@ -20,7 +20,7 @@ from ledger import (
     SourceRegistered,
     StatementMade,
 )
-from ledger.schema import events
+from ledger.store.schema import events
 
 WRITERS = 8
 PER_WRITER = 2_000

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from ledger import Ledger, LedgerError
-from ledger.backends import DEFAULT_CONNECT_TIMEOUT, connect_timeout_from_env
 from ledger.errors import ConnectTimeout
+from ledger.store.backends import DEFAULT_CONNECT_TIMEOUT, connect_timeout_from_env
 from tests.cli.conftest import run
 
 

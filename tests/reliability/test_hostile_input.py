@@ -35,8 +35,9 @@ import pytest
 from sqlalchemy import make_url
 from sqlalchemy import text as sql
 
-from ledger import ImportFailed, InvalidRecord, Ledger, importer
-from ledger.exporter import to_record
+from ledger import ImportFailed, InvalidRecord, Ledger
+from ledger.jsonl import importer
+from ledger.jsonl.exporter import to_record
 from tests.cli.conftest import run
 
 DATA = Path(__file__).resolve().parents[1] / "data"

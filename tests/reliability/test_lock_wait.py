@@ -26,10 +26,10 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy import exc as sa_exc
 
 from ledger import BusyError, Ledger, LedgerError, RetryPolicy, StoreError
-from ledger.backends import WRITER_LOCK_TABLES, begin_write, make_engine
 from ledger.errors import LockTimeout
-from ledger.privileges import grant_reader, grant_writer
-from ledger.retry import LockWait
+from ledger.store.backends import WRITER_LOCK_TABLES, begin_write, make_engine
+from ledger.store.privileges import grant_reader, grant_writer
+from ledger.store.retry import LockWait
 from tests.conftest import new_pg_schema, pg_admin
 from tests.helpers import basics, statement
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import make_url, text
 
 from ledger import Ledger, LedgerError, StoreError
-from ledger.privileges import grant_reader, grant_writer
+from ledger.store.privileges import grant_reader, grant_writer
 from tests.conftest import new_pg_schema, pg_admin
 from tests.helpers import basics, statement
 

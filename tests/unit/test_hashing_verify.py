@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ledger.hashing import GENESIS, canonical_event, chain_hash, row_hash
 from ledger.records import VerifyReport
-from ledger.verify import _row_problem, verify_rows
+from ledger.store.verify import _row_problem, verify_rows
 
 Row = tuple[Any, ...]
 

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import ImportFailed, ImportReport, InvalidRecord, Ledger, SourceRegistered
-from ledger import importer as imp
 from ledger.events import CORRECTABLE, to_payload
-from ledger.exporter import to_record
+from ledger.jsonl import importer as imp
+from ledger.jsonl.exporter import to_record
 from tests.strategies import flatten, histories
 
 REPO = Path(__file__).resolve().parents[2]
@@ -416,7 +416,7 @@ def test_a_chunk_size_below_one_is_refused(mem: Ledger) -> None:
 
 
 def schema() -> dict[str, Any]:
-    text = resources.files("ledger").joinpath("import-format.schema.json").read_text("utf-8")
+    text = resources.files("ledger.jsonl").joinpath("import-format.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import Event, ImportFailed, Ledger, SourceRegistered
-from ledger import importer as imp
-from ledger.exporter import to_record
+from ledger.jsonl import importer as imp
+from ledger.jsonl.exporter import to_record
 from tests.conftest import FakeClock
 from tests.strategies import flatten, histories
 from tests.unit.test_importer import PROPOSITION, SOURCE, jsonl

@@ -34,9 +34,9 @@ from ledger import (
     StatementMade,
     StoreError,
 )
-from ledger import importer as imp
-from ledger.append import lookup
 from ledger.events import CorrectionMade, Event, encoding
+from ledger.jsonl import importer as imp
+from ledger.store.append import lookup
 from tests.conftest import FakeClock
 from tests.unit.test_importer import PROPOSITION, SOURCE, STATEMENT, jsonl, with_
 
@@ -394,7 +394,7 @@ def test_max_size_stops_a_stream_at_the_line_that_goes_past_it(mem: Ledger) -> N
     (only,) = error.errors
     assert str(only) == (
         f"f:4: goes past the limit of {3 * line + 1:,} bytes for one import "
-        "(ledger.importer.MAX_SIZE, or max_size=); reading stopped here"
+        "(ledger.jsonl.importer.MAX_SIZE, or max_size=); reading stopped here"
     )
     assert mem.import_jsonl(io.BytesIO(data), name="f").appended == 5
 
@@ -410,7 +410,7 @@ def test_a_regular_file_larger_than_max_size_is_refused_before_it_is_read(
     assert only.location == str(path)
     assert str(only) == (
         f"{path}: is {size:,} bytes, more than the limit of {size - 1:,} bytes "
-        "(ledger.importer.MAX_SIZE, or max_size=)"
+        "(ledger.jsonl.importer.MAX_SIZE, or max_size=)"
     )
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ledger.errors import BusyError, ConcurrencyConflict, LockTimeout
-from ledger.retry import DEFAULT_LOCK_TIMEOUT, LockWait, RetryPolicy, current_budget
+from ledger.store.retry import DEFAULT_LOCK_TIMEOUT, LockWait, RetryPolicy, current_budget
 
 
 class Flaky:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from ledger import Event, IntegrityError
-from ledger._trusted import decode
+from ledger.codec import decode
 from ledger.events import from_payload, stated_at, to_payload
 from ledger.hashing import canonical_json
 from tests.strategies import flatten, histories

@@ -18,11 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import Event, IntegrityError, RecordedEvent, StatementMade, store
-from ledger._trusted import build_recorded, decode
+from ledger import Event, IntegrityError, RecordedEvent, StatementMade
+from ledger.codec import build_recorded, decode
 from ledger.events import to_payload
 from ledger.hashing import canonical_json
-from ledger.store import _loads, _remember, _uuid
+from ledger.store import eventstore as store
+from ledger.store.eventstore import _loads, _remember, _uuid
 from ledger.times import from_micros
 from tests.strategies import flatten, histories
 

@@ -1,7 +1,7 @@
 """Import JSON Lines into a ledger: read every line, validate the whole file, then append.
 
 The format is specified in ``docs/import-format.md`` and, structurally, by the JSON Schema
-``ledger/import-format.schema.json`` shipped next to this module. :data:`FIELDS` below is the one
+``import-format.schema.json`` shipped next to this module. :data:`FIELDS` below is the one
 description of it in code: the importer checks records against it, the exporter writes records
 from it, and a test holds the JSON Schema to it.
 
@@ -48,10 +48,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import attrs
 
-from ledger import _trusted as trusted
-from ledger._dberrors import translated
-from ledger._validate import Underflow
-from ledger.append import lookup
+from ledger import codec as trusted
 from ledger.errors import EventIdConflict, InvalidRecord, StoreError, UnknownReference
 from ledger.events import (
     CORRECTABLE,
@@ -64,6 +61,9 @@ from ledger.events import (
     StatementMade,
     encoding,
 )
+from ledger.fields import Underflow
+from ledger.store.append import lookup
+from ledger.store.dberrors import translated
 from ledger.times import from_micros, to_utc
 
 if TYPE_CHECKING:
@@ -488,7 +488,7 @@ def _refuse_unless_regular(status: os.stat_result, label: str, limit: int) -> No
 
 
 def _too_large(limit: int, unit: str, size: int | None = None) -> InvalidRecord:
-    where = "(ledger.importer.MAX_SIZE, or max_size=)"
+    where = "(ledger.jsonl.importer.MAX_SIZE, or max_size=)"
     if size is None:
         return InvalidRecord(
             f"goes past the limit of {limit:,} {unit} for one import {where}; reading stopped here"
@@ -606,7 +606,7 @@ _NONZERO_DIGIT = re.compile("[1-9]")
 def _parse_float(text: str) -> float:
     """A JSON number with a fraction or an exponent. One too large (``1e400``) becomes
     infinity, which the field's check refuses as not finite; one too close to zero (``1e-400``,
-    which a float holds as 0) becomes an :class:`~ledger._validate.Underflow`, which it refuses
+    which a float holds as 0) becomes an :class:`~ledger.fields.Underflow`, which it refuses
     as not storable, rather than 0."""
     value = float(text)
     if value == 0.0 and _NONZERO_DIGIT.search(re.split("[eE]", text, maxsplit=1)[0]):

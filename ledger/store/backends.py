@@ -14,7 +14,7 @@ The ``events`` table cannot serve: a writer role holds only INSERT on it, which 
 EXCLUSIVE at most, a mode that does not exclude other writers. While the schema is being created
 (none of those tables exists yet) the writer lock is a transaction-scoped advisory lock.
 
-Either way the wait is bounded and said: see :mod:`ledger.retry`. A PostgreSQL connection that
+Either way the wait is bounded and said: see :mod:`ledger.store.retry`. A PostgreSQL connection that
 does not complete within the connect timeout (default :data:`DEFAULT_CONNECT_TIMEOUT` seconds,
 ``LEDGER_CONNECT_TIMEOUT``, or ``?connect_timeout=N`` in the URL, which wins) is an error too.
 """
@@ -30,7 +30,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
 from ledger.errors import ConnectTimeout, LedgerError, LockTimeout, StoreError
-from ledger.retry import WaitBudget, current_budget, lock_timeout_from_env, seconds_from_env
+from ledger.store.retry import WaitBudget, current_budget, lock_timeout_from_env, seconds_from_env
 
 DEFAULT_URL = "sqlite:///ledger.db"
 #: Seconds a PostgreSQL connection may take to be established (psycopg's own default is 130).
@@ -320,9 +320,9 @@ def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
 def begin_write(engine: Engine) -> Any:
     """A write transaction that holds the ledger's single-writer lock until it ends.
 
-    The lock is waited for within the current wait budget (:func:`ledger.retry.current_budget`),
-    reported about once a second, and given up with :class:`LockTimeout` when the budget is
-    spent."""
+    The lock is waited for within the current wait budget
+    (:func:`ledger.store.retry.current_budget`), reported about once a second, and given up with
+    :class:`LockTimeout` when the budget is spent."""
     conn = engine.connect().execution_options(**{_WRITE: True})
     return _WriteTransaction(conn)
 

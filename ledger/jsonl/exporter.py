@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
 from ledger.events import CorrectionMade, Event, StatementMade, apply_correction
-from ledger.importer import FIELDS, RECORD_TYPE_OF
+from ledger.jsonl.importer import FIELDS, RECORD_TYPE_OF
 from ledger.times import TimeLike, iso
 
 if TYPE_CHECKING:

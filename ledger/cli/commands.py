@@ -1,233 +1,62 @@
-"""The ``factledger`` command: a thin layer over :class:`ledger.Ledger`.
-
-Each command opens the ledger named by ``--db``, calls one or two API methods and renders the
-result: rich tables for people, or with ``--json`` exactly one JSON document on stdout for
-scripts. Library errors become a one-line message on stderr and exit status 2; ``verify`` (and
-``replay``) exit with 1 when the log has been tampered with.
-"""
+"""The commands that write, read and check a ledger: each opens it, calls the facade and renders."""
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Any, Literal
 
 import attrs
 import click
-from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-import ledger
-from ledger import _render as render
-from ledger.api import Ledger
-from ledger.backends import DEFAULT_URL
-from ledger.errors import LedgerError
-from ledger.events import CorrectionMade, StatementMade, to_payload
+from ledger.cli import render
+from ledger.cli.app import (
+    Commands,
+    as_of_option,
+    cli,
+    db_option,
+    example,
+    json_option,
+    known_at_option,
+    opened,
+    print_json,
+    shown,
+)
+from ledger.events import to_payload
 from ledger.records import RecordedEvent, VerifyReport
-from ledger.retry import LockWait, RetryPolicy
+from ledger.store.retry import LockWait
 from ledger.times import iso
 from projections.audit import AuditReplay
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: Show a progress bar (on a terminal) for imports of at least this many steps (the importer
 #: counts each record twice: once validated, once appended).
 PROGRESS_MIN_STEPS = 5_000
-#: The demo's story: the proposition it follows closely and the dates it asks about.
-FOCUS = "dprk-troops-in-russia"
-POINTS = ("2024-11-01", "2025-05-01")
-
-
-# -- errors ----------------------------------------------------------------------------------
-
-
-class Failure(click.ClickException):
-    """A library or database error, shown as one line on stderr; exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def _one_line(message: str) -> str:
-    """A multi-line message (an import's list of bad lines) as one line, parts split by ';'."""
-    return "; ".join(part.strip() for part in message.splitlines() if part.strip())
-
-
-class _Commands(click.Group):
-    """Lists commands in the order they are defined; turns ``LedgerError`` and file errors
-    (a directory that does not exist, a full disk) into ``Failure``."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LedgerError as e:
-            raise Failure(_one_line(str(e))) from e
-        except BrokenPipeError:
-            raise  # the reader went away (`factledger export | head`): click exits quietly
-        except OSError as e:
-            where = f": {e.filename}" if e.filename else ""
-            raise Failure(f"{e.strerror or e}{where}") from e
-
-
-# -- shared options --------------------------------------------------------------------------
-
-
-@attrs.define
-class _Settings:
-    db: str
-
-
-def _settings(ctx: click.Context) -> _Settings:
-    found = ctx.find_object(_Settings)
-    if found is None:  # a command invoked on its own, without the group
-        found = ctx.obj = _Settings(os.environ.get("LEDGER_DB") or DEFAULT_URL)
-    return found
-
-
-def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        _settings(ctx).db = value
-
-
-def db_option(f: F) -> F:
-    return click.option(
-        "--db",
-        metavar="URL",
-        expose_value=False,
-        is_eager=True,
-        callback=_set_db,
-        help="Database URL, overriding the global --db.",
-    )(f)
-
-
-def json_option(f: F) -> F:
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout, nothing else."
-    )(f)
-
-
-def as_of_option(f: F) -> F:
-    return click.option(
-        "--as-of",
-        metavar="DATE",
-        help="Valid time: what was believed on this date (a bare date means through the end "
-        "of that day, UTC). Default: now.",
-    )(f)
-
-
-def known_at_option(f: F) -> F:
-    return click.option(
-        "--known-at",
-        metavar="DATETIME",
-        help="Transaction time: answer as the ledger knew it then (ISO 8601 with offset, or a "
-        "bare date = end of that day, UTC). Default: now.",
-    )(f)
-
-
-def _example(*lines: str) -> str:
-    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in lines)
-
-
-@contextmanager
-def _opened(
-    *, create: bool = False, on_wait: Callable[[LockWait], object] | None = None
-) -> Iterator[Ledger]:
-    """The ledger at ``--db``; a URL that cannot be opened is a one-line error, exit 2.
-
-    Only the commands that write (init, import, demo) create a ledger; the others refuse a
-    database that holds none, so a mistyped path is an error, not a new empty file.
-    ``on_wait`` is told about waits for the writer lock (see ``_WaitLine``).
-    """
-    url = _settings(click.get_current_context()).db
-    try:
-        lg = Ledger.open(url, create=create, retry=RetryPolicy(on_wait=on_wait))
-    except (SQLAlchemyError, ImportError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise Failure(f"cannot open the ledger at {_shown(url)}: {first}") from e
-    try:
-        yield lg
-    finally:
-        lg.close()
-
-
-def _shown(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except SQLAlchemyError:
-        return repr(url)
-
-
-def _print_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
-
-
-# -- the group -------------------------------------------------------------------------------
-
-
-@click.group(
-    "factledger",
-    cls=_Commands,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=_example("factledger --db sqlite:///demo.db demo"),
-)
-@click.option(
-    "--db",
-    envvar="LEDGER_DB",
-    default=DEFAULT_URL,
-    show_default=True,
-    metavar="URL",
-    help="Database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB (env LEDGER_DB).",
-)
-@click.version_option(package_name="factledger")
-@click.pass_context
-def cli(ctx: click.Context, db: str) -> None:
-    """An append-only, bitemporal ledger of claims: who said what, when, and what was believed
-    as of any date, as the ledger knew it at any time.
-
-    Dates are UTC. --as-of is valid time (when things were said); --known-at is transaction
-    time (when the ledger recorded them). Read commands take --json for scripts.
-    """
-    ctx.obj = _Settings(db)
-
-
-def main() -> None:
-    """Console-script entry point (``factledger``, ``python -m ledger``)."""
-    cli(prog_name="factledger")
 
 
 # -- writing ---------------------------------------------------------------------------------
 
 
-@cli.command(epilog=_example("factledger --db sqlite:///claims.db init"))
+@cli.command(epilog=example("factledger --db sqlite:///claims.db init"))
 @db_option
 def init() -> None:
     """Create the database, or migrate it to the current schema."""
-    with _opened(create=True) as lg:
+    with opened(create=True) as lg:
         head = lg.head()
         click.echo(
-            f"ledger ready at {_shown(lg.url)}: {head.position} events, "
+            f"ledger ready at {shown(lg.url)}: {head.position} events, "
             f"checkpoint {render.checkpoint(head.position, head.hash)}"
         )
 
 
 @cli.command(
     "import",
-    epilog=_example("factledger import examples/north-korea-troops.jsonl"),
+    epilog=example("factledger import examples/north-korea-troops.jsonl"),
 )
 @click.argument(
     "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
@@ -263,12 +92,12 @@ def import_(
     waiting = _WaitLine()
     with (
         waiting,
-        _opened(create=True, on_wait=waiting) as lg,
+        opened(create=True, on_wait=waiting) as lg,
         _progress(progress, waiting) as on_progress,
     ):
         report = lg.import_jsonl(file, progress=on_progress, chunk_size=chunk_size, atomic=atomic)
     if as_json:
-        _print_json(attrs.asdict(report))
+        print_json(attrs.asdict(report))
     else:
         click.echo(report.summary())
 
@@ -346,7 +175,7 @@ class _WaitLine:
 
 
 @cli.command(
-    epilog=_example("factledger export --format csv --output claims.csv"),
+    epilog=example("factledger export --format csv --output claims.csv"),
 )
 @click.option(
     "--format",
@@ -366,7 +195,7 @@ class _WaitLine:
 def export(fmt: str | None, output: str, known_at: str | None) -> None:
     """Write the ledger's records as JSON Lines (the import format) or CSV."""
     fmt = fmt or ("csv" if output.lower().endswith(".csv") else "jsonl")
-    with _opened() as lg, _written(output) as out:
+    with opened() as lg, _written(output) as out:
         write = lg.export_csv if fmt == "csv" else lg.export_jsonl
         count = write(out, known_at=known_at)
     if output != "-":
@@ -398,8 +227,8 @@ def _file_mode() -> int:
 
 
 @cli.group(
-    cls=_Commands,
-    epilog=_example(
+    cls=Commands,
+    epilog=example(
         "factledger --db postgresql+psycopg://postgres@localhost/claims db grant-reader analyst"
     ),
 )
@@ -407,33 +236,33 @@ def db() -> None:
     """Database administration: least-privilege roles on PostgreSQL."""
 
 
-@db.command("grant-writer", epilog=_example("factledger db grant-writer importer"))
+@db.command("grant-writer", epilog=example("factledger db grant-writer importer"))
 @click.argument("role")
 @db_option
 def grant_writer(role: str) -> None:
     """Let ROLE append events and read everything, but never UPDATE, DELETE or TRUNCATE
     events (PostgreSQL; creates the role if needed; safe to repeat)."""
-    with _opened() as lg:
+    with opened() as lg:
         lg.grant_writer(role)
     click.echo(f"{role}: may append and read; may not alter or remove events")
 
 
-@db.command("grant-reader", epilog=_example("factledger db grant-reader analyst"))
+@db.command("grant-reader", epilog=example("factledger db grant-reader analyst"))
 @click.argument("role")
 @db_option
 def grant_reader(role: str) -> None:
     """Let ROLE read the log and the projections and write nothing (PostgreSQL; creates the
     role if needed; safe to repeat)."""
-    with _opened() as lg:
+    with opened() as lg:
         lg.grant_reader(role)
     click.echo(f"{role}: may read; may not write")
 
 
-@cli.command(epilog=_example("factledger rebuild"))
+@cli.command(epilog=example("factledger rebuild"))
 @db_option
 def rebuild() -> None:
     """Recompute the materialized belief projection from the whole log."""
-    with _opened() as lg:
+    with opened() as lg:
         folded = lg.rebuild()
     click.echo(f"rebuilt the belief projection from {folded} events")
 
@@ -442,7 +271,7 @@ def rebuild() -> None:
 
 
 @cli.command(
-    epilog=_example("factledger believe dprk-troops-in-russia --as-of 2024-11-01"),
+    epilog=example("factledger believe dprk-troops-in-russia --as-of 2024-11-01"),
 )
 @click.argument("proposition")
 @as_of_option
@@ -464,16 +293,16 @@ def believe(
     as_json: bool,
 ) -> None:
     """What was believed about PROPOSITION as of a date, as known at a time, and why."""
-    with _opened() as lg:
+    with opened() as lg:
         state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via)
     if as_json:
-        _print_json(state.to_dict())
+        print_json(state.to_dict())
     else:
         render.console().print(render.belief(state))
 
 
 @cli.command(
-    epilog=_example("factledger estimates dprk-troops-in-russia --as-of 2024-11-30"),
+    epilog=example("factledger estimates dprk-troops-in-russia --as-of 2024-11-30"),
 )
 @click.argument("proposition")
 @as_of_option
@@ -482,11 +311,11 @@ def believe(
 @db_option
 def estimates(proposition: str, as_of: str | None, known_at: str | None, as_json: bool) -> None:
     """Each source's latest quantity for PROPOSITION, with min, median and max per unit."""
-    with _opened() as lg:
+    with opened() as lg:
         state = lg.believed(proposition, as_of=as_of, known_at=known_at)
     if as_json:
         d = state.to_dict()
-        _print_json({k: d[k] for k in ("proposition", "as_of", "known_at")} | d["estimates"])
+        print_json({k: d[k] for k in ("proposition", "as_of", "known_at")} | d["estimates"])
         return
     out = render.console()
     out.print(f"{proposition} as of {render.as_of_day(state.as_of)}")
@@ -497,7 +326,7 @@ def estimates(proposition: str, as_of: str | None, known_at: str | None, as_json
 
 
 @cli.command(
-    epilog=_example("factledger timeline dprk-troops-in-russia --all"),
+    epilog=example("factledger timeline dprk-troops-in-russia --all"),
 )
 @click.argument("proposition")
 @known_at_option
@@ -511,15 +340,15 @@ def estimates(proposition: str, as_of: str | None, known_at: str | None, as_json
 @db_option
 def timeline(proposition: str, known_at: str | None, every_change: bool, as_json: bool) -> None:
     """How the status of PROPOSITION changed over valid time, and which statements did it."""
-    with _opened() as lg:
+    with opened() as lg:
         transitions = lg.timeline(proposition, known_at=known_at, every_change=every_change)
     if as_json:
-        _print_json([t.to_dict() for t in transitions])
+        print_json([t.to_dict() for t in transitions])
     else:
         render.console().print(render.timeline(transitions, every_change=every_change))
 
 
-@cli.command(epilog=_example("factledger diff 2024-11-01 2025-05-01"))
+@cli.command(epilog=example("factledger diff 2024-11-01 2025-05-01"))
 @click.argument("date_a")
 @click.argument("date_b")
 @known_at_option
@@ -527,10 +356,10 @@ def timeline(proposition: str, known_at: str | None, every_change: bool, as_json
 @db_option
 def diff(date_a: str, date_b: str, known_at: str | None, as_json: bool) -> None:
     """Every proposition whose status or estimates differ between DATE_A and DATE_B."""
-    with _opened() as lg:
+    with opened() as lg:
         changes = lg.diff(date_a, date_b, known_at=known_at)
     if as_json:
-        _print_json([c.to_dict() for c in changes])
+        print_json([c.to_dict() for c in changes])
     else:
         render.console().print(render.diff(changes, date_a, date_b))
 
@@ -538,7 +367,7 @@ def diff(date_a: str, date_b: str, known_at: str | None, as_json: bool) -> None:
 # -- the log ---------------------------------------------------------------------------------
 
 
-@cli.command(epilog=_example("factledger history dprk-troops-in-russia"))
+@cli.command(epilog=example("factledger history dprk-troops-in-russia"))
 @click.argument("proposition")
 @known_at_option
 @json_option
@@ -546,10 +375,10 @@ def diff(date_a: str, date_b: str, known_at: str | None, as_json: bool) -> None:
 def history(proposition: str, known_at: str | None, as_json: bool) -> None:
     """The raw events about PROPOSITION, in log order, with both times: when each was recorded
     and when it was stated."""
-    with _opened() as lg:
+    with opened() as lg:
         events = lg.history(proposition, known_at=known_at)
     if as_json:
-        _print_json([_event_dict(r) for r in events])
+        print_json([_event_dict(r) for r in events])
     else:
         render.console().print(render.history(events))
 
@@ -567,32 +396,32 @@ def _event_dict(r: RecordedEvent) -> dict[str, Any]:
     }
 
 
-@cli.command(epilog=_example("factledger sources --json"))
+@cli.command(epilog=example("factledger sources --json"))
 @known_at_option
 @json_option
 @db_option
 def sources(known_at: str | None, as_json: bool) -> None:
     """The registered sources: who can be quoted, their category and reliability grade."""
-    with _opened() as lg:
+    with opened() as lg:
         found = lg.sources(known_at=known_at)
     if as_json:
-        _print_json([to_payload(s) for s in found])
+        print_json([to_payload(s) for s in found])
     else:
         render.console().print(render.sources(found))
 
 
-@cli.command(epilog=_example("factledger propositions --as-of 2024-12-31"))
+@cli.command(epilog=example("factledger propositions --as-of 2024-12-31"))
 @as_of_option
 @known_at_option
 @json_option
 @db_option
 def propositions(as_of: str | None, known_at: str | None, as_json: bool) -> None:
     """The defined propositions and what is believed about each (default: now)."""
-    with _opened() as lg:
+    with opened() as lg:
         found = lg.propositions(known_at=known_at)
         rows = [(p, lg.believed(p.proposition_id, as_of=as_of, known_at=known_at)) for p in found]
     if as_json:
-        _print_json([to_payload(p) | _status(s.to_dict()) for p, s in rows])
+        print_json([to_payload(p) | _status(s.to_dict()) for p, s in rows])
     else:
         render.console().print(render.propositions(rows))
 
@@ -622,7 +451,7 @@ def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-@cli.command(epilog=_example("factledger verify --checkpoint 86:$HASH"))
+@cli.command(epilog=example("factledger verify --checkpoint 86:$HASH"))
 @click.option(
     "--checkpoint",
     metavar="POSITION:HASH",
@@ -634,10 +463,10 @@ def _is_hex(text: str) -> bool:
 def verify(checkpoint: tuple[int, str] | None, as_json: bool) -> None:
     """Re-read the whole log and check every hash, link and position. Exit 0 and "ok" if it is
     intact; exit 1 and the first bad position, and what is wrong there, if not."""
-    with _opened() as lg:
+    with opened() as lg:
         report = lg.verify(checkpoint)
     if as_json:
-        _print_json(_verify_dict(report))
+        print_json(_verify_dict(report))
     else:
         render.console().print(render.verify(report))
     if not report.ok:
@@ -659,24 +488,24 @@ def _verify_dict(report: VerifyReport) -> dict[str, Any]:
     }
 
 
-@cli.command(epilog=_example("factledger checkpoint > checkpoint.txt"))
+@cli.command(epilog=example("factledger checkpoint > checkpoint.txt"))
 @json_option
 @db_option
 def checkpoint(as_json: bool) -> None:
     """Print the head of the chain as POSITION:HASH, to keep and later pass to `verify
     --checkpoint` (which then proves nothing up to it was changed or cut off)."""
-    with _opened() as lg:
+    with opened() as lg:
         head = lg.head()
     text = render.checkpoint(head.position, head.hash)
     if as_json:
         recorded = None if head.recorded_at is None else iso(head.recorded_at)
         doc = {"position": head.position, "hash": head.hash, "recorded_at": recorded}
-        _print_json(doc | {"checkpoint": text})
+        print_json(doc | {"checkpoint": text})
     else:
         click.echo(text)
 
 
-@cli.command(epilog=_example("factledger replay --known-at 2025-01-01"))
+@cli.command(epilog=example("factledger replay --known-at 2025-01-01"))
 @click.option("--known-at", metavar="DATETIME", required=True, help="The moment to audit.")
 @json_option
 @db_option
@@ -684,10 +513,10 @@ def replay(known_at: str, as_json: bool) -> None:
     """The audit view: every belief as the ledger would have answered at --known-at,
     recomputed from the verified log prefix (exit 1 if that prefix fails verification or the
     projection disagrees with the replay)."""
-    with _opened() as lg:
+    with opened() as lg:
         audit = lg.replay(known_at)
     if as_json:
-        _print_json(_replay_dict(audit))
+        print_json(_replay_dict(audit))
     else:
         render.console().print(render.replay(audit))
     if not audit.ok:
@@ -704,127 +533,3 @@ def _replay_dict(audit: AuditReplay) -> dict[str, Any]:
         "mismatches": list(audit.mismatches),
         "beliefs": [b.to_dict() for b in audit.beliefs],
     }
-
-
-# -- the demo --------------------------------------------------------------------------------
-
-
-def _example_file() -> Path:
-    return Path(ledger.__file__).resolve().parents[1] / "examples" / "north-korea-troops.jsonl"
-
-
-@cli.command(epilog=_example("factledger --db sqlite:///demo.db demo"))
-@click.option(
-    "--file",
-    "file_",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The dataset to load. Default: examples/north-korea-troops.jsonl of this checkout.",
-)
-@db_option
-def demo(file_: Path | None) -> None:
-    """Load the North Korea example (corrections in a second step, so the audit view has a
-    before and an after) and tell its story: timelines, point-in-time answers, the audit view.
-    Running it again on the same database just tells the story again."""
-    path = file_ or _example_file()
-    if not path.is_file():
-        raise Failure(f"the example dataset is not at {path}; pass --file")
-    out = render.console()
-    with _opened(create=True) as lg:
-        out.print(render.demo_header(path.name, _shown(lg.url), _demo_import(lg, path)))
-        _demo_timelines(out, lg)
-        _demo_points(out, lg)
-        _demo_audit(out, lg)
-
-
-def _demo_import(lg: Ledger, path: Path) -> list[str]:
-    """Import everything but the corrections, then the corrections; the reports' summaries."""
-    plain, fixes = _split_corrections(path.read_text(encoding="utf-8"))
-    parts = ((plain, path.name), (fixes, path.name))
-    return [lg.import_jsonl(io.StringIO(text), name=name).summary() for text, name in parts if text]
-
-
-def _split_corrections(text: str) -> tuple[str, str]:
-    """The file without its correction records, and its correction records alone. Left-out
-    lines become blank lines (which the importer skips), so errors keep their line numbers;
-    an unparsable line goes into the first part, where the importer reports it."""
-    lines = text.splitlines(keepends=True)
-    flags = [_is_correction(line) for line in lines]
-    plain = "".join("\n" if fix else line for line, fix in zip(lines, flags, strict=True))
-    fixes = "".join(line if fix else "\n" for line, fix in zip(lines, flags, strict=True))
-    return plain, fixes if any(flags) else ""
-
-
-def _is_correction(line: str) -> bool:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return False
-    return isinstance(record, dict) and record.get("type") == "correction"
-
-
-def _demo_timelines(out: Console, lg: Ledger) -> None:
-    props = lg.propositions()
-    timelines = {p.proposition_id: lg.timeline(p.proposition_id) for p in props}
-    out.print(render.story_overview(props, timelines))
-    focus = _focus(lg)
-    if focus is not None:
-        out.print(render.story_focus(focus, lg.timeline(focus, every_change=True)))
-
-
-def _focus(lg: Ledger) -> str | None:
-    ids = [p.proposition_id for p in lg.propositions()]
-    return FOCUS if FOCUS in ids else (ids[0] if ids else None)
-
-
-def _demo_points(out: Console, lg: Ledger) -> None:
-    focus = _focus(lg)
-    if focus is not None:
-        out.print(render.story_points([lg.believed(focus, as_of=d) for d in POINTS]))
-
-
-def _demo_audit(out: Console, lg: Ledger) -> None:
-    found = _first_correction(lg)
-    if found is None:
-        out.print(render.story_no_correction())
-        return
-    as_of = _audit_as_of(found.statement, found.fix)
-    proposition = found.statement.proposition_id
-    after = found.fix_recorded.recorded_at
-    # Imported in one batch with the statement, the correction has no 'before': there is no
-    # moment at which the ledger knew the statement without its correction.
-    before = found.before
-    known = before is not None and before >= found.statement_recorded.recorded_at
-    moments = [before, after] if known and before is not None else [after]
-    states = [lg.believed(proposition, as_of=as_of, known_at=k) for k in moments]
-    replays = [lg.replay(k) for k in moments]
-    out.print(render.story_audit(found, states, replays, lg.verify()))
-
-
-def _first_correction(lg: Ledger) -> render.Corrected | None:
-    """The first correction of a statement in the log, that statement as first recorded, and
-    the 'before' of the audit view: the recorded_at of the last event appended before the
-    correction's batch (normally the event just before it)."""
-    statements: dict[str, tuple[StatementMade, RecordedEvent]] = {}
-    batch: datetime | None = None
-    before: datetime | None = None
-    for r in lg.read():
-        if r.recorded_at != batch:
-            before, batch = batch, r.recorded_at
-        e = r.event
-        if isinstance(e, StatementMade):
-            statements[e.statement_id] = (e, r)
-        elif isinstance(e, CorrectionMade) and e.corrects in statements:
-            return render.Corrected(before, *statements[e.corrects], e, r)
-    return None
-
-
-def _audit_as_of(statement: StatementMade, fix: CorrectionMade) -> date:
-    """A date on which the correction makes a difference: for a moved statement, the day
-    after the earlier of its two dates (if that is still before the later one)."""
-    first = statement.stated_at.date()
-    moved = dict(fix.changes).get("stated_at")
-    if not isinstance(moved, datetime):
-        return first
-    early, late = sorted((first, moved.date()))
-    day_after = early + timedelta(days=1)
-    return day_after if day_after < late else early

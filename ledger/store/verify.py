@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledger import hashing
-from ledger.append import COLUMNS
 from ledger.errors import DamagedDatabase
 from ledger.records import Head, VerifyReport
+from ledger.store.append import COLUMNS
 from ledger.times import from_micros, to_micros
 
 #: The times a row may hold: microseconds since the epoch within years 1 to 9999.
@@ -31,7 +31,8 @@ _HEX = frozenset("0123456789abcdef")
 
 def verify_rows(rows: Iterable[Any], checkpoint: tuple[int, str] | None = None) -> VerifyReport:
     """Check ``rows`` (every column of ``events``, in position order, from position 1) and
-    report the first position that is wrong; see :meth:`ledger.store.EventStore.verify`."""
+    report the first position that is wrong; see
+    :meth:`ledger.store.eventstore.EventStore.verify`."""
     prev, position, last_recorded, checked = hashing.GENESIS, 0, MIN_MICROS, 0
     at = checkpoint[0] if checkpoint is not None else -1
     row_hash = hashing.row_hash

@@ -5,8 +5,8 @@ grants here go further, so a writer role holds no UPDATE, DELETE or TRUNCATE pri
 ``events`` at all, and a reader role cannot write anything. The projection tables are derived
 data, rebuilt from the log, so the writer may change them. Both functions are idempotent.
 
-The writer lock (:mod:`ledger.backends`) is ``LOCK TABLE … IN EXCLUSIVE MODE`` on one of
-:data:`~ledger.backends.WRITER_LOCK_TABLES`, which needs UPDATE, DELETE or TRUNCATE on it: a
+The writer lock (:mod:`ledger.store.backends`) is ``LOCK TABLE … IN EXCLUSIVE MODE`` on one of
+:data:`~ledger.store.backends.WRITER_LOCK_TABLES`, which needs UPDATE, DELETE or TRUNCATE on it: a
 writer is granted UPDATE on each of them that exists, a reader none of these, so a reader can
 neither take the lock nor hold it to stall the writers.
 
@@ -19,9 +19,9 @@ import re
 
 from sqlalchemy import Connection, Engine, text
 
-from ledger._dberrors import translated
-from ledger.backends import WRITER_LOCK_TABLES
 from ledger.errors import InvalidRecord, LedgerError
+from ledger.store.backends import WRITER_LOCK_TABLES
+from ledger.store.dberrors import translated
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _DERIVED = (

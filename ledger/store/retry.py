@@ -1,7 +1,7 @@
 """Bounded waits and retries for contention: a writer that finds the ledger locked waits, says
 so, and gives up after a set time.
 
-Writers serialize on one writer lock (see :mod:`ledger.backends`). A writer waits for it up to
+Writers serialize on one writer lock (see :mod:`ledger.store.backends`). A writer waits for it up to
 the policy's ``lock_timeout`` (default :data:`DEFAULT_LOCK_TIMEOUT`, or ``LEDGER_LOCK_TIMEOUT``
 seconds from the environment); about once a second of waiting it calls ``on_wait`` with a
 :class:`LockWait` (who holds the lock, for how long we have waited), and when the time is up it

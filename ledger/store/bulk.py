@@ -3,7 +3,7 @@
 ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3) from :data:`COPY_FROM` rows on, otherwise one
 DBAPI ``executemany`` of plain tuples. Used by the append path for ``events`` and by the belief
 projection for its derived tables. Errors are raised as SQLAlchemy's ``DBAPIError``, so callers'
-error translation (``ledger._dberrors``) sees what a Core insert would have raised.
+error translation (``ledger.store.dberrors``) sees what a Core insert would have raised.
 """
 
 from __future__ import annotations

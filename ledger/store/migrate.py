@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from ledger._dberrors import translated
-from ledger.backends import begin_write
+from ledger.store.backends import begin_write
+from ledger.store.dberrors import translated
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,8 +23,8 @@ HEAD = "0004"
 
 def script_location() -> Path:
     """Where the revisions are: inside the installed wheel, or beside the package in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_migrations", here.parent / "migrations"):
+    package = Path(__file__).resolve().parents[1]  # ledger/ (this is ledger/store/migrate.py)
+    for candidate in (package / "_migrations", package.parent / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate
     raise FileNotFoundError("the Alembic migrations directory is missing from this installation")

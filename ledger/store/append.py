@@ -2,11 +2,10 @@
 :meth:`EventStore.append_batches`.
 
 Everything here runs inside one database transaction that holds the writer lock of
-:mod:`ledger.backends` from reading the head until commit; see :mod:`ledger.store` for the
-guarantees it keeps. Before a transaction reports success it reads back what it wrote (the
-number of rows past the old head, and the new head's position and hash), so a database that
-silently drops inserts (a rule or trigger on ``events``) is an :class:`AppendNotStored`, never a
-success.
+:mod:`ledger.store.backends` from reading the head until commit; see :mod:`ledger.store.eventstore`
+for the guarantees it keeps. Before a transaction reports success it reads back what it wrote (the
+number of rows past the old head, and the new head's position and hash), so a database that silently
+drops inserts (a rule or trigger on ``events``) is an :class:`AppendNotStored`, never a success.
 """
 
 from __future__ import annotations
@@ -18,19 +17,20 @@ from typing import Any, NamedTuple, overload
 import attrs
 from sqlalchemy import Connection, Engine, RowMapping, func, select
 
-from ledger import bulk, hashing
-from ledger._dberrors import translated as _translated
-from ledger.backends import begin_write, refresh_statistics
+from ledger import hashing
 from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict, UnknownReference
 from ledger.events import Event, encoding
 from ledger.records import AppendResult, Head, RecordedEvent
-from ledger.schema import events as t
+from ledger.store import bulk
+from ledger.store.backends import begin_write, refresh_statistics
+from ledger.store.dberrors import translated as _translated
+from ledger.store.schema import events as t
 from ledger.times import from_micros
 
 _IN_CHUNK = 500  # bound parameters per IN (...) list, well under every backend's limit
 #: Once a transaction has written this many rows, PostgreSQL's planner statistics for
-#: ``events`` are refreshed (see :func:`ledger.backends.refresh_statistics`): the lookups of the
-#: next batches would otherwise be planned as scans of the whole table.
+#: ``events`` are refreshed (see :func:`ledger.store.backends.refresh_statistics`): the lookups
+#: of the next batches would otherwise be planned as scans of the whole table.
 ANALYZE_AFTER = 10_000
 
 #: Runs inside the append transaction after the rows are written, with the connection and the
@@ -123,9 +123,9 @@ def append_once(
 
 @attrs.frozen
 class BatchesResult:
-    """What one :meth:`~ledger.store.EventStore.append_batches` did, in one transaction: the
-    events it wrote and the identical ones it skipped, over how many batches, and the head
-    after it. (Counts, not the events: a batched append is made for more than fits in memory.)
+    """What one :meth:`~ledger.store.eventstore.EventStore.append_batches` did, in one transaction:
+    the events it wrote and the identical ones it skipped, over how many batches, and the head after
+    it. (Counts, not the events: a batched append is made for more than fits in memory.)
     """
 
     appended: int

@@ -4,7 +4,7 @@ Guarantees of :meth:`EventStore.append`, all inside one database transaction:
 
 * all or nothing: a batch is written whole or not at all;
 * positions are gapless and strictly increasing, the hash chain linear (writers hold the single
-  writer lock of :mod:`ledger.backends` from reading the head until commit);
+  writer lock of :mod:`ledger.store.backends` from reading the head until commit);
 * ``recorded_at`` comes from the store's clock, never the caller, and never decreases;
 * an event whose id is already stored with identical content is skipped (idempotent imports);
   the same id with other content is an :class:`EventIdConflict`;
@@ -32,9 +32,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from ledger import _trusted as trusted
-from ledger._dberrors import translated as _translated
-from ledger.append import (
+from ledger import codec as trusted
+from ledger.errors import BusyError
+from ledger.events import Event
+from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from ledger.store.append import (
     BatchesResult,
     Prepared,
     Within,
@@ -43,13 +45,11 @@ from ledger.append import (
     head_of,
     stream_versions,
 )
-from ledger.errors import BusyError
-from ledger.events import Event
-from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
-from ledger.retry import RetryPolicy
-from ledger.schema import events as t
+from ledger.store.dberrors import translated as _translated
+from ledger.store.retry import RetryPolicy
+from ledger.store.schema import events as t
+from ledger.store.verify import verify_rows, with_genesis
 from ledger.times import from_micros, to_micros, utc_now
-from ledger.verify import verify_rows, with_genesis
 
 #: Rows fetched per round trip when streaming a read.
 PAGE = 2_000
@@ -114,7 +114,7 @@ class EventStore:
         batches; each batch is checked as :meth:`append` checks one (an event may name one in
         an earlier batch); ``within(conn, rows)`` runs after each batch's rows are written,
         with that batch's rows in position order, as :meth:`append` calls it. Returns counts
-        and the new head (:class:`~ledger.append.BatchesResult`), not the events.
+        and the new head (:class:`~ledger.store.append.BatchesResult`), not the events.
 
         Lock contention is retried by ``self.retry``, the whole transaction again, by
         iterating ``batches`` again: pass something that can be iterated more than once (a

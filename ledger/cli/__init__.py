@@ -1,0 +1,10 @@
+"""The ``factledger`` command: a thin layer over :class:`ledger.Ledger`.
+
+``app`` holds the click group and what every command shares; ``commands`` the commands that
+write, read and check; ``demo`` the guided story. Importing this package registers them all.
+"""
+
+from ledger.cli import commands, demo
+from ledger.cli.app import cli, main
+
+__all__ = ["cli", "commands", "demo", "main"]
