@@ -402,3 +402,51 @@ def replayed_histories(draw: st.DrawFn, max_statements: int = 15) -> list[list[E
         out.append([*earlier, *batch, *again] if front else [*batch, *earlier, *again])
         seen.extend(batch)
     return out
+
+
+# -- Merkle trees and signed notes (issue 15) ----------------------------------------------------
+
+
+def merkle_leaves(max_size: int = 300, min_size: int = 0) -> st.SearchStrategy[list[bytes]]:
+    """The leaves of a Merkle tree: distinct, of varied length. Their content does not shape the
+    tree, so they are derived from a drawn size and salt: large trees cost one draw, and
+    shrinking goes straight to the smallest size that fails."""
+    return st.builds(
+        lambda size, salt: [salt * (i % 3) + i.to_bytes(4, "big") for i in range(size)],
+        st.integers(min_value=min_size, max_value=max_size),
+        st.binary(max_size=8),
+    )
+
+
+@st.composite
+def leaf_in_tree(draw: st.DrawFn, max_size: int = 300) -> tuple[list[bytes], int]:
+    """A non-empty tree's leaves and the index of one of them."""
+    leaves = draw(merkle_leaves(max_size, min_size=1))
+    return leaves, draw(st.integers(min_value=0, max_value=len(leaves) - 1))
+
+
+@st.composite
+def tree_and_old_size(draw: st.DrawFn, max_size: int = 300) -> tuple[list[bytes], int]:
+    """A tree's leaves and an earlier size of it (0 to its whole size)."""
+    leaves = draw(merkle_leaves(max_size))
+    return leaves, draw(st.integers(min_value=0, max_value=len(leaves)))
+
+
+def note_key_names() -> st.SearchStrategy[str]:
+    """C2SP key names: non-empty, no Unicode space, no '+', no control character."""
+    return st.text(
+        st.characters(
+            blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"), blacklist_characters="+\x85"
+        ),
+        min_size=1,
+        max_size=24,
+    ).filter(lambda name: not any(c.isspace() for c in name))
+
+
+@st.composite
+def flip_bit(draw: st.DrawFn, data: bytes) -> bytes:
+    """``data`` with one bit inverted (``data`` must not be empty)."""
+    bit = draw(st.integers(min_value=0, max_value=len(data) * 8 - 1))
+    flipped = bytearray(data)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    return bytes(flipped)

@@ -186,6 +186,8 @@ def hashes_of(reader: HashReader, ranges: Sequence[tuple[int, int]]) -> list[byt
     """``MTH`` of each range, reading every stored node they need in one call."""
     pieces = [subtree_nodes(start, end) for start, end in ranges]
     wanted = list(dict.fromkeys(node for piece in pieces for node in piece))
+    if not wanted:
+        return []
     got = dict(zip(wanted, reader.hashes(wanted), strict=True))
     return [fold([got[node] for node in piece]) for piece in pieces]
 
