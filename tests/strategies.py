@@ -450,3 +450,20 @@ def flip_bit(draw: st.DrawFn, data: bytes) -> bytes:
     flipped = bytearray(data)
     flipped[bit // 8] ^= 1 << (bit % 8)
     return bytes(flipped)
+
+
+# -- the belief grid (issue 14) ------------------------------------------------------------------
+
+
+@st.composite
+def grid_days(draw: st.DrawFn, max_size: int = 4) -> list[date | datetime | str]:
+    """Dates to ask a belief grid about: days of :data:`DAYS` and the days either side of
+    them (a bare date means its end), as dates, ISO text or instants, in any order, repeats
+    allowed."""
+    near = st.builds(
+        lambda d, shift: d + timedelta(days=shift), dates(), st.sampled_from((-1, 0, 1))
+    )
+    one: st.SearchStrategy[date | datetime | str] = st.one_of(
+        near, near.map(date.isoformat), instants()
+    )
+    return draw(st.lists(one, min_size=1, max_size=max_size))
