@@ -49,14 +49,11 @@ def canonical_event(
 ) -> str:
     """The canonical text of one stored event; ``payload`` is already canonical JSON.
 
-    Built by concatenation so that verifying the log never re-parses payloads. Equal, by
-    construction and by test, to ``canonical_json`` of the whole record.
+    Equal, by test, to ``canonical_json`` of the whole record; the text :func:`_canonical`
+    builds, the one builder that appending and verifying share.
     """
-    return (
-        f'{{"event_id":"{event_id}","payload":{payload},"position":{position},'
-        f'"recorded_at":{recorded_at},"stated_at":{"null" if stated_at is None else stated_at},'
-        f'"stream_id":{_text(stream_id)},"stream_version":{stream_version},'
-        f'"type":{_text(type)}}}'
+    return _canonical(
+        "", position, event_id, stream_id, stream_version, type, stated_at, recorded_at, payload
     )
 
 
@@ -77,18 +74,46 @@ def row_hash(  # noqa: PLR0917 - by position: it runs once per row of every veri
     payload: str,
 ) -> str:
     """``chain_hash(prev_hash, canonical_event(...))`` in one step, arguments by position in
-    the order of the ``events`` columns: the verify loop's hash. Tested equal to the two-step
-    form for any input."""
-    text = (
-        f'{prev_hash}{{"event_id":"{event_id}","payload":{payload},"position":{position},'
+    the order of the ``events`` columns: the verify loop's hash."""
+    text = _canonical(
+        prev_hash,
+        position,
+        event_id,
+        stream_id,
+        stream_version,
+        event_type,
+        stated_at,
+        recorded_at,
+        payload,
+    )
+    return _sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(  # noqa: PLR0917 - by position: it runs once per row of every verify
+    prefix: str,
+    position: int,
+    event_id: str,
+    stream_id: str,
+    stream_version: int,
+    event_type: str,
+    stated_at: int | None,
+    recorded_at: int,
+    payload: str,
+) -> str:
+    """``prefix`` followed by the canonical text of one stored event: the one place that
+    text is built (``prefix`` is ``""`` for :func:`canonical_event` and the previous hash for
+    :func:`row_hash`, which so hashes without a second concatenation).
+
+    Built by concatenation so that verifying the log never re-parses payloads. ``event_id``
+    is a UUID's text (nothing to escape); ``stream_id`` and ``type`` are escaped as
+    ``canonical_json`` would, by the C encoder directly when they are ``str`` (a damaged row
+    may hold anything: it is then encoded as ``canonical_json`` encodes it, and its hash is
+    simply wrong).
+    """
+    return (
+        f'{prefix}{{"event_id":"{event_id}","payload":{payload},"position":{position},'
         f'"recorded_at":{recorded_at},"stated_at":{"null" if stated_at is None else stated_at},'
         f'"stream_id":{_quote(stream_id) if type(stream_id) is str else _dumps(stream_id)},'
         f'"stream_version":{stream_version},'
         f'"type":{_quote(event_type) if type(event_type) is str else _dumps(event_type)}}}'
     )
-    return _sha256(text.encode("utf-8")).hexdigest()
-
-
-def _text(value: str) -> str:
-    """``canonical_json`` of a string (the C encoder directly); anything else as it would be."""
-    return _quote(value) if isinstance(value, str) else _dumps(value)
