@@ -19,9 +19,9 @@ from ledger import (
     Ledger,
     SourceRegistered,
     StatementMade,
-    importer,
 )
 from ledger.events import to_payload
+from ledger.jsonl import importer
 from ledger.jsonl.exporter import CSV_COLUMNS
 from tests.conftest import Databases, FakeClock
 from tests.strategies import DAYS, histories
