@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from ledger.store.migrate import HEAD
+
 REPO = Path(__file__).resolve().parents[1]
 ALEMBIC = Path(sys.executable).with_name("alembic")
 
@@ -66,8 +68,6 @@ def _alembic(*args: str, url: str, cwd: Path = REPO) -> str:
 def test_the_alembic_command_upgrades_reports_checks_and_downgrades(
     ledger_url: str, tmp_path: Path
 ) -> None:
-    from ledger.store.migrate import HEAD
-
     _alembic("upgrade", "head", url=ledger_url, cwd=tmp_path)
     assert HEAD in _alembic("current", url=ledger_url, cwd=tmp_path)
     assert "No new upgrade operations detected" in _alembic("check", url=ledger_url, cwd=tmp_path)
