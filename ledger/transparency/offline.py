@@ -153,7 +153,7 @@ def verify_inclusion(
     _check_hashes((), ("the root", root))
     if root_from_inclusion(hashed, index, size, path) != root:
         raise InvalidProof(
-            f"the inclusion proof of leaf {index} leads to another root than the tree of {size}'s"
+            f"the inclusion proof of leaf {index} does not lead to the root of the tree of {size}"
         )
 
 
