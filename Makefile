@@ -25,8 +25,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser-deps
 	$(PY) -m pytest
+
+# The browser test (tests/browser) drives the distribution's Chromium: installed here where
+# apt-get can (as root); if it cannot be, that test says so (and fails in CI).
+.PHONY: browser-deps
+browser-deps:
+	@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] \
+		|| { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+		|| echo "could not install chromium: the browser test will say so"
 
 test: lint typecheck pytest
 
