@@ -426,7 +426,9 @@ def _draw_estimates(ax: Axes, panel: _Panel, values: list[Statement]) -> None:
             highs.append(float(summary.max))
             medians.append(float(summary.median))
     if xs:
-        band = ax.fill_between(xs, lows, highs, color="#9ecae1", alpha=0.45, linewidth=0)
+        band = ax.fill_between(
+            xs, lows, highs, facecolor="#9ecae1", edgecolor="#6baed6", alpha=0.45, linewidth=0.8
+        )
         band.set_gid(f"estimate-range-{p}")
         (median,) = ax.plot(xs, medians, color="#08519c", linewidth=1.2)
         median.set_gid(f"estimate-median-{p}")
