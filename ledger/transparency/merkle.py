@@ -202,6 +202,38 @@ def consistency_proof(reader: HashReader, old: int, new: int) -> list[bytes]:
     return hashes_of(reader, consistency_ranges(old, new))
 
 
+def stored_index(level: int, index: int) -> int:
+    """Node ``(level, index)``'s place in the order nodes are written: 0, 1, 2, ... with no gap.
+
+    Go's ``sumdb/tlog`` ``StoredHashIndex``: the leaf hash of leaf ``n`` comes right after the
+    nodes leaf ``n - 1`` completed, and each node right after its right child. A store keyed by
+    this one integer only ever inserts at the end of its primary key."""
+    for _ in range(level):  # node (L, i) is written right after node (L - 1, 2i + 1)
+        index = 2 * index + 1
+    written, n = 0, index
+    while n:  # leaf n comes after n leaves, n // 2 level-1 nodes, n // 4 level-2 nodes, ...
+        written += n
+        n >>= 1
+    return written + level
+
+
+def stored_count(size: int) -> int:
+    """How many nodes a tree of ``size`` leaves has stored: ``2 * size - popcount(size)``."""
+    return 2 * size - size.bit_count()
+
+
+def size_of_stored(count: int) -> int:
+    """The tree size whose nodes number exactly ``count``; :class:`InvalidTreeRange` if none
+    does (a store cut off in the middle of an append)."""
+    if count < 0:
+        raise InvalidTreeRange(f"a node count is at least 0, not {count}")
+    # stored_count grows by 1 + trailing-ones(n) per leaf, so it lies in [2n - log2(n) - 1, 2n].
+    for size in range((count + 1) // 2, (count + 1) // 2 + count.bit_length() + 2):
+        if stored_count(size) == count:
+            return size
+    raise InvalidTreeRange(f"{count} stored nodes are not the nodes of any whole tree")
+
+
 class Appender:
     """The tree's right edge, kept in memory: append leaves, get the nodes to store and the root.
 

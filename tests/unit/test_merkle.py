@@ -33,6 +33,9 @@ from ledger.transparency.merkle import (
     leaf_hash,
     node_hash,
     root_hash,
+    size_of_stored,
+    stored_count,
+    stored_index,
     subtree_nodes,
     tree_root,
 )
@@ -522,3 +525,25 @@ def test_a_flipped_bit_in_the_proof_or_either_root_fails_consistency(
 def test_consistency_ranges_of_equal_or_empty_sizes_are_empty() -> None:
     assert consistency_ranges(0, 5) == consistency_ranges(5, 5) == []
     assert node_hash(ROOTS[3], mth(LEAVES[4:8])) == ROOTS[7]
+
+
+@given(merkle_leaves(max_size=600))
+def test_nodes_are_written_in_stored_index_order_with_no_gap(leaves: list[bytes]) -> None:
+    made = Appender().extend(leaves)
+    assert [stored_index(node.level, node.index) for node in made] == list(range(len(made)))
+    assert stored_count(len(leaves)) == len(made)
+    assert size_of_stored(len(made)) == len(leaves)
+
+
+@given(st.integers(min_value=0, max_value=2**40))
+def test_a_node_count_names_one_tree_size_or_none(count: int) -> None:
+    try:
+        size = size_of_stored(count)
+    except InvalidTreeRange:
+        size = None
+    if size is None:  # a count between two whole trees: a store cut off mid-append
+        n = count // 2
+        # 2k - popcount(k) == count needs count / 2 <= k <= (count + 41) / 2 below 2**40
+        assert count not in {stored_count(k) for k in range(n, n + 24)}
+    else:
+        assert stored_count(size) == count
