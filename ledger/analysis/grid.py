@@ -157,9 +157,8 @@ def belief_grid(
         if wanted is not None:
             missing = [p for p in wanted if p not in verdicts]
             if missing:
-                raise NotFound(
-                    f"no proposition {missing[0]!r} in the ledger (as known at {iso(k)})"
-                )
+                then = "" if known_at is None else f" as known at {iso(k)}"
+                raise NotFound(f"no proposition {missing[0]!r} in the ledger{then}")
         for proposition in sorted(verdicts) if wanted is None else wanted:
             cells.append(GridCell(proposition, label, as_of, k, verdicts[proposition]))
     return cells

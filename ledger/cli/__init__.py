@@ -4,7 +4,7 @@
 write, read and check; ``demo`` the guided story. Importing this package registers them all.
 """
 
-from ledger.cli import commands, demo
+from ledger.cli import analysis, commands, demo
 from ledger.cli.app import cli, main
 
-__all__ = ["cli", "commands", "demo", "main"]
+__all__ = ["analysis", "cli", "commands", "demo", "main"]
