@@ -17,7 +17,7 @@ from ledger.analysis._extra import INSTALL, MissingExtra
 from ledger.analysis.grid import EVERY, GridCell, belief_grid, grid_dates
 
 if TYPE_CHECKING:
-    from ledger.analysis.chart import chart, chart_svg, save_chart
+    from ledger.analysis.charts import chart, chart_svg, save_chart
     from ledger.analysis.frames import (
         corrections_frame,
         grid_frame,
@@ -34,9 +34,9 @@ _LAZY = {
     "sources_frame": "frames",
     "timeline_frame": "frames",
     "grid_frame": "frames",
-    "chart": "chart",
-    "chart_svg": "chart",
-    "save_chart": "chart",
+    "chart": "charts",
+    "chart_svg": "charts",
+    "save_chart": "charts",
     "report_html": "report",
     "write_report": "report",
 }

@@ -23,7 +23,7 @@ from pathlib import Path
 from ledger import Ledger, NotFound, Stance, Status, Verdict, VerifyReport
 from ledger.analysis._log import Correction, Log, Statement, read_log
 from ledger.analysis._times import TimeLike, short
-from ledger.analysis.chart import BANDS, MARKS, chart, inline_svg
+from ledger.analysis.charts import BANDS, MARKS, chart, inline_svg
 from ledger.analysis.grid import GridCell, belief_grid, main_summary
 
 _CSS = """

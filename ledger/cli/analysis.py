@@ -145,7 +145,7 @@ def chart(
     and withdrawals, and the estimates with their range. Needs the analysis extra."""
     if output.suffix.lower() not in (".svg", ".png", ".pdf"):
         raise Failure(f"cannot tell the format of {output}: name a .svg, .png or .pdf file")
-    from ledger.analysis.chart import save_chart  # noqa: PLC0415 - matplotlib only when used
+    from ledger.analysis.charts import save_chart  # noqa: PLC0415 - matplotlib only when used
 
     with opened() as lg:
         save_chart(lg, list(propositions), output, known_at=known_at, start=start, end=end)

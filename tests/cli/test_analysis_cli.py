@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from ledger import CorrectionMade, Ledger
 from ledger.analysis.grid import COLUMNS
 from tests.cli.conftest import Example, run
+from tests.cli.test_cli_docs import steps as docs_steps
 
 FOCUS = "dprk-troops-in-russia"
 
@@ -185,7 +187,7 @@ def test_a_missing_extra_is_one_line(
     example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    for module in ("ledger.analysis.chart", "ledger.analysis.report"):
+    for module in ("ledger.analysis.charts", "ledger.analysis.report"):
         monkeypatch.delitem(sys.modules, module, raising=False)
     result = run(["--db", example.url, "report", "-o", str(tmp_path / "x.html")])
     assert result.exit_code == 2
@@ -194,3 +196,25 @@ def test_a_missing_extra_is_one_line(
         "pip install factledger[analysis]"
     ]
     assert not (tmp_path / "x.html").exists()
+
+
+def test_the_console_session_of_docs_analysis_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/analysis.md's ``$ factledger`` lines run in order and print what the page shows
+    (but for elided lines)."""
+    page = Path(__file__).resolve().parents[2] / "docs" / "analysis.md"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(page.parents[1] / "examples")
+    env = {"LEDGER_DB": f"sqlite:///{tmp_path / 'docs.db'}"}
+    steps = docs_steps(page)
+    assert [s.command.split()[1] for s in steps] == ["import", "grid", "grid", "chart", "report"]
+    for step in steps:
+        result = run(shlex.split(step.command)[1:], env=env)
+        assert result.exit_code == 0, (step.command, result.output)
+        printed = [line.rstrip() for line in result.stdout.splitlines()]
+        for line in step.shown:
+            if "…" not in line:
+                assert line.rstrip() in printed, (step.command, line)
+    assert (tmp_path / "troops.svg").stat().st_size > 0
+    assert (tmp_path / "story.html").stat().st_size > 0
