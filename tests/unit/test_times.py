@@ -123,3 +123,17 @@ def test_an_offset_that_leaves_the_calendar_is_a_clear_error_not_an_overflow() -
 
 def test_the_end_of_the_last_representable_day_is_still_representable() -> None:
     assert end_of_day("9999-12-31") == datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-10-18 12:00+09:00", "2024-10-18T12:00+0900", "2024-10-18T12:00+09:00:30"]
+)
+def test_forms_the_import_format_refuses_are_refused_by_the_api_too(text: str) -> None:
+    for parse in (to_utc, end_of_day):
+        with pytest.raises(InvalidRecord, match="is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") as info:
+            parse(text, field="known_at")
+        assert info.value.field == "known_at"
+
+
+def test_a_bare_date_and_its_datetime_at_midnight_utc_are_the_same_instant() -> None:
+    assert to_utc("2024-10-18") == to_utc("2024-10-18T00:00Z") == to_utc("2024-10-18T09:00+09:00")
