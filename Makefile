@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= demo.db
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test test-all lint typecheck pytest apidocs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ browser-deps:
 		|| echo "could not install chromium: the browser test will say so"
 
 test: lint typecheck pytest
+
+# The tests marked slow (the crash suite, ...) are deselected locally; CI (CI=true) and this
+# target run them: see tests/conftest.py.
+test-all:
+	LEDGER_TEST_SLOW=1 $(MAKE) test
+
+# The Python API reference, from the docstrings, into docs/api/_build/html (git-ignored). The same
+# build, every warning an error, is a test (tests/test_apidocs.py), so `make test` checks it.
+apidocs: $(STAMP)
+	$(PY) -m sphinx -b html -W --keep-going -n -q docs/api docs/api/_build/html
 
 # Benchmarks (issue 6): installs the peer (eventsourcing 9.x with its PostgreSQL extra) into the
 # venv, then runs every workload. BENCH_SIZE=tiny|small|100k|1m (default small), BENCH_RUNS=3,

@@ -4,6 +4,10 @@ Every backend test takes ``ledger_url`` (or ``ledger``) and so runs once on SQLi
 PostgreSQL. PostgreSQL URL: ``LEDGER_TEST_PG_URL`` (default: the local server, database
 ``test``, user ``postgres``). Each test gets a schema of its own, dropped afterwards. Outside CI an
 unreachable server skips those tests with the reason; with ``CI`` set it fails them.
+
+Tests marked ``slow`` (the crash suite, the concurrent writers: minutes, not seconds) are
+deselected, with a closing line that says so, unless ``CI`` or ``LEDGER_TEST_SLOW`` is set or a
+``-m`` expression picks the tests: ``make test-all`` (or ``LEDGER_TEST_SLOW=1 pytest``) runs them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from ledger import Ledger
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
+RUN_SLOW = IN_CI or bool(os.environ.get("LEDGER_TEST_SLOW"))
+_SLOW_DESELECTED = pytest.StashKey[int]()
 
 settings.register_profile(
     "dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
@@ -34,6 +40,28 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if RUN_SLOW or config.option.markexpr:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+        config.hook.pytest_deselected(items=slow)
+        config.stash[_SLOW_DESELECTED] = len(slow)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    deselected = config.stash.get(_SLOW_DESELECTED, 0)
+    if deselected:
+        terminalreporter.write_line(
+            f"{deselected} slow tests deselected (CI always runs them): "
+            "run them too with `make test-all` or `LEDGER_TEST_SLOW=1 pytest`, alone with "
+            "`pytest -m slow`"
+        )
 
 
 class FakeClock:
