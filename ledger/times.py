@@ -64,7 +64,7 @@ _OFFSET = rf"(?:Z|[+-]{_HOUR}:[0-5][0-9])"
 
 #: The one grammar of a time as text (without anchors): ``YYYY-MM-DD``, or
 #: ``YYYY-MM-DDTHH:MM[:SS[.ffffff]]`` and ``Z`` or an offset ``±HH:MM``, on a real calendar day.
-#: It ends in ``(?!\\n)`` so that ``^…$`` means the whole text in Python's ``re`` (which the
+#: It ends in ``(?!\n)`` so that ``^…$`` means the whole text in Python's ``re`` (which the
 #: ``jsonschema`` package uses) as in ECMA-262: Python's ``$`` also matches before a final line
 #: feed.
 TIME_GRAMMAR: Final = f"{_DATE}(?:T{_CLOCK}{_OFFSET})?(?!\\n)"
