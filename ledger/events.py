@@ -17,14 +17,16 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
 from ledger import fields as v
 from ledger.errors import InvalidRecord
-from ledger.hashing import canonical_json
-from ledger.times import TimeLike, iso, to_micros, to_utc
+from ledger.times import TimeLike, to_utc
+
+if TYPE_CHECKING:
+    from ledger.codec import Encoding
 
 #: Namespace of the UUID 5 event ids: fixed forever, or every derived id changes.
 EVENT_NAMESPACE = uuid.UUID("6f1c3a52-2d0b-5b8e-9a44-0c6c1e5d7f21")
@@ -66,19 +68,9 @@ class Reliability(StrEnum):
     F = "F"
 
 
-class Encoding(NamedTuple):
-    """An event as the log stores it, before the store's bookkeeping: what
-    :mod:`ledger.store.append` compares, orders and hashes. See :func:`encoding`."""
-
-    event_id: str
-    stream_id: str
-    type: str
-    stated_at: int | None  # microseconds since the epoch (statements only)
-    payload: str  # canonical JSON of :func:`to_payload`
-
-
 class _Encoded:
-    """Base of the event types: one hidden slot caching the event's :class:`Encoding`.
+    """Base of the event types: one hidden slot caching the event's encoding
+    (:class:`ledger.codec.Encoding`).
 
     Not an attrs field, so equality, hashing, ``repr``, ``attrs.fields``, ``attrs.evolve``
     (which builds a new object, with no cache) and pickling (attrs pickles fields only) never
@@ -421,6 +413,18 @@ def apply_correction(statement: StatementMade, correction: CorrectionMade) -> St
     return attrs.evolve(statement, **changes)
 
 
+def corrected(
+    statement: StatementMade, withdrawn: bool, correction: CorrectionMade
+) -> tuple[StatementMade, bool]:
+    """The one correction rule: a statement (and whether it is withdrawn) once ``correction``
+    is in force. A withdrawal keeps the statement as it last read (so it can still be shown)
+    and withdraws it for good: a later correction changes how it reads, never that it is
+    withdrawn. The reference fold, the projection and the CSV export all go through here."""
+    if correction.withdraw:
+        return statement, True
+    return apply_correction(statement, correction), withdrawn
+
+
 Event: TypeAlias = (
     SourceRegistered | PropositionDefined | DocumentRegistered | StatementMade | CorrectionMade
 )
@@ -465,134 +469,3 @@ def event_id_text(event: Event) -> str:
 def stated_at(event: Event) -> datetime | None:
     """The valid time an event carries in its own right (statements only)."""
     return event.stated_at if isinstance(event, StatementMade) else None
-
-
-def encoding(event: Event) -> Encoding:
-    """The event as the log stores it (id, stream, type, ``stated_at``, canonical payload).
-
-    Computed once per event object and cached on it: an importer that checks a file against
-    the ledger and the store that then appends it share the work.
-    """
-    try:
-        return event._encoding
-    except AttributeError:
-        pass
-    when = stated_at(event)
-    enc = Encoding(
-        event_id_text(event),
-        event.stream_id,
-        event.TYPE,
-        None if when is None else to_micros(when),
-        canonical_json(to_payload(event)),
-    )
-    object.__setattr__(event, "_encoding", enc)
-    return enc
-
-
-def to_payload(event: Event) -> dict[str, Any]:
-    """The event's fields as plain JSON values, without ``stated_at`` (a column of its own).
-
-    Enumerations become their values, times their :func:`~ledger.times.iso` text, tuples
-    lists, a correction's changes an object (or ``[]`` when there are none). Written out per
-    event type for speed; ``tests/unit/test_events_encoding.py`` holds it equal to the generic
-    walk over ``attrs.fields`` (:func:`generic_payload`), which subclasses still get.
-    """
-    fast = _PAYLOAD.get(type(event))
-    return generic_payload(event) if fast is None else fast(event)
-
-
-def generic_payload(event: Event) -> dict[str, Any]:
-    """:func:`to_payload` the straightforward way: every attrs field but ``stated_at``."""
-    out: dict[str, Any] = {}
-    for f in attrs.fields(type(event)):
-        if f.name == "stated_at":
-            continue
-        out[f.name] = _plain(getattr(event, f.name))
-    return out
-
-
-def _maybe_value(member: StrEnum | None) -> str | None:
-    return None if member is None else member.value
-
-
-def _source_payload(e: SourceRegistered) -> dict[str, Any]:
-    return {
-        "source_id": e.source_id,
-        "name": e.name,
-        "category": e.category.value,
-        "affiliation": e.affiliation,
-        "reliability": _maybe_value(e.reliability),
-        "note": e.note,
-    }
-
-
-def _proposition_payload(e: PropositionDefined) -> dict[str, Any]:
-    return {"proposition_id": e.proposition_id, "text": e.text, "parties": list(e.parties)}
-
-
-def _document_payload(e: DocumentRegistered) -> dict[str, Any]:
-    return {
-        "document_id": e.document_id,
-        "title": e.title,
-        "sha256": e.sha256,
-        "publisher": e.publisher,
-        "published_at": None if e.published_at is None else iso(e.published_at),
-        "url": e.url,
-        "text": e.text,
-    }
-
-
-def _statement_payload(e: StatementMade) -> dict[str, Any]:
-    return {
-        "statement_id": e.statement_id,
-        "source_id": e.source_id,
-        "proposition_id": e.proposition_id,
-        "stance": e.stance.value,
-        "value": e.value,
-        "unit": e.unit,
-        "document_id": e.document_id,
-        "quote": e.quote,
-        "note": e.note,
-    }
-
-
-def _correction_payload(e: CorrectionMade) -> dict[str, Any]:
-    return {
-        "correction_id": e.correction_id,
-        "corrects": e.corrects,
-        "reason": e.reason,
-        "changes": _plain(e.changes),
-        "withdraw": e.withdraw,
-    }
-
-
-_PAYLOAD: Mapping[type, Callable[[Any], dict[str, Any]]] = {
-    SourceRegistered: _source_payload,
-    PropositionDefined: _proposition_payload,
-    DocumentRegistered: _document_payload,
-    StatementMade: _statement_payload,
-    CorrectionMade: _correction_payload,
-}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        if value and all(isinstance(x, tuple) and len(x) == 2 for x in value):
-            return {k: _plain(x) for k, x in value}
-        return [_plain(x) for x in value]
-    return value
-
-
-def from_payload(type_name: str, payload: Mapping[str, Any], when: datetime | None) -> Event:
-    """Rebuild an event from its stored type, payload and ``stated_at`` column."""
-    cls = EVENT_TYPES.get(type_name)
-    if cls is None:
-        raise InvalidRecord(f"unknown event type {type_name!r}", field="type")
-    kwargs = dict(payload)
-    if cls is StatementMade:
-        kwargs["stated_at"] = when
-    return cls(**kwargs)

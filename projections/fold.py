@@ -23,7 +23,7 @@ from ledger.events import (
     PropositionDefined,
     SourceRegistered,
     StatementMade,
-    apply_correction,
+    corrected,
 )
 from ledger.hashing import GENESIS
 from ledger.records import RecordedEvent
@@ -78,10 +78,7 @@ def step(state: FoldState, recorded: RecordedEvent) -> FoldState:
 
 
 def _correct(known: Known, correction: CorrectionMade) -> None:
-    if correction.withdraw:
-        known.withdrawn = True
-    else:
-        known.statement = apply_correction(known.statement, correction)
+    known.statement, known.withdrawn = corrected(known.statement, known.withdrawn, correction)
 
 
 def fold(events: Iterable[RecordedEvent], state: FoldState | None = None) -> FoldState:

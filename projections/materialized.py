@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 
 from ledger import codec as trusted
+from ledger.codec import upgraded
 from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
@@ -46,7 +47,7 @@ from ledger.events import (
     SourceRegistered,
     Stance,
     StatementMade,
-    apply_correction,
+    corrected,
 )
 from ledger.hashing import GENESIS, canonical_json
 from ledger.store import bulk
@@ -295,7 +296,7 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
     loads = _loads
     for position, _id, _stream, _version, type_, stated, recorded, payload, _prev, _hash in rows:
         if type_ == _STATEMENT:
-            p = loads(payload)
+            p = upgraded(_STATEMENT, loads(payload))  # the codec owns the payload's shape
             value = p["value"]
             fields = Fields(
                 p["statement_id"],
@@ -337,12 +338,10 @@ _PROPOSITION = PropositionDefined.TYPE
 
 
 def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
-    """The correction as a function of a statement's fields, through the one correction rule
-    (``ledger.events.apply_correction``)."""
-    if correction.withdraw:
-        return lambda _: None
+    """The correction as a function of a statement's fields (None: withdrawn), through the
+    one correction rule (:func:`ledger.events.corrected`)."""
 
-    def corrected(f: Fields) -> Fields:
+    def correct(f: Fields) -> Fields | None:
         before = StatementMade(
             f.statement_id,
             f.source_id,
@@ -352,7 +351,9 @@ def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
             None if f.value is None else json.loads(f.value),
             f.unit,
         )
-        after = apply_correction(before, correction)
+        after, withdrawn = corrected(before, False, correction)
+        if withdrawn:
+            return None
         return Fields(
             after.statement_id,
             after.proposition_id,
@@ -364,7 +365,7 @@ def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
             after.unit,
         )
 
-    return corrected
+    return correct
 
 
 _PAGE_SQL = (

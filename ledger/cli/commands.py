@@ -28,7 +28,7 @@ from ledger.cli.app import (
     print_json,
     shown,
 )
-from ledger.events import to_payload
+from ledger.codec import to_payload
 from ledger.records import RecordedEvent, VerifyReport
 from ledger.store.retry import LockWait
 from ledger.times import iso

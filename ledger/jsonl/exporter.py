@@ -19,7 +19,7 @@ from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
-from ledger.events import CorrectionMade, Event, StatementMade, apply_correction
+from ledger.events import CorrectionMade, Event, StatementMade, corrected
 from ledger.jsonl.importer import FIELDS, RECORD_TYPE_OF
 from ledger.times import TimeLike, iso
 
@@ -115,10 +115,7 @@ class _Row:
 
     def correct(self, correction: CorrectionMade) -> None:
         self.corrected_by.append(correction.correction_id)
-        if correction.withdraw:
-            self.withdrawn = True
-        else:
-            self.statement = apply_correction(self.statement, correction)
+        self.statement, self.withdrawn = corrected(self.statement, self.withdrawn, correction)
 
     def cells(self) -> list[str]:
         s = self.statement

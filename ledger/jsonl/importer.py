@@ -48,18 +48,17 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import attrs
 
-from ledger import codec as trusted
+from ledger import codec
+from ledger.codec import Encoding, encoding
 from ledger.errors import EventIdConflict, InvalidRecord, StoreError, UnknownReference
 from ledger.events import (
     CORRECTABLE,
     CorrectionMade,
     DocumentRegistered,
-    Encoding,
     Event,
     PropositionDefined,
     SourceRegistered,
     StatementMade,
-    encoding,
 )
 from ledger.fields import Underflow
 from ledger.store.append import lookup
@@ -939,8 +938,8 @@ def _spooled_event(item: tuple[int, str, str, str, int | None, str]) -> tuple[in
     its encoding attached."""
     line, event_id, stream_id, type_, stated, payload = item
     when = None if stated is None else from_micros(stated)
-    event = trusted.decode(type_, json.loads(payload), when, line)
-    # The cache ledger.events.encoding() fills: this is the very encoding it computed for the
+    event = codec.decode(type_, json.loads(payload), when, line)
+    # The cache ledger.codec.encoding() fills: this is the very encoding it computed for the
     # validated event, so the store need not compute it again.
     object.__setattr__(event, "_encoding", Encoding(event_id, stream_id, type_, stated, payload))
     return line, event

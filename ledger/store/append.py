@@ -18,8 +18,9 @@ import attrs
 from sqlalchemy import Connection, Engine, RowMapping, func, select
 
 from ledger import hashing
+from ledger.codec import encoding
 from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict, UnknownReference
-from ledger.events import Event, encoding
+from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.store import bulk
 from ledger.store.backends import begin_write, refresh_statistics
@@ -65,7 +66,7 @@ class Prepared:
 
     @classmethod
     def of(cls, event: Event) -> Prepared:
-        # The encoding is cached on the event (see ledger.events.encoding): an importer that
+        # The encoding is cached on the event (see ledger.codec.encoding): an importer that
         # has checked the file against the ledger already paid for it.
         e = encoding(event)
         return cls(event, e.event_id, e.stream_id, e.type, e.stated_at, e.payload)

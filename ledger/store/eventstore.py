@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from ledger import codec as trusted
+from ledger import codec
 from ledger.errors import BusyError
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
@@ -180,7 +180,7 @@ class EventStore:
         # memo: one append's events share a recorded_at and statements crowd onto the same
         # days, so most are found there, and equal instants become one shared object.
         memo: dict[int, datetime] = {}
-        loads, decode, build = _loads, trusted.decode, trusted.build_recorded
+        loads, decode, build = _loads, codec.decode, codec.build_recorded
         with self._rows(after, until, stream_id, known_at, page_size) as rows:
             for (
                 position,
@@ -327,8 +327,8 @@ def _decode(row: Any) -> RecordedEvent:
     """One stored row (in ``_COLUMNS`` order) as a :class:`RecordedEvent`."""
     position, event_id, stream, version, type_, stated, recorded_at, payload, link, digest = row
     when = None if stated is None else from_micros(stated)
-    event = trusted.decode(type_, _loads(payload), when, position)
-    return trusted.build_recorded(
+    event = codec.decode(type_, _loads(payload), when, position)
+    return codec.build_recorded(
         position, _uuid(event_id), stream, version, from_micros(recorded_at), event, link, digest
     )
 

@@ -20,7 +20,7 @@ from ledger import (
     SourceRegistered,
     StatementMade,
 )
-from ledger.events import to_payload
+from ledger.codec import to_payload
 from ledger.jsonl import importer
 from ledger.jsonl.exporter import CSV_COLUMNS
 from tests.conftest import Databases, FakeClock

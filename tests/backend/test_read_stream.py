@@ -2,7 +2,7 @@
 
 ``EventStore.read`` streams one query over one connection and decodes rows through shortcuts.
 The oracle here is the plain way: select every row, keep those the bounds allow in Python, and
-build each event with the *validating* constructors (``events.from_payload``) and each record
+build each event with the *validating* constructors (``codec.from_payload``) and each record
 with ``append.recorded``. Whatever the history and the bounds, both give equal lists; the
 reference fold over either gives an equal state. Reads started before appends see exactly the
 prefix that existed when they started, on every backend and on an in-memory SQLite database,
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ledger import Event, Ledger, RecordedEvent
-from ledger.events import from_payload
+from ledger.codec import from_payload
 from ledger.store.append import recorded
 from ledger.store.eventstore import _COLUMNS
 from ledger.store.schema import events as t

@@ -34,7 +34,8 @@ from ledger import (
     UnknownReference,
     event_id,
 )
-from ledger.events import stated_at, to_payload
+from ledger.codec import to_payload
+from ledger.events import stated_at
 from ledger.hashing import GENESIS, canonical_event, canonical_json, chain_hash
 from ledger.times import iso, to_micros
 from tests.conftest import Databases, FakeClock

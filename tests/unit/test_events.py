@@ -23,7 +23,8 @@ from ledger import (
     StatementMade,
     event_id,
 )
-from ledger.events import EVENT_NAMESPACE, from_payload, stated_at, to_payload
+from ledger.codec import from_payload, to_payload
+from ledger.events import EVENT_NAMESPACE, stated_at
 from ledger.hashing import canonical_json
 from tests.strategies import flatten, histories, quantities, slugs
 

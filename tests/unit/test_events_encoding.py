@@ -1,6 +1,6 @@
-"""The fast event encoding (ledger.events.encoding, to_payload, event_id_text) against the
-straightforward one it replaced, for arbitrary events; and the cache it keeps on each event
-stays invisible."""
+"""The fast event encoding (``ledger.codec.encoding`` and ``to_payload``,
+``ledger.events.event_id_text``) against the straightforward one it replaced, for arbitrary
+events; and the cache it keeps on each event stays invisible."""
 
 from __future__ import annotations
 
@@ -16,16 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import Event, StatementMade
-from ledger.events import (
-    EVENT_NAMESPACE,
-    EVENT_TYPES,
-    encoding,
-    event_id,
-    event_id_text,
-    generic_payload,
-    stated_at,
-    to_payload,
-)
+from ledger.codec import encoding, generic_payload, to_payload
+from ledger.events import EVENT_NAMESPACE, EVENT_TYPES, event_id, event_id_text, stated_at
 from ledger.hashing import canonical_json
 from ledger.times import iso, to_micros
 from tests.strategies import flatten, histories, slugs

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import CorrectionMade, StatementMade, event_id
-from ledger.events import to_payload
+from ledger.codec import to_payload
 from ledger.hashing import GENESIS, canonical_event, canonical_json, chain_hash
 from ledger.times import to_micros
 

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import ImportFailed, ImportReport, InvalidRecord, Ledger, SourceRegistered
-from ledger.events import CORRECTABLE, to_payload
+from ledger.codec import to_payload
+from ledger.events import CORRECTABLE
 from ledger.jsonl import importer as imp
 from ledger.jsonl.exporter import to_record
 from tests.strategies import flatten, histories

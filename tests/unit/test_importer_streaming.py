@@ -34,7 +34,8 @@ from ledger import (
     StatementMade,
     StoreError,
 )
-from ledger.events import CorrectionMade, Event, encoding
+from ledger.codec import encoding
+from ledger.events import CorrectionMade, Event
 from ledger.jsonl import importer as imp
 from ledger.store.append import lookup
 from tests.conftest import FakeClock

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 
 from ledger import Event, IntegrityError
-from ledger.codec import decode
-from ledger.events import from_payload, stated_at, to_payload
+from ledger.codec import decode, from_payload, to_payload
+from ledger.events import stated_at
 from ledger.hashing import canonical_json
 from tests.strategies import flatten, histories
 

@@ -19,8 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import Event, IntegrityError, RecordedEvent, StatementMade
-from ledger.codec import build_recorded, decode
-from ledger.events import to_payload
+from ledger.codec import build_recorded, decode, to_payload
 from ledger.hashing import canonical_json
 from ledger.store import eventstore as store
 from ledger.store.eventstore import _loads, _remember, _uuid
