@@ -112,9 +112,12 @@ class Log:
         """``POSITION:HASH`` of the last event known then: what ``verify --checkpoint`` takes."""
         return None if self.last_hash is None else f"{self.last_position}:{self.last_hash}"
 
+    #: Statement ids by the propositions they are filed under (now, or when first recorded).
+    filed: dict[str, list[str]] = attrs.field(factory=dict, repr=False)
+
     def about(self, proposition: str) -> list[Statement]:
         """The statements filed under ``proposition`` (now or first), in valid-time order."""
-        found = [s for s in self.statements.values() if s.concerns(proposition)]
+        found = [self.statements[i] for i in self.filed.get(proposition, ())]
         return sorted(found, key=lambda s: (s.current.stated_at, s.position))
 
 
@@ -143,4 +146,10 @@ def read_log(lg: Ledger, known_at: TimeLike | None = None) -> Log:
             propositions[event.proposition_id] = event
         elif isinstance(event, DocumentRegistered):
             documents[event.document_id] = event
-    return Log(k, sources, propositions, documents, statements, count, last_position, last_hash)
+    filed: dict[str, list[str]] = {}
+    for s in statements.values():
+        for p in dict.fromkeys((s.original.proposition_id, s.current.proposition_id)):
+            filed.setdefault(p, []).append(s.id)
+    return Log(
+        k, sources, propositions, documents, statements, count, last_position, last_hash, filed
+    )

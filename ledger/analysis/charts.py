@@ -91,17 +91,31 @@ def chart(
     start: TimeLike | None = None,
     end: TimeLike | None = None,
     width: float = 11.0,
-    show_known_at: bool | None = None,
 ) -> Figure:
     """A figure with one panel per proposition (see the module's docstring), as known at
-    ``known_at`` (default: now), over valid time from ``start`` to ``end`` (default: the span
-    of what was said, padded). Titles say "as known at ..." when ``show_known_at`` (default:
-    when a ``known_at`` was given)."""
+    ``known_at`` (default: now; the titles then say "as known at ..."), over valid time from
+    ``start`` to ``end`` (default: the span of what was said, padded)."""
     wanted = [propositions] if isinstance(propositions, str) else list(propositions)
-    if not wanted:
-        raise NotFound("no proposition to chart: name at least one")
     log = read_log(lg, known_at)
-    panels = [_panel(lg, log, p) for p in wanted]
+    return chart_of(
+        lg, log, wanted, start=start, end=end, width=width, as_known=known_at is not None
+    )
+
+
+def chart_of(
+    lg: Ledger,
+    log: Log,
+    propositions: Sequence[str],
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    width: float = 11.0,
+    as_known: bool = False,
+) -> Figure:
+    """:func:`chart` from a log already read (the report reads it once for all its charts)."""
+    if not propositions:
+        raise NotFound("no proposition to chart: name at least one")
+    panels = [_panel(lg, log, p) for p in propositions]
     lo, hi = _span(panels, start, end)
     heights: list[float] = []
     for panel in panels:
@@ -115,14 +129,7 @@ def chart(
     for panel in panels:
         ax = fig.add_subplot(grid[slot])
         slot += 1
-        _draw_panel(
-            ax,
-            panel,
-            log,
-            lo,
-            hi,
-            as_known=known_at is not None if show_known_at is None else show_known_at,
-        )
+        _draw_panel(ax, panel, log, lo, hi, as_known=as_known)
         values = _estimates(panel)
         if values:
             below = fig.add_subplot(grid[slot], sharex=ax)
@@ -236,6 +243,7 @@ def _span(
         for panel in panels
         for s in panel.statements
         for version in (s.original, s.current)
+        if version.proposition_id == panel.proposition
     ]
     times += [t.valid_from for panel in panels for t in panel.transitions]
     if not times:
@@ -432,26 +440,31 @@ def _draw_estimates(ax: Axes, panel: _Panel, values: list[Statement]) -> None:
         band.set_gid(f"estimate-range-{p}")
         (median,) = ax.plot(xs, medians, color="#08519c", linewidth=1.2)
         median.set_gid(f"estimate-median-{p}")
+        same = lows[-1] == highs[-1]
         ax.annotate(
-            f"median {_number(medians[-1])}",
+            f"every live estimate: {_number(lows[-1])}"
+            if same
+            else f"median {_number(medians[-1])}",
             (xs[-1], medians[-1]),
-            xytext=(-4, 3),
+            xytext=(-4, -4),
             textcoords="offset points",
             ha="right",
+            va="top",
             fontsize=7,
             color="#08519c",
             parse_math=False,
         )
-        ax.annotate(
-            f"range of live estimates {_number(lows[-1])} to {_number(highs[-1])}",
-            (xs[-1], highs[-1]),
-            xytext=(-4, 3),
-            textcoords="offset points",
-            ha="right",
-            fontsize=7,
-            color="#3182bd",
-            parse_math=False,
-        )
+        if not same:
+            ax.annotate(
+                f"range of live estimates {_number(lows[-1])} to {_number(highs[-1])}",
+                (xs[-1], highs[-1]),
+                xytext=(-4, 3),
+                textcoords="offset points",
+                ha="right",
+                fontsize=7,
+                color="#3182bd",
+                parse_math=False,
+            )
     for s in values:
         now = s.current
         assert now.value is not None

@@ -23,7 +23,7 @@ from pathlib import Path
 from ledger import Ledger, NotFound, Stance, Status, Verdict, VerifyReport
 from ledger.analysis._log import Correction, Log, Statement, read_log
 from ledger.analysis._times import TimeLike, short
-from ledger.analysis.charts import BANDS, MARKS, chart, inline_svg
+from ledger.analysis.charts import BANDS, MARKS, chart_of, inline_svg
 from ledger.analysis.grid import GridCell, belief_grid, main_summary
 
 _CSS = """
@@ -163,7 +163,7 @@ def _section(
     known_given: bool,
 ) -> str:
     definition = log.propositions[p]
-    figure = chart(lg, [p], known_at=log.known_at, show_known_at=known_given)
+    figure = chart_of(lg, log, [p], as_known=known_given)
     svg = inline_svg(figure, salt=f"factledger-{index}-{p}")
     parties = ", ".join(definition.parties) or "none"
     out = [
