@@ -33,12 +33,15 @@ EXAMPLE = ROOT / "examples" / "north-korea-troops.jsonl"
 
 def _chromium() -> str:
     """The distribution's Chromium, or skip (fail in CI) saying why."""
-    found = os.environ.get("LEDGER_TEST_CHROMIUM") or shutil.which("chromium")
-    if not found and Path("/usr/bin/chromium").exists():
-        found = "/usr/bin/chromium"
+    wanted = os.environ.get("LEDGER_TEST_CHROMIUM")
+    found = wanted or shutil.which("chromium") or "/usr/bin/chromium"
     reason = ""
-    if not found:
-        reason = "no Chromium found (apt-get install chromium, or set LEDGER_TEST_CHROMIUM)"
+    if not Path(found).is_file():
+        where = f" at {wanted}" if wanted else ""
+        reason = (
+            f"no Chromium found{where} (`make browser-deps` or `apt-get install chromium`, or "
+            "set LEDGER_TEST_CHROMIUM to the binary)"
+        )
     else:
         try:
             import playwright.sync_api  # noqa: F401, PLC0415 - only this test needs it
