@@ -14,12 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# The table's Core definition lives in ledger.store.merkle, which ledger.store.schema's metadata
-# does not import; importing it here puts it on the metadata `alembic check` compares against
-# whenever the revisions are loaded. (Moving this import to migrations/env.py, beside
-# projections.tables, is the tidier home once the store integration lands.)
-import ledger.store.merkle  # noqa: F401
-
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
