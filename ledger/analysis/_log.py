@@ -16,7 +16,7 @@ from ledger import (
     StatementMade,
 )
 from ledger.analysis._times import TimeLike, known
-from ledger.events import apply_correction
+from ledger.events import corrected
 
 
 @attrs.frozen
@@ -27,9 +27,10 @@ class Correction:
     position: int
     recorded_at: datetime
     before: StatementMade
-    #: The statement as it reads after this correction; None when it was withdrawn.
+    #: The statement as it reads after this correction; None for a withdrawal.
     after: StatementMade | None
-    #: False when the statement had already been withdrawn (recorded, but it changed nothing).
+    #: False when the statement had already been withdrawn: the correction changes how it
+    #: reads, never that it is withdrawn, so no belief changes.
     effective: bool
 
     @property
@@ -76,15 +77,11 @@ class Statement:
         return self.original.statement_id
 
     def correct(self, correction: CorrectionMade, position: int, recorded_at: datetime) -> None:
-        before = self.current
-        effective = not self.withdrawn
-        if correction.withdraw:
-            self.withdrawn = True
-            after = None
-        elif effective:
-            after = self.current = apply_correction(self.current, correction)
-        else:
-            after = None
+        """Take in the next correction of this statement, by the ledger's one correction rule
+        (``ledger.events.corrected``)."""
+        before, effective = self.current, not self.withdrawn
+        self.current, self.withdrawn = corrected(self.current, self.withdrawn, correction)
+        after = None if correction.withdraw else self.current
         self.corrections.append(
             Correction(correction, position, recorded_at, before, after, effective)
         )

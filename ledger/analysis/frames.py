@@ -123,7 +123,7 @@ def corrections_frame(
 
     Columns: correction, statement, action (``withdraw`` or ``change``), field, before, after
     (the old and new values as text), reason, effective (False when the statement had already
-    been withdrawn), position, recorded_at.
+    been withdrawn: it reads differently, but still counts for nothing), position, recorded_at.
     """
     log = read_log(lg, known_at)
     rows: list[tuple[Any, ...]] = []
@@ -132,10 +132,13 @@ def corrections_frame(
             continue
         for c in s.corrections:
             base = (c.correction.key, s.id, c.correction.reason, c.effective, c.position)
-            if c.withdrew or c.after is None:
-                rows.append((*base, c.recorded_at, "withdraw" if c.withdrew else "change", *_na3))
-            for field, before, after in c.changed():
+            if c.withdrew:
+                rows.append((*base, c.recorded_at, "withdraw", *_na3))
+            changed = c.changed()
+            for field, before, after in changed:
                 rows.append((*base, c.recorded_at, "change", field, _plain(before), _plain(after)))
+            if not c.withdrew and not changed:  # it set what was already there
+                rows.append((*base, c.recorded_at, "change", *_na3))
     rows.sort(key=lambda r: r[4])
     return _frame(
         {

@@ -270,17 +270,13 @@ def _erratum(c: Correction) -> str:
             f'<div class="erratum withdrawal"><strong>Withdrawn</strong> by correction {key}, '
             f"{e(when)}{e(tail)}: {e(c.correction.reason)}</div>"
         )
-    if not c.effective:
-        return (
-            f'<div class="erratum">Correction {key}, {e(when)}, came after the withdrawal and '
-            f"changed nothing: {e(c.correction.reason)}</div>"
-        )
     changes = "; ".join(
         f"{name.removesuffix('_id')}: {_shown(before)} → {_shown(after)}"
         for name, before, after in c.changed()
     )
+    late = "" if c.effective else " (after the withdrawal: it still counts for nothing)"
     return (
-        f'<div class="erratum"><strong>Corrected</strong> by {key}, {e(when)}: '
+        f'<div class="erratum"><strong>Corrected</strong> by {key}, {e(when)}{e(late)}: '
         f"{e(changes or 'no field changed')}. Reason: {e(c.correction.reason)}</div>"
     )
 

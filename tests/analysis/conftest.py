@@ -96,6 +96,7 @@ def hostile_events() -> list[list[Event]]:
                 "c-move", "s-late", "the date was wrong", changes={"stated_at": "2024-11-30"}
             ),
         ],
+        [CorrectionMade("c-late", "s-gone", "a typo, after all", changes={"value": 950})],
     ]
 
 

@@ -3,6 +3,7 @@ same facts the ledger's own answers give."""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import io
 import sys
@@ -100,6 +101,7 @@ def test_corrections_frame(story: Story, hostile: Ledger) -> None:
     assert corrections_frame(story.ledger, known_at=story.known_before).empty
     moves = corrections_frame(hostile).set_index("correction")
     assert moves.loc["c-withdraw", "action"] == "withdraw"
+    assert not moves.loc["c-late", "effective"] and moves.loc["c-late", "after"] == "950"
     assert moves.loc["c-move", "field"] == "stated_at"
     assert str(moves.loc["c-move", "before"]).startswith("2024-12-01T")
     assert str(moves.loc["c-move", "after"]).startswith("2024-11-30T")
@@ -140,6 +142,25 @@ def test_grid_frame_pivots_to_propositions_by_dates(story: Story) -> None:
             cell = table.loc[p, pd.Timestamp(day.isoformat(), tz="UTC")]
             assert cell == story.ledger.believed(p, as_of=day).status.value
     _no_lists(frame)
+
+
+def test_statements_frame_agrees_with_the_csv_export(hostile: Ledger, story: Story) -> None:
+    for lg in (hostile, story.ledger):
+        out = io.StringIO()
+        lg.export_csv(out)
+        exported = {row["statement"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))}
+        frame = statements_frame(lg).set_index("statement")
+        assert sorted(frame.index) == sorted(exported)
+        for sid, row in exported.items():
+            assert frame.loc[sid, "stance"] == row["stance"]
+            assert frame.loc[sid, "source"] == row["source"]
+            assert frame.loc[sid, "proposition"] == row["proposition"]
+            assert bool(frame.loc[sid, "withdrawn"]) is (row["withdrawn"] == "true")
+            value = frame.loc[sid, "value"]
+            assert (value is pd.NA) if row["value"] == "" else value == float(row["value"])
+            assert frame.loc[sid, "corrections"] == len(
+                [c for c in row["corrected_by"].split(";") if c]
+            )
 
 
 def test_frames_keep_hostile_text_as_data(hostile: Ledger) -> None:

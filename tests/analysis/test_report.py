@@ -131,5 +131,6 @@ def test_withdrawals_and_retractions_are_shown_where_they_happened(hostile: Ledg
     text = report_html(hostile)
     words = Page(text).words
     assert "Withdrawn by correction c-withdraw" in words
+    assert "(after the withdrawal: it still counts for nothing)" in words
     assert "Retraction" in words
     assert '<tr id="s-s-gone" class="withdrawn">' in text

@@ -127,7 +127,7 @@ def test_grid_as_json_honours_known_at(example: Example) -> None:
     [
         (["--from", "2024-10-01", "--to", "2024-09-01"], "before the first"),
         (["--from", "2024-10-01", "--to", "2024-10-02", "nope"], "no proposition 'nope'"),
-        (["--from", "soon", "--to", "2024-10-02"], "is not a date"),
+        (["--from", "soon", "--to", "2024-10-02"], "'soon' is not an ISO date"),
     ],
 )
 def test_grid_errors_are_one_line(example: Example, args: list[str], message: str) -> None:
