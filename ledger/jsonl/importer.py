@@ -61,9 +61,7 @@ from ledger.events import (
     StatementMade,
 )
 from ledger.fields import Underflow
-from ledger.store.append import lookup
-from ledger.store.dberrors import translated
-from ledger.times import from_micros, to_utc
+from ledger.times import TIME_TEXT, from_micros, to_utc
 
 if TYPE_CHECKING:
     from ledger.api import Ledger
@@ -187,12 +185,11 @@ FIELDS: Mapping[str, tuple[Field, ...]] = {
         Field("withdraw", ("boolean",)),
     ),
 }
-#: Fields holding a time: ``YYYY-MM-DD`` (midnight UTC) or an ISO datetime with an offset.
+#: Fields holding a time: ``YYYY-MM-DD`` (midnight UTC) or an ISO datetime with an offset, in
+#: the one grammar of :mod:`ledger.times` (which the API and the JSON Schema share).
 TIME_FIELDS = frozenset({"stated_at", "published_at"})
-TIME_PATTERN = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?"
-)
+#: The import format's time pattern: the one grammar (``TIME_PATTERN.fullmatch(text)``).
+TIME_PATTERN = TIME_TEXT
 _STATEMENT_FIELDS = {f.name: f for f in FIELDS["statement"]}
 
 
@@ -812,8 +809,7 @@ class _Checked:
         if not encoded and not wanting:
             return [], []
         refs = {ref for ref, _, _ in wanting}
-        with translated(), self.ledger.store.engine.connect() as conn:
-            found = lookup(conn, {enc.event_id for _, _, enc in encoded}, refs)
+        found = self.ledger.store.lookup({enc.event_id for _, _, enc in encoded}, refs)
         conflicts = []
         for line, _, enc in encoded:
             stored = found.stored.get(enc.event_id)
@@ -985,7 +981,7 @@ def _fast_event(record: Mapping[str, Any]) -> Event | None:
     """The event of a record that :func:`_checked_event` would accept, or None.
 
     Only a shortcut: it answers only when every structural check is sure to pass (known and
-    required fields, exact JSON types, times in the import format's pattern) and the event
+    required fields, exact JSON types, times in the one time grammar) and the event
     builds; anything else, errors included, goes the checked way, which reports them.
     """
     kind = record.get("type")
@@ -1052,20 +1048,11 @@ def _type_problems(field: Field, value: Any, name: str | None = None) -> Iterato
 
 
 def _time_problems(value: str, name: str) -> Iterator[InvalidRecord]:
+    """The problem with a time's text: the API's own parser, so the same texts and messages."""
     try:
         to_utc(value, field=name)
-    except InvalidRecord as e:  # its own message where it has one (a naive datetime, say)
+    except InvalidRecord as e:
         yield e
-        return
-    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
-        yield InvalidRecord(f"{_clip(value)} is out of range in UTC (years 1 to 9999)", field=name)
-        return
-    if not TIME_PATTERN.fullmatch(value):
-        yield InvalidRecord(
-            f"{_clip(value)} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.ffffff]] followed by Z "
-            "or an offset such as +09:00",
-            field=name,
-        )
 
 
 def _build(kind: str, record: Mapping[str, Any], spec: tuple[Field, ...]) -> Event:
