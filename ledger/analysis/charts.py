@@ -492,7 +492,12 @@ def _draw_estimates(ax: Axes, panel: _Panel, values: list[Statement]) -> None:
     ax.set_ylabel(unit or "value", fontsize=8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
     ax.tick_params(labelsize=8)
-    ax.set_title(f"{p}: estimates", loc="left", fontsize=8.5, parse_math=False)
+    others = sum(1 for s in _live(panel) if s.current.value is not None) - len(values)
+    unit_text = f"in {unit}" if unit else "without a unit"
+    title = f"{p}: estimates {unit_text}"
+    if others:
+        title += f" ({others} in other units not drawn)"
+    ax.set_title(title, loc="left", fontsize=8.5, parse_math=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
