@@ -52,6 +52,8 @@ def test_the_chart_has_bands_marks_labels_and_the_estimate_range(story: Story) -
     words = " ".join(texts)
     for verb in ("asserts", "denies", "confirms", "no comment", "(corrected)"):
         assert verb in words
+    # kr-gov's "3,000 additional troops" is in another unit than the other estimates
+    assert f"{FOCUS}: estimates in troops (1 in other units not drawn)" in texts
 
 
 def test_the_chart_as_known_before_the_correction(story: Story) -> None:
