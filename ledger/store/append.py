@@ -23,8 +23,7 @@ from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict,
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.store import bulk
-from ledger.store.backends import begin_write, refresh_statistics
-from ledger.store.dberrors import translated as _translated
+from ledger.store.backends import binds_arrays, refresh_statistics, writing
 from ledger.store.schema import events as t
 from ledger.times import from_micros
 
@@ -108,7 +107,7 @@ def append_once(
     within: Within | None,
 ) -> AppendResult:
     """One attempt at appending ``prepared`` atomically (the caller retries on lock contention)."""
-    with _translated(), begin_write(engine) as conn:
+    with writing(engine) as conn:
         written = _write(conn, recorded_at, prepared, expected, within)
         if len(written.rows) >= ANALYZE_AFTER:
             refresh_statistics(conn, ["events"])
@@ -151,7 +150,7 @@ def append_batches_once(
     earlier batch or earlier in the batch): the transaction reads its own earlier batches.
     """
     appended = skipped = count = unanalyzed = 0
-    with _translated(), begin_write(engine) as conn:
+    with writing(engine) as conn:
         head = head_of(conn)
         when = recorded_at(head)
         for batch in batches:
@@ -270,7 +269,7 @@ _PG_LOOKUP = " UNION ALL ".join(
 def lookup(conn: Connection, event_ids: Iterable[str], stream_ids: Iterable[str]) -> Lookup:
     """The head, the stored content of ``event_ids`` and the versions of ``stream_ids``."""
     ids, streams = sorted(event_ids), sorted(stream_ids)
-    if conn.dialect.name == "postgresql":
+    if binds_arrays(conn):
         statements: Iterable[tuple[str, tuple[Any, ...]]] = [(_PG_LOOKUP, (ids, streams))]
     else:
         statements = _qmark_lookups(ids, streams)

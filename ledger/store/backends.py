@@ -1,4 +1,10 @@
-"""Engine set-up per backend: the only place that knows SQLite from PostgreSQL.
+"""Engine set-up per backend: the only place in the store that knows SQLite from PostgreSQL.
+
+The rest of the store asks capabilities (:func:`placeholder`, :func:`copies`,
+:func:`binds_arrays`, :func:`has_roles`) and opens connections through :func:`reading` and
+:func:`writing`, which translate driver errors (``ledger.store.dberrors``) once. The belief
+projection (``projections/``) is a layer of its own that writes SQL specialized per backend for
+speed (its read statement, its chain loads); it asks the same capabilities where it can.
 
 SQLite (embedded default): WAL journal so readers never block the writer, a busy timeout so a
 second writer waits instead of failing, foreign keys on, ``synchronous=FULL`` because an audit log
@@ -21,7 +27,8 @@ does not complete within the connect timeout (default :data:`DEFAULT_CONNECT_TIM
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
@@ -30,6 +37,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
 from ledger.errors import ConnectTimeout, LedgerError, LockTimeout, StoreError
+from ledger.store.dberrors import translated
 from ledger.store.retry import WaitBudget, current_budget, lock_timeout_from_env, seconds_from_env
 
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -302,6 +310,46 @@ def _timed_out(budget: WaitBudget, holder: str, details: str) -> LockTimeout:
 
 # -- both ----------------------------------------------------------------------------------------
 
+# What the rest of the store may ask about the backend: capabilities, never the dialect's name.
+
+
+def _postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def placeholder(conn: Connection) -> str:
+    """The driver's mark for a positional parameter in driver-level SQL."""
+    return "%s" if _postgresql(conn) else "?"
+
+
+def copies(conn: Connection) -> bool:
+    """Whether rows can be streamed in with ``COPY ... FROM STDIN`` (PostgreSQL, psycopg 3)."""
+    return _postgresql(conn)
+
+
+def binds_arrays(conn: Connection) -> bool:
+    """Whether a list binds as one array parameter (``= ANY(%s)``) rather than one per item."""
+    return _postgresql(conn)
+
+
+def has_roles(conn: Connection) -> bool:
+    """Whether the database has roles to grant (PostgreSQL; SQLite has file permissions)."""
+    return _postgresql(conn)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading, its driver errors translated into the ledger's own."""
+    with translated(), engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """:func:`begin_write`, its driver errors translated into the ledger's own."""
+    with translated(), begin_write(engine) as conn:
+        yield conn
+
 
 def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
     """After a bulk load, let PostgreSQL's planner see how big ``tables`` are now.
@@ -313,7 +361,7 @@ def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
     ownership of the table: for a role without it PostgreSQL skips it with a warning, which is
     harmless here. SQLite's planner trusts its indexes without statistics, so it gets nothing.
     """
-    if conn.dialect.name == "postgresql":
+    if _postgresql(conn):
         conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
 
@@ -333,7 +381,7 @@ class _WriteTransaction:
 
     def __enter__(self) -> Connection:
         try:
-            if self.conn.dialect.name == "postgresql":
+            if _postgresql(self.conn):
                 self._begin_postgresql()
             else:
                 self._tx = self.conn.begin()  # BEGIN IMMEDIATE waits: _sqlite_begin_immediate

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 
+from ledger.store.backends import copies, placeholder
+
 #: From this many rows on, PostgreSQL gets ``COPY`` instead of ``executemany``.
 COPY_FROM = 16
 
@@ -25,10 +27,10 @@ def insert_many(
     if not values:
         return
     names = ", ".join(columns)
-    if conn.dialect.name == "postgresql" and len(values) >= COPY_FROM:
+    if len(values) >= COPY_FROM and copies(conn):
         _copy(conn, f"COPY {table} ({names}) FROM STDIN", values)
         return
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    mark = placeholder(conn)
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
     conn.exec_driver_sql(sql, list(values) if len(values) > 1 else values[0])
 

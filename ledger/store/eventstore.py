@@ -38,14 +38,16 @@ from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store.append import (
     BatchesResult,
+    Lookup,
     Prepared,
     Within,
     append_batches_once,
     append_once,
     head_of,
+    lookup,
     stream_versions,
 )
-from ledger.store.dberrors import translated as _translated
+from ledger.store.backends import reading
 from ledger.store.retry import RetryPolicy
 from ledger.store.schema import events as t
 from ledger.store.verify import verify_rows, with_genesis
@@ -154,12 +156,19 @@ class EventStore:
     # -- reading -------------------------------------------------------------------------
 
     def head(self) -> Head:
-        with _translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return head_of(conn)
 
     def stream_version(self, stream_id: str) -> int:
-        with _translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return stream_versions(conn, {stream_id}).get(stream_id, 0)
+
+    def lookup(self, event_ids: Iterable[str], stream_ids: Iterable[str]) -> Lookup:
+        """The head, the stored content of ``event_ids`` and the versions of ``stream_ids``
+        (which of them exist), in as few statements as the backend allows: what an importer
+        checks a file against before it appends anything."""
+        with reading(self.engine) as conn:
+            return lookup(conn, event_ids, stream_ids)
 
     def read(
         self,
@@ -233,7 +242,7 @@ class EventStore:
         if isinstance(self.engine.pool, _SHARED_CONNECTION_POOLS):
             yield self._read_pages(after, until, stream_id, known_at, page_size)
             return
-        with _translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             if until is None:
                 until = _last_position(conn)
             query = _query(after, until, stream_id, known_at)
@@ -254,12 +263,12 @@ class EventStore:
         """The rows of a read when every connection of the engine is one and the same (an
         in-memory SQLite database): a page at a time, the connection released in between, so
         that the reader may query or append between rows as it can with a pooled engine."""
-        with _translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             if until is None:
                 until = _last_position(conn)
         last = after
         while True:
-            with _translated(), self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 query = _query(last, until, stream_id, known_at).limit(page_size)
                 page = conn.execute(query).all()
             yield from page
@@ -270,7 +279,7 @@ class EventStore:
     def get(self, stream_id: str, version: int = 1) -> RecordedEvent | None:
         """One event by its stream and version (version 1 is the record itself)."""
         query = select(*_COLUMNS).where(t.c.stream_id == stream_id, t.c.stream_version == version)
-        with _translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(query).first()
         return None if row is None else _decode(row)
 
@@ -278,7 +287,7 @@ class EventStore:
     def last_position_at(self, known_at: datetime) -> int:
         """The last position recorded at or before ``known_at`` (0 if none)."""
         query = select(func.max(t.c.position)).where(t.c.recorded_at <= to_micros(known_at))
-        with _translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return int(conn.execute(query).scalar() or 0)
 
     def verify(

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import BigInteger, Column, Connection, Integer, LargeBinary, Table, func, select
 
 from ledger.errors import LedgerError
+from ledger.store.backends import placeholder
 from ledger.store.schema import metadata
 from ledger.transparency.merkle import (
     Appender,
@@ -92,7 +93,7 @@ def append_leaves(conn: Connection, size: int, leaves: Iterable[bytes]) -> Appen
     if rows:
         # The driver's own executemany: two rows per leaf make Core's per-row parameter handling
         # most of the tree's cost (7.2 s against 4.3 s for 200,000 leaves on SQLite).
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = placeholder(conn)
         conn.exec_driver_sql(f"INSERT INTO merkle_nodes (id, hash) VALUES ({mark}, {mark})", rows)
     return appender
 

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from ledger.store.backends import begin_write
-from ledger.store.dberrors import translated
+from ledger.store.backends import reading, writing
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 #: The newest revision in ``migrations/versions``; a test keeps it equal to Alembic's head.
-HEAD = "0005"
+HEAD = "0006"
 
 
 def script_location() -> Path:
@@ -54,7 +53,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def schema_revision(engine: Engine) -> str | None:
     """The database's revision, read without Alembic (None for a database never migrated)."""
-    with translated(), engine.connect() as conn:
+    with reading(engine) as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -66,7 +65,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     from alembic import command
 
-    with translated(), begin_write(engine) as conn:
+    with writing(engine) as conn:
         if revision == "head" and current_revision(conn) == head_revision():
             return
         command.upgrade(alembic_config(conn), revision)
@@ -75,5 +74,5 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
 
-    with translated(), begin_write(engine) as conn:
+    with writing(engine) as conn:
         command.downgrade(alembic_config(conn), revision)

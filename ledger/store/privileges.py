@@ -20,7 +20,7 @@ import re
 from sqlalchemy import Connection, Engine, text
 
 from ledger.errors import InvalidRecord, LedgerError
-from ledger.store.backends import WRITER_LOCK_TABLES
+from ledger.store.backends import WRITER_LOCK_TABLES, has_roles
 from ledger.store.dberrors import translated
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -56,7 +56,7 @@ def grant_reader(engine: Engine, role: str) -> None:
 
 
 def _prepare(conn: Connection, role: str) -> None:
-    if conn.dialect.name != "postgresql":
+    if not has_roles(conn):
         raise LedgerError(
             "database roles are a PostgreSQL feature; on SQLite, protect the database file "
             "with file-system permissions instead"
