@@ -11,8 +11,9 @@ Instants are mapped onto a virtual binary tree of 63-bit integers. A period is r
 the period contains). The nodes whose periods can contain ``a`` are ``a``'s ancestors, at most
 64 of them; at an ancestor left of ``a`` a registered period contains ``a`` exactly when it ends
 after ``a``, at one right of ``a`` (or ``a`` itself) exactly when it starts at or before ``a``.
-Two composite indexes, ``(..., node, reach_to)`` and ``(..., node, valid_from)``, make each of
-those one short range scan.
+One composite index, ``(..., node, reach_to, valid_from, ...)``, serves both: left of ``a`` the
+scan is a range of ``reach_to``; right of it, the node's entries are read and ``valid_from``
+checked on the index entry (see ``projections.tables``).
 """
 
 from __future__ import annotations

@@ -516,20 +516,29 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
             f"WHERE proposition_id = {{p}} AND {tree} IN ({listed}) AND {where}"
         )
 
-    holds = "valid_from <= {a} AND reach_to > {a}"
-    current = f"tx_to = {OPEN}" + (" AND tx_from <= {k}" if past else "")
+    # Each stab reads one index (revision 0006): at a node left of the instant, the range of
+    # reach_to; right of it, the node's few entries; every other bound is checked on the index
+    # entry, so only the rows returned are fetched. SQLite plans without statistics and once
+    # chose a range that read every closed version of the proposition, so there the filtering
+    # terms are written ``+column``, which no index may serve (SQLite still reads them from the
+    # index entry). PostgreSQL gets them plain, as index conditions.
+    f = "" if pg else "+"
+    holds_left = f"reach_to > {{a}} AND {f}valid_from <= {{a}}"
+    holds_right = f"valid_from <= {{a}} AND {f}reach_to > {{a}}"
+    held = f"{f}valid_from <= {{a}} AND {f}reach_to > {{a}}"
+    current = f"tx_to = {OPEN}" + (f" AND {f}tx_from <= {{k}}" if past else "")
     visible = "tx_from <= {k} AND tx_to > {k}" if past else f"tx_to = {OPEN}"
     parts = [
-        stab("node", "left", f"{current} AND reach_to > {{a}} AND valid_from <= {{a}}"),
-        stab("node", "right", f"{current} AND {holds}"),
+        stab("node", "left", f"{current} AND {holds_left}"),
+        stab("node", "right", f"{current} AND {holds_right}"),
     ]
     if past:  # versions in force at k and closed since, by their transaction-time periods
         closed = f"tx_to < {OPEN} AND "
         parts.append(
-            stab("tx_node", "kleft", closed + "tx_to > {k} AND tx_from <= {k} AND " + holds)
+            stab("tx_node", "kleft", closed + f"tx_to > {{k}} AND {f}tx_from <= {{k}} AND {held}")
         )
         parts.append(
-            stab("tx_node", "kright", closed + "tx_from <= {k} AND tx_to > {k} AND " + holds)
+            stab("tx_node", "kright", closed + f"tx_from <= {{k}} AND {f}tx_to > {{k}} AND {held}")
         )
     for stance in _SUPPORT:
         parts.append(
@@ -698,15 +707,29 @@ def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[
 def _said(row: Any, at: int = 0) -> Said:
     """A row of :data:`_COLUMNS_READ` (from column ``at`` on) as the rules see it."""
     sid, source, stance, position, valid_from, _, _, value, unit = row[at : at + 9]
-    return Said(
-        sid,
-        source,
-        _STANCES[stance],
-        _MOMENTS.get(valid_from) or _moment(valid_from),
-        position,
-        None if value is None else _loads(value),
-        unit,
-    )
+    # Keyed by everything a Said holds, so a hit is the same value whatever ledger or version
+    # it came from; on a busy proposition most rows were read by an earlier answer, and
+    # building them again was a third of the answer's Python time.
+    key = (sid, source, stance, position, valid_from, value, unit)
+    said = _SAID.get(key)
+    if said is None:
+        if len(_SAID) >= _SAID_CACHE:
+            _SAID.clear()
+        said = _SAID[key] = Said(
+            sid,
+            source,
+            _STANCES[stance],
+            _MOMENTS.get(valid_from) or _moment(valid_from),
+            position,
+            None if value is None else _loads(value),
+            unit,
+        )
+    return said
+
+
+#: Said is frozen, so answers share them (bounded: cleared when full, like _MOMENTS).
+_SAID: dict[tuple[Any, ...], Said] = {}
+_SAID_CACHE = 16_384
 
 
 _MOMENTS: dict[int, datetime] = {}
@@ -803,6 +826,17 @@ class _Sources(Mapping[str, SourceRegistered]):
             return list(self.conn.execute(query, params))
         with translated(), self.engine.connect() as conn:
             return list(conn.execute(query, params))
+
+    def get(self, source: str, default: Any = None) -> Any:
+        # Mapping.get goes through __getitem__ and a KeyError; a policy asks once per live
+        # stance, so a cached source known by then is answered directly.
+        entry = self.cache.get(source)
+        if entry is not None and entry[0] <= self.known_at:
+            return entry[1]
+        try:
+            return self[source]
+        except KeyError:
+            return default
 
     def __getitem__(self, source: str) -> SourceRegistered:
         entry = self.cache.get(source)
@@ -944,11 +978,9 @@ def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:
 
 #: Indexes that only questions read (the fold reads by chain and by statement id).
 _QUERY_INDEXES = (
-    "ix_belief_stances_ends",
-    "ix_belief_stances_starts",
+    "ix_belief_stances_current",
     "ix_belief_stances_stance",
-    "ix_belief_stances_closed_ends",
-    "ix_belief_stances_closed_starts",
+    "ix_belief_stances_closed",
 )
 
 

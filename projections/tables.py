@@ -1,4 +1,4 @@
-"""Tables of the materialized belief projection (Alembic revisions 0002 and 0004).
+"""Tables of the materialized belief projection (Alembic revisions 0002, 0004 and 0006).
 
 They are derived data: ``rebuild()`` can always recreate them from the log, so unlike ``events``
 they are updated and deleted freely, and ``verify`` proves they are what the log implies.
@@ -18,6 +18,13 @@ def _closed_only(name: str, *columns: str) -> Index:
     """An index over the closed versions only (``tx_to`` before :data:`OPEN`)."""
     closed = text(f"tx_to < {OPEN}")
     return Index(name, *columns, sqlite_where=closed, postgresql_where=closed)
+
+
+def _in_force_only(name: str, *columns: str) -> Index:
+    """An index over the versions in force only (``tx_to`` at :data:`OPEN`): a query must say
+    ``tx_to = OPEN`` with the literal for the database to use it."""
+    in_force = text(f"tx_to = {OPEN}")
+    return Index(name, *columns, sqlite_where=in_force, postgresql_where=in_force)
 
 
 belief_checkpoint = Table(
@@ -70,17 +77,32 @@ belief_stances = Table(
     Column("tx_node", BigInteger, nullable=True),
     Column("value", Text, nullable=True),
     Column("unit", Text, nullable=True),
-    # a source's chain of stances on a proposition, from a valid time on (maintenance)
-    Index("ix_belief_stances_chain", "proposition_id", "source_id", "tx_to", "reach_to"),
-    # the two halves of a stabbing query (queries)
-    Index("ix_belief_stances_ends", "proposition_id", "tx_to", "node", "reach_to"),
-    Index("ix_belief_stances_starts", "proposition_id", "tx_to", "node", "valid_from"),
+    # A source's chain of stances on a proposition, from a valid time on (maintenance reads
+    # only the versions in force).
+    _in_force_only("ix_belief_stances_chain", "proposition_id", "source_id", "reach_to"),
+    # A stabbing query over the versions in force: one index serves both halves. Left of the
+    # instant, the scan is the range of reach_to; right of it, every row at the node is read
+    # from the index alone and valid_from filters it (the rows at a node are few). tx_from is
+    # there so that a past known_at drops the versions opened since without fetching them:
+    # before revision 0006 those fetches were most of an answer on a busy proposition.
+    _in_force_only(
+        "ix_belief_stances_current", "proposition_id", "node", "reach_to", "valid_from", "tx_from"
+    ),
     # first support, retractions, no-comment counts
     Index("ix_belief_stances_stance", "proposition_id", "stance", "valid_from", "position"),
-    # versions closed since a past known_at: a stabbing query in transaction time, over the
-    # closed versions only
-    _closed_only("ix_belief_stances_closed_ends", "proposition_id", "tx_node", "tx_to"),
-    _closed_only("ix_belief_stances_closed_starts", "proposition_id", "tx_node", "tx_from"),
+    # Versions closed since a past known_at: a stabbing query in transaction time (the range of
+    # tx_to left of known_at, tx_from filtering right of it), over the closed versions only;
+    # the valid period is there so that versions not holding the instant asked about are
+    # dropped without being fetched.
+    _closed_only(
+        "ix_belief_stances_closed",
+        "proposition_id",
+        "tx_node",
+        "tx_to",
+        "tx_from",
+        "valid_from",
+        "reach_to",
+    ),
 )
 
 #: Every derived table, in the order a wipe empties them.
