@@ -138,18 +138,33 @@ def chart_of(
     return fig
 
 
-def chart_svg(lg: Ledger, propositions: str | Sequence[str], **options: object) -> str:
-    """The chart as a standalone SVG document (text)."""
-    return svg(chart(lg, propositions, **options))  # type: ignore[arg-type]
+def chart_svg(
+    lg: Ledger,
+    propositions: str | Sequence[str],
+    *,
+    known_at: TimeLike | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    width: float = 11.0,
+) -> str:
+    """The chart as a standalone SVG document (text); the options are :func:`chart`'s."""
+    return svg(chart(lg, propositions, known_at=known_at, start=start, end=end, width=width))
 
 
 def save_chart(
-    lg: Ledger, propositions: str | Sequence[str], path: str | Path, **options: object
+    lg: Ledger,
+    propositions: str | Sequence[str],
+    path: str | Path,
+    *,
+    known_at: TimeLike | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    width: float = 11.0,
 ) -> Path:
     """Draw the chart into ``path``; the format follows the suffix (``.svg``, ``.png``,
-    ``.pdf``)."""
+    ``.pdf``); the options are :func:`chart`'s."""
     target = Path(path)
-    fig = chart(lg, propositions, **options)  # type: ignore[arg-type]
+    fig = chart(lg, propositions, known_at=known_at, start=start, end=end, width=width)
     suffix = target.suffix.lower().lstrip(".")
     if suffix == "svg":
         target.write_text(svg(fig), encoding="utf-8")

@@ -128,11 +128,18 @@ def report_html(
 
 
 def write_report(
-    lg: Ledger, path: str | Path, propositions: Sequence[str] | None = None, **options: object
+    lg: Ledger,
+    path: str | Path,
+    propositions: Sequence[str] | None = None,
+    *,
+    dates: Iterable[date | datetime | str] | None = None,
+    known_at: TimeLike | None = None,
+    title: str | None = None,
+    verify: bool = True,
 ) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8); returns the path."""
     target = Path(path)
-    text = report_html(lg, propositions, **options)  # type: ignore[arg-type]
+    text = report_html(lg, propositions, dates=dates, known_at=known_at, title=title, verify=verify)
     target.write_text(text, encoding="utf-8")
     return target
 
