@@ -18,6 +18,8 @@ from ledger.events import (
     PropositionDefined,
     SourceRegistered,
     StatementMade,
+    proposition_stream,
+    source_stream,
 )
 from ledger.jsonl import exporter, importer
 from ledger.jsonl.importer import ImportReport
@@ -27,7 +29,8 @@ from ledger.store.append import BatchesResult
 from ledger.store.backends import DEFAULT_URL, make_engine
 from ledger.store.eventstore import EventStore
 from ledger.store.retry import RetryPolicy
-from ledger.times import TimeLike, end_of_day, utc_now
+from ledger.times import TimeLike, end_of_day, to_micros, utc_now
+from projections import catalog
 from projections import fold as reference
 from projections.audit import AuditReplay, replay
 from projections.beliefs import BeliefState
@@ -205,14 +208,30 @@ class Ledger:
         return out
 
     def sources(self, *, known_at: TimeLike | None = None) -> list[SourceRegistered]:
-        return [
-            e.event for e in self.read(known_at=known_at) if isinstance(e.event, SourceRegistered)
-        ]
+        """Every source registered (by ``known_at``), in log order: an indexed lookup per
+        source, not a scan of the log."""
+        k = self._bound(known_at)
+        ids = catalog.source_ids(self.store.engine, None if k is None else to_micros(k))
+        found = self.store.read_streams(map(source_stream, ids), known_at=k, first=True)
+        return [r.event for r in found if isinstance(r.event, SourceRegistered)]
 
     def propositions(self, *, known_at: TimeLike | None = None) -> list[PropositionDefined]:
-        return [
-            e.event for e in self.read(known_at=known_at) if isinstance(e.event, PropositionDefined)
-        ]
+        """Every proposition defined (by ``known_at``), in log order: an indexed lookup per
+        proposition, not a scan of the log."""
+        k = self._bound(known_at)
+        ids = catalog.proposition_ids(self.store.engine, None if k is None else to_micros(k))
+        found = self.store.read_streams(map(proposition_stream, ids), known_at=k, first=True)
+        return [r.event for r in found if isinstance(r.event, PropositionDefined)]
+
+    def beliefs(
+        self, *, as_of: TimeLike | None = None, known_at: TimeLike | None = None
+    ) -> list[BeliefState]:
+        """What was believed about every proposition as of ``as_of``, as known at
+        ``known_at`` (both default to now), in proposition id order: one pass over the
+        projection for all of them, not a question per proposition."""
+        a, k = self._times(as_of, known_at)
+        verdicts = self.projection.verdicts_at(a, k)
+        return [BeliefState(p, a, k, verdicts[p]) for p in sorted(verdicts)]
 
     # -- beliefs -------------------------------------------------------------------------
 
@@ -275,6 +294,11 @@ class Ledger:
     def rebuild(self) -> int:
         """Recompute the materialized projection from the whole log; returns events folded."""
         return self.projection.rebuild()
+
+    def _bound(self, known_at: TimeLike | None) -> datetime | None:
+        """``known_at`` as an instant (None: no bound), with the projection caught up."""
+        self.projection.ensure_current()
+        return None if known_at is None else end_of_day(known_at, field="known_at")
 
     def _times(
         self, as_of: TimeLike | None, known_at: TimeLike | None

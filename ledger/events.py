@@ -197,6 +197,16 @@ def _published_at(x: TimeLike | None) -> datetime | None:
     return None if x is None else to_utc(x, field="published_at")
 
 
+def source_stream(source_id: str) -> str:
+    """The stream of the source ``source_id``: its registration."""
+    return f"source:{source_id}"
+
+
+def proposition_stream(proposition_id: str) -> str:
+    """The stream of the proposition ``proposition_id``: its definition."""
+    return f"proposition:{proposition_id}"
+
+
 @attrs.frozen
 class SourceRegistered(_Encoded):
     """A speaker the ledger can attribute statements to."""
@@ -216,7 +226,7 @@ class SourceRegistered(_Encoded):
 
     @property
     def stream_id(self) -> str:
-        return f"source:{self.source_id}"
+        return source_stream(self.source_id)
 
     def references(self) -> tuple[tuple[str, str], ...]:
         return ()
@@ -238,7 +248,7 @@ class PropositionDefined(_Encoded):
 
     @property
     def stream_id(self) -> str:
-        return f"proposition:{self.proposition_id}"
+        return proposition_stream(self.proposition_id)
 
     def references(self) -> tuple[tuple[str, str], ...]:
         return tuple(("parties", f"source:{p}") for p in self.parties)

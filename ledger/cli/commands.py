@@ -419,7 +419,8 @@ def propositions(as_of: str | None, known_at: str | None, as_json: bool) -> None
     """The defined propositions and what is believed about each (default: now)."""
     with opened() as lg:
         found = lg.propositions(known_at=known_at)
-        rows = [(p, lg.believed(p.proposition_id, as_of=as_of, known_at=known_at)) for p in found]
+        beliefs = {s.proposition: s for s in lg.beliefs(as_of=as_of, known_at=known_at)}
+    rows = [(p, beliefs[p.proposition_id]) for p in found]
     if as_json:
         print_json([to_payload(p) | _status(s.to_dict()) for p, s in rows])
     else:
