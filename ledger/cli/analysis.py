@@ -33,12 +33,7 @@ from ledger.cli.app import (
 _OUTPUT_HELP = "File to write; the format follows its suffix"
 
 
-@cli.command(
-    epilog=example(
-        "factledger grid --from 2024-10-01 --to 2025-05-01 --every month",
-        "factledger grid --from 2024-10-01 --to 2025-05-01 --every week --csv > grid.csv",
-    )
-)
+@cli.command(epilog=example("factledger grid --from 2024-10-01 --to 2025-05-01 --every month"))
 @click.argument("propositions", nargs=-1, metavar="[PROPOSITION]...")
 @click.option("--from", "start", metavar="DATE", required=True, help="The first date.")
 @click.option("--to", "end", metavar="DATE", required=True, help="The last date (included).")
@@ -114,12 +109,7 @@ def _glyphs(
     return Group(*lines)
 
 
-@cli.command(
-    epilog=example(
-        "factledger chart dprk-troops-in-russia -o story.svg",
-        "factledger chart dprk-troops-in-russia dprk-casualties -o story.png --known-at 2025-01-01",
-    )
-)
+@cli.command(epilog=example("factledger chart dprk-troops-in-russia dprk-casualties -o story.svg"))
 @click.argument("propositions", nargs=-1, required=True, metavar="PROPOSITION...")
 @click.option(
     "--output",
@@ -153,10 +143,7 @@ def chart(
 
 
 @cli.command(
-    epilog=example(
-        "factledger report dprk-troops-in-russia -o story.html",
-        "factledger report -o all.html --date 2024-11-01 --date 2025-05-01",
-    )
+    epilog=example("factledger report dprk-troops-in-russia -o story.html --date 2024-11-01")
 )
 @click.argument("propositions", nargs=-1, metavar="[PROPOSITION]...")
 @click.option(
