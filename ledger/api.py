@@ -279,7 +279,7 @@ class Ledger:
     def replay(self, known_at: TimeLike) -> AuditReplay:
         """The audit view: every belief as the ledger would have answered at ``known_at``,
         recomputed from the verified log prefix, with that prefix's last position and hash."""
-        k = end_of_day(known_at, field="known_at")
+        _, k = self._times(None, known_at)
         return replay(self.store, self.projection, self.policy, k)
 
     def grant_writer(self, role: str) -> None:
@@ -305,9 +305,13 @@ class Ledger:
     ) -> tuple[datetime, datetime]:
         a = None if as_of is None else end_of_day(as_of, field="as_of")
         k = None if known_at is None else end_of_day(known_at, field="known_at")
+        recorded = self.store.head().recorded_at
+        if recorded is not None and (k is None or k > recorded):
+            # Answers are given as known at the last committed event at most: a write in
+            # flight may yet be recorded at any later instant (see projections.materialized).
+            k = recorded
         if a is None or k is None:
             # Never earlier than the last recorded event, even if the clock has stepped back.
-            recorded = self.store.head().recorded_at
             now = self.now() if recorded is None else max(self.now(), recorded)
             a, k = a or now, k or now
         return a, k

@@ -160,7 +160,8 @@ class MaterializedProjection:
     ) -> BeliefState:
         """What was believed about ``proposition`` at valid time ``as_of`` as known at
         ``known_at``, decided by the policy from the stance rows in force then. A missing time
-        means now (``now()``, never earlier than the last recorded event). One statement reads
+        means now (``now()``, never earlier than the last recorded event). The answer is given
+        as known at the last committed event at most (see :func:`_stable`). One statement reads
         the rows, the definition and whether the projection is current; if it is behind (an
         append bypassed it), it catches up and asks again (three times at most, then answers
         from what the last catch-up left)."""
@@ -177,10 +178,7 @@ class MaterializedProjection:
                         found = _answer(conn, proposition, a, k)
                     if found.status.payload is None:
                         raise _unknown(proposition)
-                    head_at = status.head_at
-                    known = known_at or (
-                        clock if head_at is None else max(clock, from_micros(head_at))
-                    )
+                    known = _stable(known_at, status.head_at, clock)
                     verdict = self._judge(
                         conn, found.status.payload, found.evidence, to_micros(known)
                     )
@@ -1010,3 +1008,21 @@ def _wipe(conn: Connection) -> None:
     conn.execute(
         insert(belief_checkpoint).values(name=NAME, position=0, hash=GENESIS, policy=FORMAT)
     )
+
+
+def _stable(known_at: datetime | None, head_at: int | None, clock: datetime) -> datetime:
+    """The transaction time an answer is given for: ``known_at``, but never later than the
+    last committed event (``head_at``), and that event's time when none was asked for.
+
+    A write takes its ``recorded_at`` when it starts and becomes visible when it commits, and
+    the store gives every write a later ``recorded_at`` than the last committed one. So nothing
+    committed later can be recorded at or before ``head_at``, and an answer for ``head_at`` is
+    final; an answer for a later instant is not (a write in flight may yet be recorded before
+    it), so it is given, and labelled, for ``head_at``. See docs/concepts.md, "Answers that
+    never change".
+    """
+    if head_at is None:
+        return known_at or clock
+    if known_at is None or to_micros(known_at) > head_at:
+        return from_micros(head_at)
+    return known_at

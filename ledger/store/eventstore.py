@@ -150,9 +150,12 @@ class EventStore:
         raise busy  # outside the handler: with its own cause (the driver's error), not _Spent
 
     def _recorded_at(self, head: Head) -> int:
+        """The transaction time of a write: the clock, but always later than the last
+        committed event (by a microsecond at least, should the clock lag or step back), so
+        that an answer given as known at the last committed event can never change."""
         now = to_micros(self.clock())
         last = -(2**62) if head.recorded_at is None else to_micros(head.recorded_at)
-        return max(now, last)
+        return max(now, last + 1)
 
     # -- reading -------------------------------------------------------------------------
 
