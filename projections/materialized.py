@@ -82,7 +82,8 @@ FORMAT = "stances-v1"
 WINDOW = 5_000
 #: After writing this many rows a catch-up refreshes the planner's statistics (PostgreSQL).
 ANALYZE_AFTER = 10_000
-_ANALYZED = ("events", "belief_stances", "belief_propositions", "belief_sources")
+_DERIVED_ANALYZED = ("belief_stances", "belief_propositions", "belief_sources")
+_ANALYZED = ("events", *_DERIVED_ANALYZED)
 _PAGE = 5_000
 _IN = 500  # ids per IN (...) list
 _STANCES = {s.value: s for s in Stance}
@@ -242,15 +243,23 @@ def fold_rows(
     """Fold event rows (``events`` columns in table order, in log order) into the derived
     tables through ``conn``, a window at a time. Returns how many were folded and the last
     one's position and hash."""
-    folded, last, written = 0, None, 0
+    folded, last, written, total, due = 0, None, 0, 0, ANALYZE_AFTER
+    tables: tuple[str, ...] = _ANALYZED
     for window in _windows(rows, WINDOW):
-        written += _fold_window(conn, window)
+        count = _fold_window(conn, window)
+        written += count
+        total += count
         folded += len(window)
         last = (window[-1][0], window[-1][9])
-        if written >= ANALYZE_AFTER:
+        if written >= due:
             # Later windows' lookups must not be planned as scans (ledger.store.backends).
-            refresh_statistics(conn, _ANALYZED)
-            written = 0
+            # Statistics half the table's size still plan index lookups, so refreshes come
+            # each time the fold has doubled what it wrote: ANALYZE samples whole tables, and
+            # one per 10,000 rows was half of a 100k rebuild on PostgreSQL. The fold never
+            # writes events (the append path refreshes them itself): once is enough.
+            refresh_statistics(conn, tables)
+            tables = _DERIVED_ANALYZED
+            written, due = 0, max(ANALYZE_AFTER, total)
     if written >= _CHECK_AFTER:
         _analyze_if_stale(conn)
     return folded, last
@@ -443,6 +452,14 @@ _REVISE_SQL = (
 )
 
 
+_PG_REVISE_SQL = (
+    f"UPDATE belief_stances AS b SET {', '.join(f'{c} = u.{c}' for c in REVISED)} "
+    f"FROM unnest({', '.join(['CAST(%s AS BIGINT[])'] * len(REVISED))}, CAST(%s AS TEXT[]), "
+    f"CAST(%s AS BIGINT[])) AS u({', '.join(REVISED)}, statement_id, tx_from) "
+    "WHERE b.statement_id = u.statement_id AND b.tx_from = u.tx_from"
+)
+
+
 def _write(conn: Connection, batch: Batch) -> None:
     """Deletes first (a version may be replaced under the same key), then revisions, then the
     new rows through the driver's bulk path."""
@@ -450,8 +467,14 @@ def _write(conn: Connection, batch: Batch) -> None:
         conn.execute(_DELETE, [{"k_statement": s, "k_tx_from": t} for s, t in batch.deleted])
     if batch.updated:
         revisions = [revised_values(row) for row in batch.updated.values()]
-        sql = _sql(conn, _REVISE_SQL)
-        conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
+        if conn.dialect.name == "postgresql":
+            # One statement over arrays: executemany sends one UPDATE per row, and a window
+            # of a rebuild revises thousands.
+            columns = tuple(list(c) for c in zip(*revisions, strict=True))
+            conn.exec_driver_sql(_PG_REVISE_SQL, columns)
+        else:
+            sql = _sql(conn, _REVISE_SQL)
+            conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
 
 
