@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from ledger.events import Event, stated_at
+from ledger.times import iso
 
 
 @attrs.frozen
@@ -31,6 +33,22 @@ class RecordedEvent:
     def stated_at(self) -> datetime | None:
         return stated_at(self.event)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, times as ISO 8601 (the CLI's ``--json`` contract): both
+        times, the store's bookkeeping and the event as its canonical payload."""
+        from ledger.codec import to_payload  # noqa: PLC0415 - the codec imports this module
+
+        return {
+            "position": self.position,
+            "recorded_at": iso(self.recorded_at),
+            "stated_at": _iso(self.stated_at),
+            "type": self.type,
+            "event_id": str(self.event_id),
+            "stream_id": self.stream_id,
+            "hash": self.hash,
+            "event": to_payload(self.event),
+        }
+
 
 @attrs.frozen
 class Head:
@@ -39,6 +57,10 @@ class Head:
     position: int
     hash: str
     recorded_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form: position, hash and ``recorded_at`` as ISO 8601 (or None)."""
+        return {"position": self.position, "hash": self.hash, "recorded_at": _iso(self.recorded_at)}
 
 
 @attrs.frozen
@@ -61,8 +83,22 @@ class VerifyReport:
     position: int | None = None
     problem: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the CLI's ``verify --json``)."""
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head": self.head.to_dict(),
+            "position": self.position,
+            "problem": self.problem,
+        }
+
     def __str__(self) -> str:
         if self.ok:
             return f"ok: {self.checked} events, head {self.head.position} {self.head.hash}"
         where = "" if self.position is None else f" at position {self.position}"
         return f"TAMPERED{where}: {self.problem}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)

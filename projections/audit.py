@@ -8,11 +8,13 @@ materialized projection's answer for the same (as_of=T, known_at=T), naming any 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from ledger.records import VerifyReport
 from ledger.store.eventstore import EventStore
+from ledger.times import iso
 from projections.beliefs import BeliefState
 from projections.fold import by_proposition, fold, verdict_of
 from projections.materialized import MaterializedProjection
@@ -33,6 +35,18 @@ class AuditReplay:
     @property
     def ok(self) -> bool:
         return self.verification.ok and not self.mismatches
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, times as ISO 8601 (the CLI's ``replay --json``)."""
+        return {
+            "known_at": iso(self.known_at),
+            "position": self.position,
+            "hash": self.hash,
+            "ok": self.ok,
+            "verification": self.verification.to_dict(),
+            "mismatches": list(self.mismatches),
+            "beliefs": [b.to_dict() for b in self.beliefs],
+        }
 
 
 def replay(

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
 import attrs
 import click
@@ -29,10 +29,7 @@ from ledger.cli.app import (
     shown,
 )
 from ledger.codec import to_payload
-from ledger.records import RecordedEvent, VerifyReport
 from ledger.store.retry import LockWait
-from ledger.times import iso
-from projections.audit import AuditReplay
 
 #: Show a progress bar (on a terminal) for imports of at least this many steps (the importer
 #: counts each record twice: once validated, once appended).
@@ -378,22 +375,9 @@ def history(proposition: str, known_at: str | None, as_json: bool) -> None:
     with opened() as lg:
         events = lg.history(proposition, known_at=known_at)
     if as_json:
-        print_json([_event_dict(r) for r in events])
+        print_json([r.to_dict() for r in events])
     else:
         render.console().print(render.history(events))
-
-
-def _event_dict(r: RecordedEvent) -> dict[str, Any]:
-    return {
-        "position": r.position,
-        "recorded_at": iso(r.recorded_at),
-        "stated_at": None if r.stated_at is None else iso(r.stated_at),
-        "type": r.type,
-        "event_id": str(r.event_id),
-        "stream_id": r.stream_id,
-        "hash": r.hash,
-        "event": to_payload(r.event),
-    }
 
 
 @cli.command(epilog=example("factledger sources --json"))
@@ -422,13 +406,14 @@ def propositions(as_of: str | None, known_at: str | None, as_json: bool) -> None
         beliefs = {s.proposition: s for s in lg.beliefs(as_of=as_of, known_at=known_at)}
     rows = [(p, beliefs[p.proposition_id]) for p in found]
     if as_json:
-        print_json([to_payload(p) | _status(s.to_dict()) for p, s in rows])
+        print_json(
+            [
+                to_payload(p) | {"status": s.status.value, "explanation": s.explanation}
+                for p, s in rows
+            ]
+        )
     else:
         render.console().print(render.propositions(rows))
-
-
-def _status(belief: dict[str, Any]) -> dict[str, Any]:
-    return {k: belief[k] for k in ("status", "explanation")}
 
 
 # -- integrity -------------------------------------------------------------------------------
@@ -467,26 +452,11 @@ def verify(checkpoint: tuple[int, str] | None, as_json: bool) -> None:
     with opened() as lg:
         report = lg.verify(checkpoint)
     if as_json:
-        print_json(_verify_dict(report))
+        print_json(report.to_dict())
     else:
         render.console().print(render.verify(report))
     if not report.ok:
         sys.exit(1)
-
-
-def _verify_dict(report: VerifyReport) -> dict[str, Any]:
-    head = report.head
-    return {
-        "ok": report.ok,
-        "checked": report.checked,
-        "head": {
-            "position": head.position,
-            "hash": head.hash,
-            "recorded_at": None if head.recorded_at is None else iso(head.recorded_at),
-        },
-        "position": report.position,
-        "problem": report.problem,
-    }
 
 
 @cli.command(epilog=example("factledger checkpoint > checkpoint.txt"))
@@ -499,9 +469,7 @@ def checkpoint(as_json: bool) -> None:
         head = lg.head()
     text = render.checkpoint(head.position, head.hash)
     if as_json:
-        recorded = None if head.recorded_at is None else iso(head.recorded_at)
-        doc = {"position": head.position, "hash": head.hash, "recorded_at": recorded}
-        print_json(doc | {"checkpoint": text})
+        print_json(head.to_dict() | {"checkpoint": text})
     else:
         click.echo(text)
 
@@ -517,20 +485,8 @@ def replay(known_at: str, as_json: bool) -> None:
     with opened() as lg:
         audit = lg.replay(known_at)
     if as_json:
-        print_json(_replay_dict(audit))
+        print_json(audit.to_dict())
     else:
         render.console().print(render.replay(audit))
     if not audit.ok:
         sys.exit(1)
-
-
-def _replay_dict(audit: AuditReplay) -> dict[str, Any]:
-    return {
-        "known_at": iso(audit.known_at),
-        "position": audit.position,
-        "hash": audit.hash,
-        "ok": audit.ok,
-        "verification": _verify_dict(audit.verification),
-        "mismatches": list(audit.mismatches),
-        "beliefs": [b.to_dict() for b in audit.beliefs],
-    }
