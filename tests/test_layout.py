@@ -85,3 +85,19 @@ def test_the_alembic_command_writes_the_upgrade_as_sql_offline(url: str, tmp_pat
     assert "CREATE TABLE events" in script
     assert "CREATE TABLE belief_stances" in script
     assert not list(tmp_path.iterdir())  # offline: no database was created
+
+
+def test_the_readme_names_every_module_or_its_package() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    unnamed = []
+    for package in ("ledger", "projections"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            relative = path.relative_to(REPO)
+            if path.name in ("__init__.py", "__main__.py") and relative.parent != Path("ledger"):
+                continue
+            if f"`{relative.as_posix()}`" in readme:
+                continue
+            if any(f"`{parent.as_posix()}/`" in readme for parent in relative.parents):
+                continue
+            unnamed.append(relative.as_posix())
+    assert not unnamed, f"README.md's module map does not name {unnamed}"
