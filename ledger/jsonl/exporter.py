@@ -8,7 +8,9 @@ otherwise, text is UTF-8 (not ``\\u`` escapes, but for U+2028 and U+2029, which 
 take for line ends), and fields that are null are left out, except a statement's ``value``,
 ``unit``, ``document`` and ``quote``.
 
-:func:`export_csv` writes one row per statement, as its corrections leave it.
+:func:`export_csv` writes one row per statement, as its corrections leave it. Every time in it
+has the one form ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (:func:`ledger.times.iso`), midnight or not, so
+a CSV reader (``pandas.to_datetime``, a spreadsheet) parses a column without guessing formats.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class _Row:
             s.source_id,
             s.proposition_id,
             s.stance.value,
-            format_time(s.stated_at),
+            iso(s.stated_at),
             "" if s.value is None else json.dumps(s.value),
             s.unit or "",
             s.document_id or "",
@@ -142,8 +144,9 @@ def export_csv(ledger: Ledger, out: IO[str], *, known_at: TimeLike | None = None
     all), to ``out`` as CSV with a header row of :data:`CSV_COLUMNS`; returns the number of
     statements written. ``position`` and ``recorded_at`` are the statement's own; withdrawn
     statements are included, marked ``withdrawn=true``; ``corrected_by`` lists correction ids
-    in log order, separated by ``;``. Rows end in CRLF (RFC 4180): open files with
-    ``newline=""``."""
+    in log order, separated by ``;``. ``stated_at`` and ``recorded_at`` are both written
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, whatever the time of day. Rows end in CRLF (RFC 4180):
+    open files with ``newline=""``."""
     rows: dict[str, _Row] = {}
     for recorded in ledger.read(known_at=known_at):
         event = recorded.event

@@ -164,7 +164,7 @@ def test_the_csv_lists_every_statement_as_corrected_with_its_place_in_the_log(
     rows = {row["statement"]: row for row in csv_rows(ledger)}
     assert len(rows) == 46
     zelenskyy = rows[ZELENSKYY]
-    assert zelenskyy["stated_at"] == "2024-11-04"  # as corrected
+    assert zelenskyy["stated_at"] == "2024-11-04T00:00:00.000000Z"  # as corrected
     assert zelenskyy["corrected_by"] == "fix-zelenskyy-11000-date"
     assert (zelenskyy["value"], zelenskyy["unit"], zelenskyy["withdrawn"]) == (
         "11000",
@@ -197,7 +197,7 @@ def test_the_csv_as_known_before_a_correction_shows_the_statement_uncorrected(
 
     before = {row["statement"]: row for row in csv_rows(ledger, known_at="2026-01-15")}
     assert (before[ZELENSKYY]["stated_at"], before[ZELENSKYY]["corrected_by"]) == (
-        "2024-11-07",
+        "2024-11-07T00:00:00.000000Z",
         "",
     )
 
@@ -224,7 +224,11 @@ def test_the_csv_marks_withdrawn_statements_and_keeps_awkward_text_intact(ledger
     (row,) = csv_rows(ledger)
     assert row["note"] == note
     assert (row["withdrawn"], row["corrected_by"]) == ("true", "c1")
-    assert (row["stated_at"], row["value"], row["unit"]) == ("2024-10-21T00:30:00Z", "1500.5", "")
+    assert (row["stated_at"], row["value"], row["unit"]) == (
+        "2024-10-21T00:30:00.000000Z",
+        "1500.5",
+        "",
+    )
 
 
 # -- Unicode ---------------------------------------------------------------------------------
