@@ -52,9 +52,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.stash[_SLOW_DESELECTED] = len(slow)
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)  # the outermost: after the short summary
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
+) -> Iterator[None]:
+    yield
     deselected = config.stash.get(_SLOW_DESELECTED, 0)
     if deselected:
         terminalreporter.write_line(
