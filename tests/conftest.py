@@ -7,7 +7,7 @@ unreachable server skips those tests with the reason; with ``CI`` set it fails t
 
 Tests marked ``slow`` (the crash suite, the concurrent writers: minutes, not seconds) are
 deselected, with a closing line that says so, unless ``CI`` or ``LEDGER_TEST_SLOW`` is set or a
-``-m`` expression picks the tests: ``make test-all`` (or ``LEDGER_TEST_SLOW=1 pytest``) runs them.
+``-m`` expression names them: ``make test-all`` (or ``LEDGER_TEST_SLOW=1 pytest``) runs them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "d
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if RUN_SLOW or config.option.markexpr:
+    if RUN_SLOW or "slow" in config.option.markexpr:  # `-m slow`, `-m "slow or not slow"`
         return
     slow = [item for item in items if item.get_closest_marker("slow")]
     if slow:
