@@ -63,7 +63,16 @@ from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
 from projections.interval_index import ancestors
 from projections.rules import BeliefPolicy, Evidence, Said
-from projections.stances import COLUMNS, REVISED, Batch, Fields, Version, plan_ops, revised_values
+from projections.stances import (
+    COLUMNS,
+    REVISED,
+    Batch,
+    Chain,
+    Fields,
+    Version,
+    plan_ops,
+    revised_values,
+)
 from projections.tables import (
     DERIVED,
     OPEN,
@@ -147,8 +156,11 @@ class MaterializedProjection:
         :func:`_indexes_deferred`)."""
         with translated(), begin_write(self.store.engine) as conn:
             _wipe(conn)
-            with _indexes_deferred(conn):
-                return self.catch_up(conn)
+            with _indexes_deferred(conn), _page_cache(conn, REBUILD_CACHE_KIB):
+                folded, last = fold_rows(conn, _rows_after(conn, 0), fresh=True)
+                if last is not None:
+                    _save_checkpoint(conn, *last)
+                return folded
 
     # -- one question --------------------------------------------------------------------
 
@@ -158,9 +170,11 @@ class MaterializedProjection:
         as_of: datetime | None,
         known_at: datetime | None,
         now: Callable[[], datetime],
+        policy: Callable[[datetime], BeliefPolicy] | None = None,
     ) -> BeliefState:
         """What was believed about ``proposition`` at valid time ``as_of`` as known at
-        ``known_at``, decided by the policy from the stance rows in force then. A missing time
+        ``known_at``, decided by the policy from the stance rows in force then (``policy``
+        gives the policy for the answer's known_at; default ``self.policy``). A missing time
         means now (``now()``, never earlier than the last recorded event). The answer is given
         as known at the last committed event at most (see :func:`_stable`). One statement reads
         the rows, the definition and whether the projection is current; if it is behind (an
@@ -181,7 +195,11 @@ class MaterializedProjection:
                         raise _unknown(proposition)
                     known = _stable(known_at, status.head_at, clock)
                     verdict = self._judge(
-                        conn, found.status.payload, found.evidence, to_micros(known)
+                        conn,
+                        found.status.payload,
+                        found.evidence,
+                        to_micros(known),
+                        None if policy is None else policy(known),
                     )
                     # ``a`` moves only when no as_of was given
                     return BeliefState(proposition, as_of or from_micros(a), known, verdict)
@@ -189,9 +207,17 @@ class MaterializedProjection:
                 self.catch_up(conn)
         raise AssertionError("unreachable")
 
-    def _judge(self, conn: Connection, payload: str, evidence: Evidence, k: int) -> Verdict:
+    def _judge(
+        self,
+        conn: Connection,
+        payload: str,
+        evidence: Evidence,
+        k: int,
+        policy: BeliefPolicy | None = None,
+    ) -> Verdict:
         definition = _decode_proposition(payload)
-        return self.policy.verdict(definition, self.sources(k, conn), evidence)
+        chosen = self.policy if policy is None else policy
+        return chosen.verdict(definition, self.sources(k, conn), evidence)
 
     def sources(self, known_at: int, conn: Connection | None = None) -> _Sources:
         """Every source registered by ``known_at``, looked up on demand (through ``conn`` if
@@ -215,9 +241,13 @@ class MaterializedProjection:
         said = sorted((_said(r) for r in rows), key=lambda s: s.order)
         return _decode_proposition(payload), said, self.sources(k)
 
-    def verdicts_at(self, as_of: datetime, known_at: datetime) -> dict[str, Verdict]:
-        """Every proposition's verdict at ``as_of`` as known at ``known_at``: a few scans of the
-        table in all, not a query per proposition."""
+    def verdicts_at(
+        self, as_of: datetime, known_at: datetime, policy: BeliefPolicy | None = None
+    ) -> dict[str, Verdict]:
+        """Every proposition's verdict at ``as_of`` as known at ``known_at``, by ``policy``
+        (default ``self.policy``): a few scans of the table in all, not a query per
+        proposition."""
+        chosen = self.policy if policy is None else policy
         self.ensure_current()
         a, k = to_micros(as_of), to_micros(known_at)
         with translated(), self.store.engine.connect() as conn:
@@ -225,7 +255,7 @@ class MaterializedProjection:
             found = _Everything(conn, a, k)
             sources = self.sources(k, conn)
             return {
-                row.proposition_id: self.policy.verdict(
+                row.proposition_id: chosen.verdict(
                     _decode_proposition(row.payload),
                     sources,
                     found.evidence(row.proposition_id),
@@ -238,15 +268,17 @@ class MaterializedProjection:
 
 
 def fold_rows(
-    conn: Connection, rows: Iterable[tuple[Any, ...]]
+    conn: Connection, rows: Iterable[tuple[Any, ...]], *, fresh: bool = False
 ) -> tuple[int, tuple[int, str] | None]:
     """Fold event rows (``events`` columns in table order, in log order) into the derived
     tables through ``conn``, a window at a time. Returns how many were folded and the last
-    one's position and hash."""
+    one's position and hash. ``fresh``: the tables were emptied in this transaction, so a
+    chain no earlier window touched has no rows to read."""
     folded, last, written, total, due = 0, None, 0, 0, ANALYZE_AFTER
     tables: tuple[str, ...] = _ANALYZED
+    touched = _Touched() if fresh else None
     for window in _windows(rows, WINDOW):
-        count = _fold_window(conn, window)
+        count = _fold_window(conn, window, touched)
         written += count
         total += count
         folded += len(window)
@@ -294,8 +326,30 @@ def _windows(rows: Iterable[T], size: int) -> Iterator[list[T]]:
         yield window
 
 
-def _fold_window(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
-    """Fold one window; returns how many rows it wrote."""
+class _Touched:
+    """The chains a fold into emptied tables has touched so far, as a bitmap of their hashes
+    (a Bloom filter with one hash function): memory is fixed whatever the log, and a chain
+    taken for touched by a collision only costs the lookup every chain paid before. A rebuild
+    probed the chain index once per chain per window, most of them still empty."""
+
+    _BITS = 1 << 26  # 8 MiB: about 1% collisions at a million chains
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self._BITS >> 3)
+
+    def add(self, chains: Iterable[Chain]) -> None:
+        bits, mask = self.bits, self._BITS - 1
+        for chain in chains:
+            h = hash(chain) & mask
+            bits[h >> 3] |= 1 << (h & 7)
+
+    def __contains__(self, chain: Chain) -> bool:
+        h = hash(chain) & (self._BITS - 1)
+        return bool(self.bits[h >> 3] & (1 << (h & 7)))
+
+
+def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touched | None) -> int:
+    """Fold one window; returns how many rows it wrote. ``touched``: see :func:`fold_rows`."""
     sources: list[tuple[Any, ...]] = []
     propositions: list[tuple[Any, ...]] = []
     ops: list[tuple[str, int, Any]] = []
@@ -331,7 +385,11 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
     )
     stored = _current_by_id(conn, targets)
     plan = plan_ops(ops, {sid: v.fields for sid, v in stored.items()})
-    batch = Batch(plan, [*stored.values(), *_chain_rows(conn, plan.since)])
+    since = plan.since
+    if touched is not None:
+        since = {chain: t for chain, t in since.items() if chain in touched}
+        touched.add(plan.since)
+    batch = Batch(plan, [*stored.values(), *_chain_rows(conn, since)])
     batch.apply()
     batch.finish()
     _write(conn, batch)
@@ -995,6 +1053,24 @@ def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:
     )
     if done.rowcount == 0:
         conn.execute(insert(belief_checkpoint).values(name=NAME, **values))
+
+
+#: SQLite page cache (KiB) for a rebuild's connection while it runs, restored after: the
+#: chain and key indexes it inserts into at random outgrow the default 2 MB early on.
+REBUILD_CACHE_KIB = 65_536
+
+
+@contextmanager
+def _page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    if conn.dialect.name != "sqlite" or kib <= 0:
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-kib}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 #: Indexes that only questions read (the fold reads by chain and by statement id).
