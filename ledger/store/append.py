@@ -22,7 +22,7 @@ from ledger.codec import encoding
 from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict, UnknownReference
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
-from ledger.store import bulk
+from ledger.store import bulk, tree
 from ledger.store.backends import binds_arrays, refresh_statistics, writing
 from ledger.store.schema import events as t
 from ledger.times import from_micros
@@ -199,6 +199,7 @@ def _write(
     if rows:
         insert_rows(conn, rows.values)
         check_written(conn, found.head, rows)
+        tree.extend(conn, found.head.position, rows.values)  # salts and Merkle leaves
         if within is not None:
             within(conn, rows)
     return _Written(found.head, when, fresh, rows, skipped)

@@ -50,6 +50,7 @@ from ledger.store.append import (
 from ledger.store.backends import reading
 from ledger.store.retry import RetryPolicy
 from ledger.store.schema import events as t
+from ledger.store.tree import tree_problem
 from ledger.store.verify import verify_rows, with_genesis
 from ledger.times import from_micros, to_micros, utc_now
 
@@ -324,7 +325,18 @@ class EventStore:
         rows = self.read_rows(until=2**62 if until is None else until)
         if checkpoint is not None and checkpoint[0] <= 0:
             return with_genesis(verify_rows(rows), checkpoint)
-        return verify_rows(rows, checkpoint)
+        return self._verify_tree(verify_rows(rows, checkpoint))
+
+    def _verify_tree(self, report: VerifyReport) -> VerifyReport:
+        """A sound chain, then the Merkle tree: every leaf recomputed from the verified rows
+        must give the stored root (``ledger.store.tree.tree_problem``)."""
+        if not report.ok:
+            return report
+        with reading(self.engine) as conn:
+            found = tree_problem(conn, report.head.position)
+        if found is None:
+            return report
+        return VerifyReport(False, report.checked, report.head, found[0], found[1])
 
 
 class _Spent(Exception):

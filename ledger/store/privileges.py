@@ -2,8 +2,9 @@
 
 The append-only triggers stop UPDATE, DELETE and TRUNCATE by anybody who cannot drop them; the
 grants here go further, so a writer role holds no UPDATE, DELETE or TRUNCATE privilege on
-``events`` at all, and a reader role cannot write anything. The projection tables are derived
-data, rebuilt from the log, so the writer may change them. Both functions are idempotent.
+``events``, ``event_salts`` or ``merkle_nodes`` at all, and a reader role cannot write anything.
+The projection tables are derived data, rebuilt from the log, so the writer may change them.
+Both functions are idempotent.
 
 The writer lock (:mod:`ledger.store.backends`) is ``LOCK TABLE … IN EXCLUSIVE MODE`` on one of
 :data:`~ledger.store.backends.WRITER_LOCK_TABLES`, which needs UPDATE, DELETE or TRUNCATE on it: a
@@ -24,6 +25,9 @@ from ledger.store.backends import WRITER_LOCK_TABLES, has_roles
 from ledger.store.dberrors import translated
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: The log and what is written with it, insert-only: the events, their salts and the Merkle
+#: tree's nodes (issue 15).
+_LOG = ("events", "event_salts", "merkle_nodes")
 _DERIVED = (
     "belief_checkpoint",
     "belief_sources",
@@ -36,8 +40,9 @@ def grant_writer(engine: Engine, role: str) -> None:
     """Let ``role`` append events and read everything; never alter or remove an event."""
     with translated(), engine.begin() as conn:
         _prepare(conn, role)
-        conn.execute(text(f"GRANT SELECT, INSERT ON events TO {role}"))
-        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
+        for table in _LOG:
+            conn.execute(text(f"GRANT SELECT, INSERT ON {table} TO {role}"))
+            conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}"))
         tables = ", ".join(_DERIVED)
         conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}"))
         for table in _existing(conn, WRITER_LOCK_TABLES):
@@ -48,7 +53,8 @@ def grant_reader(engine: Engine, role: str) -> None:
     """Let ``role`` read the log and the projections, and nothing else."""
     with translated(), engine.begin() as conn:
         _prepare(conn, role)
-        conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events FROM {role}"))
+        for table in _LOG:
+            conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {role}"))
         tables = ", ".join(_DERIVED)
         conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {tables} FROM {role}"))
         for table in _existing(conn, WRITER_LOCK_TABLES):

@@ -8,7 +8,9 @@ a proof can verify it with code they hold themselves. It implements public stand
   consistency proof verification (2.1.4.2);
 * C2SP ``signed-note`` with Ed25519 signatures (signature type 0x01), and verifier keys in the
   ``name+hexkeyid+base64(0x01 || public key)`` form used by Go's ``golang.org/x/mod/sumdb/note``;
-* C2SP ``tlog-checkpoint``: a note whose text is the origin, the tree size and the base64 root.
+* C2SP ``tlog-checkpoint``: a note whose text is the origin, the tree size and the base64 root;
+* factledger's event leaf (:func:`event_leaf`): what one leaf of a factledger log holds, so that
+  a proof shows which event it proves, not only which bytes.
 
 Every failure raises a :class:`VerificationError` (a ``ValueError``) saying what did not hold.
 Typical use::
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +34,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = [
     "EMPTY_ROOT",
+    "EVENT_FIELDS",
+    "LEAF_FIELDS",
+    "LEAF_VERSION",
     "BadSignature",
     "Checkpoint",
     "InclusionProof",
@@ -43,12 +49,15 @@ __all__ = [
     "NoteSignature",
     "VerificationError",
     "VerifierKey",
+    "event_leaf",
     "key_id",
     "leaf_hash",
+    "leaf_of_event",
     "node_hash",
     "open_checkpoint",
     "open_note",
     "parse_note",
+    "payload_digest",
     "root_from_inclusion",
     "verify_consistency",
     "verify_consistency_between",
@@ -216,6 +225,132 @@ def _consistency_roots(
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     return fr, sr, sn
+
+
+# -- factledger's event leaf -------------------------------------------------------------------
+#
+# Leaf i of a factledger log (from 0) is the event at position i + 1, as the UTF-8 bytes of one
+# canonical JSON object (keys sorted, no white space, no \u escapes of non-ASCII text):
+#
+#   {"event_id":…,"payload_digest":…,"position":…,"recorded_at":…,"stated_at":…,
+#    "stream_id":…,"stream_version":…,"type":…,"v":1}
+#
+# Times are integer microseconds since the Unix epoch, UTC (stated_at may be null). The payload
+# itself is not in the leaf: payload_digest is the lowercase hex SHA-256 of a random per-event
+# salt (16 bytes) followed by the payload's canonical JSON text in UTF-8. The salt is kept beside
+# the event and handed out with a proof; removing the payload and its salt (a redaction) leaves
+# the leaf, and every proof through it, valid, while the digest alone confirms no guess of the
+# removed text.
+
+#: The leaf format's version, the ``v`` of every leaf.
+LEAF_VERSION = 1
+#: The keys of a leaf, in their (sorted) order.
+LEAF_FIELDS = (
+    "event_id",
+    "payload_digest",
+    "position",
+    "recorded_at",
+    "stated_at",
+    "stream_id",
+    "stream_version",
+    "type",
+    "v",
+)
+SALT_SIZE = 16
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def payload_digest(salt: bytes, payload: str) -> str:
+    """``SHA-256(salt || payload)`` in lowercase hex, ``payload`` the canonical JSON text."""
+    return hashlib.sha256(salt + payload.encode("utf-8")).hexdigest()
+
+
+def event_leaf(
+    *,
+    position: int,
+    event_id: str,
+    stream_id: str,
+    stream_version: int,
+    type: str,
+    stated_at: int | None,
+    recorded_at: int,
+    payload_digest: str,
+) -> bytes:
+    """The leaf bytes of one stored event (see the comment above)."""
+    return _canonical(
+        {
+            "event_id": event_id,
+            "payload_digest": payload_digest,
+            "position": position,
+            "recorded_at": recorded_at,
+            "stated_at": stated_at,
+            "stream_id": stream_id,
+            "stream_version": stream_version,
+            "type": type,
+            "v": LEAF_VERSION,
+        }
+    ).encode("utf-8")
+
+
+#: The fields of an event as a proof shows it: the leaf's, with the payload and salt in place
+#: of the digest (``payload`` the canonical JSON text, ``salt`` base64).
+EVENT_FIELDS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "stated_at",
+    "recorded_at",
+    "payload",
+    "salt",
+)
+
+
+def leaf_of_event(event: Mapping[str, object]) -> bytes:
+    """The leaf bytes an event shown in a proof must have; :class:`InvalidProof` if the event
+    is not a well-formed one (a field missing or of the wrong type).
+
+    An event whose payload was removed (redacted) shows ``payload_digest`` (hex) instead of
+    ``payload`` and ``salt``: the leaf is then checked against that digest, which says nothing
+    about the removed text."""
+    if "payload_digest" in event and "payload" not in event and "salt" not in event:
+        digest = _text_field(event, "payload_digest")
+        if len(digest) != 64 or not set(digest) <= set("0123456789abcdef"):
+            raise InvalidProof("the event's payload_digest is not 64 lowercase hex digits")
+    else:
+        salt = _b64(_text_field(event, "salt"), "the event's salt", InvalidProof)
+        digest = payload_digest(salt, _text_field(event, "payload"))
+    stated = event.get("stated_at", _MISSING)
+    return event_leaf(
+        position=_int_field(event, "position"),
+        event_id=_text_field(event, "event_id"),
+        stream_id=_text_field(event, "stream_id"),
+        stream_version=_int_field(event, "stream_version"),
+        type=_text_field(event, "type"),
+        stated_at=None if stated is None else _int_field(event, "stated_at"),
+        recorded_at=_int_field(event, "recorded_at"),
+        payload_digest=digest,
+    )
+
+
+_MISSING = object()
+
+
+def _int_field(event: Mapping[str, object], name: str) -> int:
+    value = event.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidProof(f"the event's {name} is an integer, not {_clip(repr(value))}")
+    return value
+
+
+def _text_field(event: Mapping[str, object], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str):
+        raise InvalidProof(f"the event's {name} is text, not {_clip(repr(value))}")
+    return value
 
 
 # -- C2SP signed-note --------------------------------------------------------------------------
@@ -475,6 +610,8 @@ class InclusionProof:
     leaf: bytes
     path: tuple[bytes, ...]
     checkpoint: str
+    #: The event the leaf holds (:data:`EVENT_FIELDS`), when the proof shows it.
+    event: Mapping[str, object] | None = None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, object]) -> InclusionProof:
@@ -486,19 +623,37 @@ class InclusionProof:
         if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
             raise InvalidProof("a proof's path is a list of base64 hashes")
         hashes = tuple(_b64(p, f"path hash {i}", InvalidProof) for i, p in enumerate(path))
-        return cls(index, size, _b64(leaf, "the leaf", InvalidProof), hashes, note)
+        event = doc.get("event")
+        if event is not None and not isinstance(event, dict):
+            raise InvalidProof("a proof's event is a JSON object")
+        return cls(index, size, _b64(leaf, "the leaf", InvalidProof), hashes, note, event)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "index": self.index,
             "tree_size": self.tree_size,
             "leaf": base64.b64encode(self.leaf).decode("ascii"),
             "path": [base64.b64encode(p).decode("ascii") for p in self.path],
             "checkpoint": self.checkpoint,
         }
+        if self.event is not None:
+            doc["event"] = dict(self.event)
+        return doc
 
-    def verify(self, keys: Sequence[VerifierKey]) -> Checkpoint:
-        """Check the signature, that the proof is for the checkpoint's size, and the path."""
+    def verify(self, keys: Sequence[VerifierKey], *, require_event: bool = False) -> Checkpoint:
+        """Check the signature, that the proof is for the checkpoint's size, and the path; and,
+        when the proof shows an event (or ``require_event``), that the leaf is exactly that
+        event's leaf (:func:`leaf_of_event`) at its position."""
+        if self.event is None and require_event:
+            raise InvalidProof("the proof shows no event, only leaf bytes")
+        if self.event is not None:
+            if leaf_of_event(self.event) != self.leaf:
+                raise InvalidProof("the leaf does not hold the event shown")
+            if self.event["position"] != self.index + 1:
+                raise InvalidProof(
+                    f"the event shown is at position {self.event['position']}, "
+                    f"not {self.index + 1} (leaf {self.index})"
+                )
         opened = open_checkpoint(self.checkpoint, keys)
         if opened.size != self.tree_size:
             raise InvalidProof(

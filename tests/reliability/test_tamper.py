@@ -28,6 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy import exc as sa_exc
 
 from ledger import Ledger, hashing
+from ledger.store import tree
 from tests.cli.conftest import run
 from tests.helpers import drop_guards, raw
 
@@ -75,6 +76,15 @@ def cover_tracks(url: str) -> None:
     from it, so that they agree with the forgery."""
     with Ledger.open(url) as lg:
         lg.rebuild()
+
+
+def rebuild_tree(engine: Engine) -> None:
+    """What a forger who knows of the Merkle tree does too: drop its nodes and build them again
+    from the forged log (the node table has no guard of its own; only a checkpoint held
+    elsewhere shows the new root)."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM merkle_nodes"))
+        tree.catch_up(conn, 0, EVENTS)
 
 
 def verify(url: str, *args: str) -> Result:
@@ -357,6 +367,11 @@ def test_a_rewritten_history_with_every_hash_recomputed_is_caught_only_by_a_late
         )
     assert "TAMPERED" in tampered(unguarded.url)  # the projection remembers the old chain
     cover_tracks(unguarded.url)
+    assert tampered(unguarded.url) == (  # and so does the Merkle tree (issue 15)
+        "TAMPERED at position 5: the event's Merkle leaf differs from the one stored when it "
+        "was appended: the event, its salt or the tree was edited"
+    )
+    rebuild_tree(unguarded.engine)  # the forger rewrites the tree too: it is a table as well
 
     assert verify(unguarded.url).exit_code == 0
     assert verify(unguarded.url, "--checkpoint", f"4:{fourth['hash']}").exit_code == 0

@@ -1,0 +1,210 @@
+"""The Merkle tree over the log, kept in step with it (issue 15, phase 2).
+
+Leaf ``i`` is the event at position ``i + 1``, as :func:`ledger.transparency.offline.event_leaf`
+defines its bytes (the event's metadata and a salted digest of its payload). Each event's salt
+(16 random bytes) is stored in ``event_salts``, keyed by position, beside the event; the tree's
+nodes in ``merkle_nodes`` (:mod:`ledger.store.merkle`).
+
+* :func:`extend` runs in every append transaction, after the events are written: it stores the
+  new events' salts and appends their leaves, so the tree and the log commit together.
+* :func:`catch_up` builds the leaves the tree lacks from the log, checking the hash chain of
+  every row it turns into a leaf (its link to the row before and its recomputed hash); it stops
+  at the first row that does not verify. Migration 0007 runs it once for a ledger written before
+  the tree existed, and :func:`extend` runs it when it finds the tree behind the log (rows
+  written by other means). So every leaf covers a row whose chain verified when the leaf was
+  made: the continuity between the chain and the tree (docs/proofs.md, "Old ledgers").
+* :func:`tree_problem` recomputes every leaf from the log and compares the root with the stored
+  nodes' (what :meth:`~ledger.store.eventstore.EventStore.verify` adds to the chain check).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, LargeBinary, Table, select
+
+from ledger import hashing
+from ledger.store import bulk
+from ledger.store.merkle import NodeTable, TreeOutOfStep, append_leaves, root_at, tree_size
+from ledger.store.schema import Position, metadata
+from ledger.store.schema import events as t
+from ledger.transparency.merkle import Appender, NodeId, leaf_hash
+from ledger.transparency.offline import SALT_SIZE, event_leaf, payload_digest
+
+event_salts = Table(
+    "event_salts",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("salt", LargeBinary(SALT_SIZE), nullable=False),
+)
+
+#: Rows read per statement when building or checking the tree from the log.
+PAGE = 5_000
+_IN_CHUNK = 500  # stored leaf hashes read per statement when looking for a wrong leaf
+
+
+def leaf_of_row(row: Sequence[Any], salt: bytes) -> bytes:
+    """The leaf of a stored event: ``row`` in :data:`ledger.store.append.COLUMNS` order."""
+    position, event_id, stream_id, version, type_, stated, recorded, payload = row[:8]
+    return event_leaf(
+        position=position,
+        event_id=event_id,
+        stream_id=stream_id,
+        stream_version=version,
+        type=type_,
+        stated_at=stated,
+        recorded_at=recorded,
+        payload_digest=payload_digest(salt, payload),
+    )
+
+
+def new_salts(count: int) -> list[bytes]:
+    """``count`` fresh random salts (one system call)."""
+    pool = os.urandom(SALT_SIZE * count)
+    return [pool[i : i + SALT_SIZE] for i in range(0, len(pool), SALT_SIZE)]
+
+
+def extend(conn: Connection, before: int, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store salts and leaves for ``rows`` (tuples in ``COLUMNS`` order, positions ``before + 1``
+    on), in the caller's append transaction. A tree behind ``before`` is caught up first; a tree
+    that cannot be (a row that does not verify), or that is ahead of the log, is a
+    :class:`TreeOutOfStep` and nothing is appended."""
+    if not rows:
+        return
+    stored = tree_size(conn)
+    if stored < before:
+        stored = catch_up(conn, stored, before)
+    if stored != before:
+        raise TreeOutOfStep(_out_of_step(stored, before))
+    salts = new_salts(len(rows))
+    pairs = list(zip(rows, salts, strict=True))
+    bulk.insert_many(conn, "event_salts", ("position", "salt"), [(r[0], s) for r, s in pairs])
+    append_leaves(conn, before, [leaf_of_row(r, s) for r, s in pairs])
+
+
+def _out_of_step(stored: int, log: int) -> str:
+    if stored > log:
+        return (
+            f"the Merkle tree has {stored} leaves but the log ends at position {log}: events "
+            "were removed outside the ledger; nothing can be appended (run `factledger verify`)"
+        )
+    return (
+        f"the Merkle tree stops at {stored} leaves: the event at position {stored + 1} does not "
+        "verify, so it cannot be added to the tree (run `factledger verify`)"
+    )
+
+
+def _rows_with_salts(conn: Connection, after: int, until: int) -> Iterator[Sequence[Any]]:
+    """The rows at positions ``(after, until]`` with their salt (None when none is stored), a
+    page per statement."""
+    columns = [t.c[name] for name in _COLUMNS]
+    while after < until:
+        last = min(after + PAGE, until)
+        query = (
+            select(*columns, event_salts.c.salt)
+            .select_from(t.outerjoin(event_salts, event_salts.c.position == t.c.position))
+            .where(t.c.position > after, t.c.position <= last)
+            .order_by(t.c.position)
+        )
+        yield from conn.execute(query).all()
+        after = last
+
+
+_COLUMNS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "stated_at",
+    "recorded_at",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+def catch_up(conn: Connection, size: int, until: int) -> int:
+    """Add leaves for the log's rows at positions ``size + 1`` to ``until`` to the stored tree of
+    ``size`` leaves, checking each row's chain link and hash first; stop at the first row that
+    does not verify. A row without a salt (written before the tree existed) gets one. Returns
+    the tree's new size."""
+    if size == 0:
+        prev = hashing.GENESIS
+    else:
+        prev = conn.execute(select(t.c.hash).where(t.c.position == size)).scalar() or ""
+    done = size
+    leaves: list[bytes] = []
+    salts: list[tuple[int, bytes]] = []
+    for row in _rows_with_salts(conn, size, until):
+        if not _chained(row, done + 1, prev):
+            break
+        salt = row[10]
+        if salt is None:
+            salt = os.urandom(SALT_SIZE)
+            salts.append((row[0], salt))
+        leaves.append(leaf_of_row(row, bytes(salt)))
+        prev, done = row[9], done + 1
+        if len(leaves) >= PAGE:
+            _flush(conn, done - len(leaves), leaves, salts)
+    _flush(conn, done - len(leaves), leaves, salts)
+    return done
+
+
+def _flush(
+    conn: Connection, size: int, leaves: list[bytes], salts: list[tuple[int, bytes]]
+) -> None:
+    bulk.insert_many(conn, "event_salts", ("position", "salt"), salts)
+    if leaves:
+        append_leaves(conn, size, leaves)
+    leaves.clear()
+    salts.clear()
+
+
+def _chained(row: Sequence[Any], position: int, prev: str) -> bool:
+    """Whether ``row`` is the event at ``position`` linking to ``prev`` with its own hash right."""
+    pos, event_id, stream, version, type_, stated, recorded, payload, link, digest = row[:10]
+    if pos != position or link != prev:
+        return False
+    try:
+        found = hashing.row_hash(
+            prev, pos, event_id, stream, version, type_, stated, recorded, payload
+        )
+    except Exception:  # a damaged row (a NULL, a wrong type): it does not verify
+        return False
+    return bool(found == digest)
+
+
+def tree_problem(conn: Connection, until: int) -> tuple[int, str] | None:
+    """Recompute the leaves of the log up to ``until`` (or as far as the stored tree goes, if it
+    is shorter) and compare their root with the stored nodes'; the first position at fault and
+    why, or None when they agree."""
+    size = min(tree_size(conn), until)
+    appender = Appender()
+    for row in _rows_with_salts(conn, 0, size):
+        if row[10] is None:
+            return row[0], "the event has no salt: its Merkle leaf cannot be recomputed"
+        appender.append(leaf_of_row(row, bytes(row[10])))
+    if appender.size != size:
+        return appender.size + 1, "a row the Merkle tree covers is missing from the log"
+    if appender.root() == root_at(conn, size):
+        return None
+    return _first_wrong_leaf(conn, size)
+
+
+def _first_wrong_leaf(conn: Connection, size: int) -> tuple[int, str]:
+    """Where a recomputed tree and the stored one part (the slow path of a failed check)."""
+    nodes = NodeTable(conn)
+    rows = iter(_rows_with_salts(conn, 0, size))
+    for start in range(0, size, _IN_CHUNK):
+        ids = [NodeId(0, i) for i in range(start, min(start + _IN_CHUNK, size))]
+        for node, stored in zip(ids, nodes.hashes(ids), strict=True):
+            row = next(rows)
+            if leaf_hash(leaf_of_row(row, bytes(row[10]))) != stored:
+                return node.index + 1, (
+                    "the event's Merkle leaf differs from the one stored when it was appended: "
+                    "the event, its salt or the tree was edited"
+                )
+    return 1, "the Merkle tree's interior nodes were edited: its root is not the leaves' root"
