@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +60,7 @@ class Ledger:
     @classmethod
     def open(
         cls,
-        url: str = DEFAULT_URL,
+        url: str | os.PathLike[str] = DEFAULT_URL,
         *,
         clock: Callable[[], datetime] = utc_now,
         policy: BeliefPolicy = DEFAULT_POLICY,
@@ -74,8 +75,11 @@ class Ledger:
         ``retry`` says how long a writer keeps trying when other writers hold the lock.
         With ``create=False`` a database that holds no ledger yet is an error (:class:`NotFound`)
         instead of being created: what a reader wants when a mistyped path is likelier than
-        a new ledger.
+        a new ledger. A bare file path (no ``scheme://``) is a SQLite file: see
+        :func:`database_url`.
         """
+        url = database_url(url)
+        _require_directory(url)
         if not create:
             _require_existing(url)
         engine = make_engine(url)
@@ -269,12 +273,19 @@ class Ledger:
         return transitions(intervals(self.projection, proposition, k), every_change=every_change)
 
     def diff(
-        self, as_of_a: TimeLike, as_of_b: TimeLike, *, known_at: TimeLike | None = None
+        self,
+        as_of_a: TimeLike,
+        as_of_b: TimeLike,
+        *,
+        known_at: TimeLike | None = None,
+        every_change: bool = False,
     ) -> list[Change]:
-        """Every proposition whose status or estimates differ between two valid times, and why."""
+        """Every proposition whose status or estimates differ between two valid times, and why.
+        ``every_change`` also lists those whose status and estimates stayed but whose verdict
+        changed (a new supporter or denier, a retraction), as ``timeline`` does."""
         a, k = self._times(as_of_a, known_at)
         b = end_of_day(as_of_b, field="as_of_b")
-        return diff(self.projection, a, b, k)
+        return diff(self.projection, a, b, k, every_change=every_change)
 
     def replay(self, known_at: TimeLike) -> AuditReplay:
         """The audit view: every belief as the ledger would have answered at ``known_at``,
@@ -315,6 +326,24 @@ class Ledger:
             now = self.now() if recorded is None else max(self.now(), recorded)
             a, k = a or now, k or now
         return a, k
+
+
+def database_url(target: str | os.PathLike[str]) -> str:
+    """``target`` as a database URL: a URL (``scheme://...``) as it is, a bare file path
+    (``x.db``, ``data/claims.db``) as the SQLite file there (``sqlite:///x.db``)."""
+    text = os.fspath(target)
+    return text if "://" in text or not text else f"sqlite:///{text}"
+
+
+def _require_directory(url: str) -> None:
+    """A SQLite file's directory must exist: SQLite itself says only "unable to open"."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+        return
+    folder = Path(str(path)).parent
+    if not str(path).startswith("file:") and not folder.is_dir():
+        raise NotFound(f"cannot open the ledger at {path}: the directory {folder} does not exist")
 
 
 def _require_existing(url: str) -> None:

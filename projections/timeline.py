@@ -148,16 +148,25 @@ def transitions(intervals: list[Interval], *, every_change: bool = False) -> lis
 
 
 def diff(
-    projection: MaterializedProjection, a: datetime, b: datetime, known_at: datetime
+    projection: MaterializedProjection,
+    a: datetime,
+    b: datetime,
+    known_at: datetime,
+    *,
+    every_change: bool = False,
 ) -> list[Change]:
-    """Every proposition whose status or estimates changed between valid times ``a`` and ``b``."""
+    """Every proposition whose status or estimates changed between valid times ``a`` and ``b``
+    (with ``every_change``, whose verdict changed in any way: supporters, deniers, ...)."""
     earlier, later = min(a, b), max(a, b)
     befores = projection.verdicts_at(earlier, known_at)
     afters = projection.verdicts_at(later, known_at)
     changes = []
     for proposition in sorted(afters):
         before, after = befores[proposition], afters[proposition]
-        if (before.status, before.estimates) == (after.status, after.estimates):
+        if before == after or (
+            not every_change
+            and (before.status, before.estimates) == (after.status, after.estimates)
+        ):
             continue
         causes = tuple(
             c

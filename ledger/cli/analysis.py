@@ -26,6 +26,7 @@ from ledger.cli.app import (
     example,
     json_option,
     known_at_option,
+    naming,
     opened,
     print_json,
 )
@@ -66,7 +67,7 @@ def grid(
     if as_csv and as_json:
         raise click.UsageError("give --csv or --json, not both")
     days = grid_dates(start, end, every)
-    with opened() as lg:
+    with opened() as lg, naming(lg, propositions, known_at):
         cells = belief_grid(lg, days, known_at=known_at, propositions=propositions or None)
     if as_json:
         print_json([c.to_row() for c in cells])
@@ -137,7 +138,7 @@ def chart(
         raise Failure(f"cannot tell the format of {output}: name a .svg, .png or .pdf file")
     from ledger.analysis.charts import save_chart  # noqa: PLC0415 - matplotlib only when used
 
-    with opened() as lg:
+    with opened() as lg, naming(lg, propositions, known_at):
         save_chart(lg, list(propositions), output, known_at=known_at, start=start, end=end)
     click.echo(f"wrote {output}", err=True)
 
@@ -184,7 +185,7 @@ def report(
     verify it. No script, no request: it opens from disk, offline. Needs the analysis extra."""
     from ledger.analysis.report import write_report  # noqa: PLC0415 - matplotlib only when used
 
-    with opened() as lg:
+    with opened() as lg, naming(lg, propositions, known_at):
         write_report(
             lg,
             output,

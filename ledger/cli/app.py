@@ -10,9 +10,10 @@ scripts. Library errors become a one-line message on stderr and exit status 2; `
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, TypeVar
 
@@ -21,8 +22,8 @@ import click
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.api import Ledger
-from ledger.errors import LedgerError
+from ledger.api import Ledger, database_url
+from ledger.errors import LedgerError, NotFound
 from ledger.store.backends import DEFAULT_URL
 from ledger.store.retry import LockWait, RetryPolicy
 
@@ -70,18 +71,22 @@ class Commands(click.Group):
 @attrs.define
 class _Settings:
     db: str
+    #: True when neither --db nor LEDGER_DB named the database (the default was used).
+    defaulted: bool = False
 
 
 def settings(ctx: click.Context) -> _Settings:
     found = ctx.find_object(_Settings)
     if found is None:  # a command invoked on its own, without the group
-        found = ctx.obj = _Settings(os.environ.get("LEDGER_DB") or DEFAULT_URL)
+        named = os.environ.get("LEDGER_DB")
+        found = ctx.obj = _Settings(named or DEFAULT_URL, defaulted=not named)
     return found
 
 
 def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         settings(ctx).db = value
+        settings(ctx).defaulted = False
 
 
 def db_option(f: F) -> F:
@@ -91,7 +96,7 @@ def db_option(f: F) -> F:
         expose_value=False,
         is_eager=True,
         callback=_set_db,
-        help="Database URL, overriding the global --db.",
+        help="Database URL (or a SQLite file's path), overriding the global --db.",
     )(f)
 
 
@@ -133,9 +138,12 @@ def opened(
     database that holds none, so a mistyped path is an error, not a new empty file.
     ``on_wait`` is told about waits for the writer lock (see ``_WaitLine``).
     """
-    url = settings(click.get_current_context()).db
+    chosen = settings(click.get_current_context())
+    url = database_url(chosen.db)
     try:
         lg = Ledger.open(url, create=create, retry=RetryPolicy(on_wait=on_wait))
+    except NotFound as e:
+        raise Failure(f"{e}; {_pointing(chosen.defaulted)}") from e
     except (SQLAlchemyError, ImportError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise Failure(f"cannot open the ledger at {shown(url)}: {first}") from e
@@ -143,6 +151,54 @@ def opened(
         yield lg
     finally:
         lg.close()
+
+
+def _pointing(defaulted: bool) -> str:
+    """How to name another ledger (and, if none was named, that the default was used)."""
+    how = "to use another ledger, pass --db URL or set LEDGER_DB (a file path, sqlite:///FILE "
+    how += "or postgresql+psycopg://USER@HOST/DB)"
+    if not defaulted:
+        return how
+    return f"no --db given and LEDGER_DB is not set, so {DEFAULT_URL} was tried; {how}"
+
+
+@contextmanager
+def naming(lg: Ledger, propositions: Iterable[str], known_at: str | None = None) -> Iterator[None]:
+    """Turns the ledger's :class:`NotFound` for one of ``propositions`` into a one-line error
+    that suggests the closest known ids and names the command that lists them; says "as known
+    at" only when ``known_at`` was given."""
+    try:
+        yield
+    except NotFound as e:
+        known = [p.proposition_id for p in lg.propositions(known_at=known_at)]
+        missing = next((p for p in propositions if p not in known), None)
+        if missing is None:
+            raise
+        later = known_at is not None and missing in {p.proposition_id for p in lg.propositions()}
+        raise Failure(unknown("proposition", missing, known, known_at, later=later)) from e
+
+
+def unknown(
+    kind: str, wanted: str, known: list[str], known_at: str | None = None, *, later: bool = False
+) -> str:
+    """``no proposition 'x' in the ledger; did you mean 'y'? ...``: the message for an id the
+    ledger does not know (as known at ``known_at``, if given; ``later``: it was recorded
+    after that), with the closest known ids (difflib) and the command that lists them."""
+    then = "" if known_at is None else f" as known at {known_at}"
+    text = f"no {kind} {wanted!r} in the ledger{then}"
+    if later:
+        return f"{text}: it was recorded later (ask without --known-at, or with a later one)"
+    close = [repr(c) for c in difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)]
+    if close:
+        text += f"; did you mean {_either(close)}?"
+    command = f"factledger {kind}s" + ("" if known_at is None else f" --known-at {known_at}")
+    if known:
+        return f"{text} (`{command}` lists all {len(known)})"
+    return f"{text} (the ledger {'had none then' if known_at else 'has none yet'})"
+
+
+def _either(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def shown(url: str) -> str:
@@ -171,7 +227,8 @@ def print_json(document: Any) -> None:
     default=DEFAULT_URL,
     show_default=True,
     metavar="URL",
-    help="Database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB (env LEDGER_DB).",
+    help="Database URL: sqlite:///FILE (or just the file's path) or "
+    "postgresql+psycopg://USER@HOST/DB (env LEDGER_DB).",
 )
 @click.version_option(package_name="factledger")
 @click.pass_context
@@ -182,7 +239,8 @@ def cli(ctx: click.Context, db: str) -> None:
     Dates are UTC. --as-of is valid time (when things were said); --known-at is transaction
     time (when the ledger recorded them). Read commands take --json for scripts.
     """
-    ctx.obj = _Settings(db)
+    source = ctx.get_parameter_source("db")
+    ctx.obj = _Settings(db, defaulted=source is click.core.ParameterSource.DEFAULT)
 
 
 def main() -> None:

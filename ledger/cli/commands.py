@@ -18,12 +18,14 @@ from rich.progress import Progress
 from ledger.cli import render
 from ledger.cli.app import (
     Commands,
+    Failure,
     as_of_option,
     cli,
     db_option,
     example,
     json_option,
     known_at_option,
+    naming,
     opened,
     print_json,
     shown,
@@ -206,6 +208,8 @@ def _written(output: str) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     target = Path(output)
+    if not target.parent.is_dir():  # else mkstemp's error would name its temporary file
+        raise Failure(f"cannot write {output}: the directory {target.parent} does not exist")
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with open(fd, "w", encoding="utf-8", newline="") as out:
@@ -290,7 +294,7 @@ def believe(
     as_json: bool,
 ) -> None:
     """What was believed about PROPOSITION as of a date, as known at a time, and why."""
-    with opened() as lg:
+    with opened() as lg, naming(lg, [proposition], known_at):
         state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via)
     if as_json:
         print_json(state.to_dict())
@@ -308,7 +312,7 @@ def believe(
 @db_option
 def estimates(proposition: str, as_of: str | None, known_at: str | None, as_json: bool) -> None:
     """Each source's latest quantity for PROPOSITION, with min, median and max per unit."""
-    with opened() as lg:
+    with opened() as lg, naming(lg, [proposition], known_at):
         state = lg.believed(proposition, as_of=as_of, known_at=known_at)
     if as_json:
         d = state.to_dict()
@@ -337,7 +341,7 @@ def estimates(proposition: str, as_of: str | None, known_at: str | None, as_json
 @db_option
 def timeline(proposition: str, known_at: str | None, every_change: bool, as_json: bool) -> None:
     """How the status of PROPOSITION changed over valid time, and which statements did it."""
-    with opened() as lg:
+    with opened() as lg, naming(lg, [proposition], known_at):
         transitions = lg.timeline(proposition, known_at=known_at, every_change=every_change)
     if as_json:
         print_json([t.to_dict() for t in transitions])
@@ -349,16 +353,24 @@ def timeline(proposition: str, known_at: str | None, every_change: bool, as_json
 @click.argument("date_a")
 @click.argument("date_b")
 @known_at_option
+@click.option(
+    "--all",
+    "--every-change",
+    "every_change",
+    is_flag=True,
+    help="Also list propositions whose status and estimates stayed the same but whose "
+    "supporters, deniers or retractions changed (as timeline --all does).",
+)
 @json_option
 @db_option
-def diff(date_a: str, date_b: str, known_at: str | None, as_json: bool) -> None:
+def diff(date_a: str, date_b: str, known_at: str | None, every_change: bool, as_json: bool) -> None:
     """Every proposition whose status or estimates differ between DATE_A and DATE_B."""
     with opened() as lg:
-        changes = lg.diff(date_a, date_b, known_at=known_at)
+        changes = lg.diff(date_a, date_b, known_at=known_at, every_change=every_change)
     if as_json:
         print_json([c.to_dict() for c in changes])
     else:
-        render.console().print(render.diff(changes, date_a, date_b))
+        render.console().print(render.diff(changes, date_a, date_b, every_change=every_change))
 
 
 # -- the log ---------------------------------------------------------------------------------
@@ -372,7 +384,7 @@ def diff(date_a: str, date_b: str, known_at: str | None, as_json: bool) -> None:
 def history(proposition: str, known_at: str | None, as_json: bool) -> None:
     """The raw events about PROPOSITION, in log order, with both times: when each was recorded
     and when it was stated."""
-    with opened() as lg:
+    with opened() as lg, naming(lg, [proposition], known_at):
         events = lg.history(proposition, known_at=known_at)
     if as_json:
         print_json([r.to_dict() for r in events])

@@ -9,9 +9,11 @@ quote containing ":smile:" is printed exactly as recorded.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import IO, Any, cast
 
 import attrs
 from rich import box
@@ -63,11 +65,13 @@ GLYPH = {
 
 def console(*, stderr: bool = False) -> Console:
     """A console for one command. Colour only on a terminal (rich also honours NO_COLOR); lines
-    at most ``MAX_WIDTH`` wide there, ``PIPE_WIDTH`` into a pipe, unless COLUMNS says otherwise."""
+    at most ``MAX_WIDTH`` wide there, ``PIPE_WIDTH`` into a pipe, unless COLUMNS says otherwise.
+    Into a pipe or a file, lines lose the spaces rich pads them with, and the output does not
+    start with a blank line (see :class:`Trimmed`)."""
     stream = sys.stderr if stderr else sys.stdout
     chosen = "COLUMNS" in os.environ
     out = Console(
-        file=stream,
+        file=stream if stream.isatty() else cast(IO[str], Trimmed(stream)),
         width=None if chosen or stream.isatty() else PIPE_WIDTH,
         highlight=False,
         markup=False,
@@ -76,6 +80,37 @@ def console(*, stderr: bool = False) -> Console:
     if not chosen and out.width > MAX_WIDTH:
         out.width = MAX_WIDTH
     return out
+
+
+class Trimmed:
+    """A text stream for rich off a terminal: each line written loses its trailing blanks (rich
+    pads every line of a table to the table's width, and a table's top edge is a line of
+    spaces), and blank lines before the first text are dropped. Rich writes a whole rendering
+    at once, lines and their ends together, so a line is never split between two writes."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self.started = False
+
+    def write(self, text: str) -> int:
+        trimmed = _TRAILING.sub("", text)
+        if not self.started:
+            trimmed = trimmed.lstrip("\n")
+            self.started = bool(trimmed)
+        self.stream.write(trimmed)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+_TRAILING = re.compile(r"[ \t]+(?=\n|$)")
 
 
 # -- small values ----------------------------------------------------------------------------
@@ -233,9 +268,12 @@ def range_line(s: EstimateSummary) -> str:
     return f"{s.unit or '(no unit)'}: {span}{median} ({s.count} {sources})"
 
 
-def diff(changes: Sequence[Change], a: str, b: str) -> RenderableType:
+def diff(
+    changes: Sequence[Change], a: str, b: str, *, every_change: bool = False
+) -> RenderableType:
     if not changes:
-        return Text(f"no proposition changed status or estimates between {a} and {b}")
+        what = "belief" if every_change else "status or estimates"
+        return Text(f"no proposition changed {what} between {a} and {b}")
     table = _table("proposition", "before", "after", "because", keep=("proposition",))
     for c in changes:
         before, after = status(c.before.status), status(c.after.status)

@@ -601,9 +601,11 @@ def test_export_to_a_csv_file_infers_the_format(example: Example, tmp_path: Path
 def test_export_to_a_directory_that_does_not_exist_is_one_line_and_exit_2(
     example: Example, tmp_path: Path
 ) -> None:
-    result = run(["--db", example.url, "export", "--output", str(tmp_path / "no" / "x.csv")])
+    target = tmp_path / "no" / "x.csv"
+    result = run(["--db", example.url, "export", "--output", str(target)])
 
-    assert_one_line_error(result, "No such file or directory")
+    assert_one_line_error(result, f"cannot write {target}", f"directory {target.parent} does not")
+    assert ".tmp" not in result.stderr  # never the name of the temporary file
 
 
 def test_export_known_at_before_the_correction_leaves_it_out(example: Example) -> None:
