@@ -10,6 +10,9 @@ import pytest
 from ledger import Ledger
 from tests.cli.conftest import Example, run, sqlite_url
 from tests.cli.test_cli import RUSSIA, as_json, assert_one_line_error
+from tests.cli.test_cli_docs import ROOT, _run_line, steps
+
+README = ROOT / "README.md"
 
 # -- pointing at a ledger ----------------------------------------------------------------------
 
@@ -223,3 +226,27 @@ def test_tables_into_a_pipe_start_with_text_and_no_line_is_padded(
     lines = result.stdout.splitlines()
     assert lines[0].strip(), "the output starts with a blank line"
     assert [line for line in lines if line != line.rstrip()] == []
+
+
+# -- the README's samples ----------------------------------------------------------------------
+
+
+def test_every_readme_sample_that_leaves_lines_out_says_so_with_an_ellipsis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    env = {"LEDGER_DB": sqlite_url(tmp_path / "readme.db")}
+    for step in steps(README):
+        if step.command.startswith("export "):
+            continue
+        printed = [line.rstrip() for line in _run_line(step.command, env).output.splitlines()]
+        shown = [line.rstrip() for line in step.shown]
+        if len([line for line in printed if line]) > len([line for line in shown if line]):
+            assert any("…" in line for line in shown), f"{step.command}: an unmarked fragment"
+
+
+def test_the_readme_says_the_head_hash_shown_will_not_match_and_why() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+
+    assert "will not match yours: each event's hash covers the moment it was recorded" in text
