@@ -37,8 +37,10 @@ from projections.audit import AuditReplay, replay
 from projections.beliefs import BeliefState
 from projections.check import check
 from projections.materialized import MaterializedProjection
-from projections.rules import DEFAULT_POLICY, BeliefPolicy
+from projections.policies import PolicyLog
+from projections.rules import DEFAULT_POLICY, BeliefPolicy, PolicyChoice, chosen
 from projections.timeline import Change, Transition, diff, intervals, transitions
+from projections.track import TrackRecord, from_projection, ranked
 
 
 class Ledger:
@@ -56,6 +58,8 @@ class Ledger:
         self.url = url
         self.policy = policy
         self.projection = MaterializedProjection(store, policy)
+        #: The policy records and the policy in force at each known_at (issue 13).
+        self.policies = PolicyLog(store, policy)
 
     @classmethod
     def open(
@@ -228,13 +232,17 @@ class Ledger:
         return [r.event for r in found if isinstance(r.event, PropositionDefined)]
 
     def beliefs(
-        self, *, as_of: TimeLike | None = None, known_at: TimeLike | None = None
+        self,
+        *,
+        as_of: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+        policy: PolicyChoice | None = None,
     ) -> list[BeliefState]:
         """What was believed about every proposition as of ``as_of``, as known at
         ``known_at`` (both default to now), in proposition id order: one pass over the
         projection for all of them, not a question per proposition."""
         a, k = self._times(as_of, known_at)
-        verdicts = self.projection.verdicts_at(a, k)
+        verdicts = self.projection.verdicts_at(a, k, self._deciding(k, policy))
         return [BeliefState(p, a, k, verdicts[p]) for p in sorted(verdicts)]
 
     # -- beliefs -------------------------------------------------------------------------
@@ -246,6 +254,7 @@ class Ledger:
         as_of: TimeLike | None = None,
         known_at: TimeLike | None = None,
         via: Literal["projection", "fold"] = "projection",
+        policy: PolicyChoice | None = None,
     ) -> BeliefState:
         """What was believed about ``proposition`` as of ``as_of`` (valid time), as the ledger
         knew it at ``known_at`` (transaction time). A bare date means through the end of that
@@ -253,24 +262,94 @@ class Ledger:
 
         ``via="fold"`` answers from the reference fold (replays the log: O(n)) instead of the
         materialized projection (an indexed lookup). They agree; the tests prove it.
+
+        The policy in force at the answer's ``known_at`` decides (the latest policy record by
+        then, on this ledger's own policy; ``answer.policy`` names it). ``policy`` decides
+        instead, for a what-if answer that records nothing: rules (a ``BeliefPolicy``) or a
+        policy record (a ``PolicySet``) applied as a recorded one would be.
         """
         if via == "fold":
             a, k = self._times(as_of, known_at)
             return reference.believed(
-                self.store.read(known_at=k), proposition, as_of=a, known_at=k, policy=self.policy
+                self.store.read(known_at=k),
+                proposition,
+                as_of=a,
+                known_at=k,
+                policy=self.policy,
+                what_if=policy,
             )
         a_given = None if as_of is None else end_of_day(as_of, field="as_of")
         k_given = None if known_at is None else end_of_day(known_at, field="known_at")
-        return self.projection.believe(proposition, a_given, k_given, self.now)
+        deciding: Callable[[datetime], BeliefPolicy] = self.policies.at
+        if policy is None:
+            self.policies.prime()
+        else:
+            what_if = chosen(self.policy, policy)
+            deciding = lambda _known: what_if  # noqa: E731
+        return self.projection.believe(proposition, a_given, k_given, self.now, deciding)
+
+    def policy_in_force(
+        self, *, known_at: TimeLike | None = None, policy: PolicyChoice | None = None
+    ) -> BeliefPolicy:
+        """The policy that decides a question asked as known at ``known_at`` (default: now):
+        the latest policy record by then applied to this ledger's own policy (or, given,
+        ``policy`` as a ``policy=`` argument names it)."""
+        _, k = self._times(None, known_at)
+        return self._deciding(k, policy)
+
+    def policy_records(self, *, known_at: TimeLike | None = None) -> list[RecordedEvent]:
+        """Every policy record recorded by ``known_at`` (default: now), oldest first: the last
+        is the one in force then."""
+        _, k = self._times(None, known_at)
+        return self.policies.history(k)
+
+    def track_records(
+        self,
+        *,
+        as_of: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+        policy: PolicyChoice | None = None,
+    ) -> list[TrackRecord]:
+        """Every source's track record as of ``as_of`` (valid time), as known at ``known_at``,
+        most reliable first: one pass over the projection's stance rows. See
+        ``projections.track`` and docs/belief-rules.md, "Track records"."""
+        a, k = self._times(as_of, known_at)
+        return ranked(from_projection(self.projection, self._deciding(k, policy), a, k).values())
+
+    def track_record(
+        self,
+        source: str,
+        *,
+        as_of: TimeLike | None = None,
+        known_at: TimeLike | None = None,
+        policy: PolicyChoice | None = None,
+    ) -> TrackRecord:
+        """One source's track record, proposition by proposition (see :meth:`track_records`)."""
+        a, k = self._times(as_of, known_at)
+        found = from_projection(self.projection, self._deciding(k, policy), a, k).get(source)
+        if found is None:
+            raise NotFound(f"no source {source!r} in the ledger (as known at that time)")
+        return found
+
+    def _deciding(self, k: datetime, policy: PolicyChoice | None) -> BeliefPolicy:
+        """The policy for a question as known at ``k``: ``policy`` if given, else the one in
+        force then."""
+        return self.policies.at(k) if policy is None else chosen(self.policy, policy)
 
     def timeline(
-        self, proposition: str, *, known_at: TimeLike | None = None, every_change: bool = False
+        self,
+        proposition: str,
+        *,
+        known_at: TimeLike | None = None,
+        every_change: bool = False,
+        policy: PolicyChoice | None = None,
     ) -> list[Transition]:
         """Every status transition of ``proposition`` in valid time, with the statements that
         caused it, as known at ``known_at``. ``every_change`` also lists changes of supporters
         or estimates that left the status as it was."""
         _, k = self._times(None, known_at)
-        return transitions(intervals(self.projection, proposition, k), every_change=every_change)
+        judged = intervals(self.projection, proposition, k, self._deciding(k, policy))
+        return transitions(judged, every_change=every_change)
 
     def diff(
         self,
@@ -279,19 +358,27 @@ class Ledger:
         *,
         known_at: TimeLike | None = None,
         every_change: bool = False,
+        policy: PolicyChoice | None = None,
     ) -> list[Change]:
         """Every proposition whose status or estimates differ between two valid times, and why.
         ``every_change`` also lists those whose status and estimates stayed but whose verdict
         changed (a new supporter or denier, a retraction), as ``timeline`` does."""
         a, k = self._times(as_of_a, known_at)
         b = end_of_day(as_of_b, field="as_of_b")
-        return diff(self.projection, a, b, k, every_change=every_change)
+        return diff(
+            self.projection,
+            a,
+            b,
+            k,
+            every_change=every_change,
+            policy=self._deciding(k, policy),
+        )
 
     def replay(self, known_at: TimeLike) -> AuditReplay:
         """The audit view: every belief as the ledger would have answered at ``known_at``,
         recomputed from the verified log prefix, with that prefix's last position and hash."""
         _, k = self._times(None, known_at)
-        return replay(self.store, self.projection, self.policy, k)
+        return replay(self.store, self.projection, self.policy, k, self.policies.at(k))
 
     def grant_writer(self, role: str) -> None:
         """PostgreSQL: let ``role`` append and read, never alter or remove an event (idempotent;

@@ -45,6 +45,7 @@ from ledger.events import (
     CorrectionMade,
     DocumentRegistered,
     Event,
+    PolicySet,
     PropositionDefined,
     Reliability,
     SourceRegistered,
@@ -84,7 +85,9 @@ class Shape:
     upcasters: Mapping[int, Upcaster] = attrs.field(factory=dict)
 
 
-#: Today's shapes: every event type is still at version 1, with no field added since.
+#: Today's shapes: every event type is still at version 1, with no field added since. A new
+#: event type (``policy_set``, added after the first logs were written) is no evolution of an
+#: old one: no stored payload has its type, so it starts at version 1 and nothing old changes.
 SHAPES: Mapping[str, Shape] = {name: Shape() for name in EVENT_TYPES}
 
 
@@ -146,6 +149,15 @@ def _correction_payload(e: CorrectionMade) -> Payload:
     }
 
 
+def _policy_payload(e: PolicySet) -> Payload:
+    return {
+        "policy_id": e.policy_id,
+        "authoritative": [c.value for c in e.authoritative],
+        "authoritative_sources": list(e.authoritative_sources),
+        "note": e.note,
+    }
+
+
 #: The payload of each of today's classes, written out for speed;
 #: ``tests/unit/test_events_encoding.py`` holds each equal to :func:`generic_payload`.
 _PAYLOAD: Mapping[type, Callable[[Any], Payload]] = {
@@ -154,6 +166,7 @@ _PAYLOAD: Mapping[type, Callable[[Any], Payload]] = {
     DocumentRegistered: _document_payload,
     StatementMade: _statement_payload,
     CorrectionMade: _correction_payload,
+    PolicySet: _policy_payload,
 }
 
 
@@ -295,6 +308,15 @@ def _correction(build: Build) -> Decoder:
     return decode
 
 
+def _policy(build: Build) -> Decoder:
+    def decode(p: Payload, _when: datetime | None) -> Event:
+        p["authoritative"] = tuple([_CATEGORIES[c] for c in p["authoritative"]])
+        p["authoritative_sources"] = tuple(p["authoritative_sources"])
+        return build(p)
+
+    return decode
+
+
 def _plain_decoder(build: Build) -> Decoder:
     """For an event type with no decoder of its own: its payload holds its fields as they are."""
 
@@ -310,6 +332,7 @@ _DECODER_OF: Mapping[str, Callable[[Build], Decoder]] = {
     DocumentRegistered.TYPE: _document,
     StatementMade.TYPE: _statement,
     CorrectionMade.TYPE: _correction,
+    PolicySet.TYPE: _policy,
 }
 
 

@@ -1,8 +1,9 @@
 """The event types: frozen, validated on construction, and ignorant of storage.
 
-Five kinds of fact go into the log. Each event is keyed by the user's record id; its
-``event_id`` is derived from the kind and that id (UUID 5), so appending the same record twice is
-recognisably the same event, which makes imports idempotent.
+Six kinds of fact go into the log (the sixth, a policy record, sets the belief rules). Each
+event is keyed by the user's record id; its ``event_id`` is derived from the kind and that id
+(UUID 5), so appending the same record twice is recognisably the same event, which makes imports
+idempotent.
 
 Every event lives in a *stream* named after the record it is about (``source:kr-nis``,
 ``statement:kcna-confirms``). A correction joins the stream of the statement it corrects, so a
@@ -195,6 +196,28 @@ def _stated_at(x: TimeLike) -> datetime:
 
 def _published_at(x: TimeLike | None) -> datetime | None:
     return None if x is None else to_utc(x, field="published_at")
+
+
+def _policy_id(x: object) -> str:
+    return v.slug(x, "policy_id")
+
+
+#: What a policy record means by leaving ``authoritative`` out: today's default rules.
+DEFAULT_AUTHORITATIVE: tuple[Category, ...] = (Category.INVESTIGATION, Category.COURT)
+
+
+def _authoritative(x: object) -> tuple[Category, ...]:
+    if not isinstance(x, list | tuple | frozenset | set):
+        raise InvalidRecord("expected a list of source categories", field="authoritative")
+    chosen = [v.choice(Category, c, f"authoritative[{i}]") for i, c in enumerate(x)]
+    if len(set(chosen)) != len(chosen):
+        raise InvalidRecord("lists the same category twice", field="authoritative")
+    return tuple(c for c in Category if c in chosen)  # one order: the record is a set
+
+
+def _authoritative_sources(x: Iterable[object]) -> tuple[str, ...]:
+    items = sorted(map(str, x)) if isinstance(x, frozenset | set) else x
+    return tuple(sorted(v.slugs(items, "authoritative_sources")))
 
 
 def source_stream(source_id: str) -> str:
@@ -435,8 +458,56 @@ def corrected(
     return apply_correction(statement, correction), withdrawn
 
 
+#: The one stream of policy records: version n is the n-th policy set, so the policy in force
+#: at any transaction time is one indexed lookup, and ``expected_versions={POLICY_STREAM: n}``
+#: stops two analysts from changing the rules at once without seeing each other's change.
+POLICY_STREAM = "policy"
+
+
+@attrs.frozen
+class PolicySet(_Encoded):
+    """The parameters of the default belief rules, in force from this event's ``recorded_at``
+    until the next policy record (see ``docs/belief-rules.md``).
+
+    ``authoritative``: the source categories whose confirm or refute decides a proposition
+    (default: ``investigation`` and ``court``, today's rules, written out in full so that the
+    record keeps its meaning if the defaults ever change); ``authoritative_sources``: sources
+    that decide whatever their category. Both are sets, stored in one order.
+    """
+
+    TYPE: ClassVar[str] = "policy_set"
+
+    policy_id: str = attrs.field(converter=_policy_id)
+    authoritative: tuple[Category, ...] = attrs.field(
+        default=DEFAULT_AUTHORITATIVE, converter=_authoritative
+    )
+    authoritative_sources: tuple[str, ...] = attrs.field(
+        default=(), converter=_authoritative_sources
+    )
+    note: str | None = attrs.field(default=None, converter=_note)
+
+    @property
+    def key(self) -> str:
+        return self.policy_id
+
+    @property
+    def stream_id(self) -> str:
+        return POLICY_STREAM
+
+    def references(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (f"authoritative_sources[{i}]", source_stream(s))
+            for i, s in enumerate(self.authoritative_sources)
+        )
+
+
 Event: TypeAlias = (
-    SourceRegistered | PropositionDefined | DocumentRegistered | StatementMade | CorrectionMade
+    SourceRegistered
+    | PropositionDefined
+    | DocumentRegistered
+    | StatementMade
+    | CorrectionMade
+    | PolicySet
 )
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.TYPE: cls
@@ -446,6 +517,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         DocumentRegistered,
         StatementMade,
         CorrectionMade,
+        PolicySet,
     )
 }
 

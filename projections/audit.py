@@ -16,7 +16,7 @@ from ledger.records import VerifyReport
 from ledger.store.eventstore import EventStore
 from ledger.times import iso
 from projections.beliefs import BeliefState
-from projections.fold import by_proposition, fold, verdict_of
+from projections.fold import by_proposition, fold, policy_of, verdict_of
 from projections.materialized import MaterializedProjection
 from projections.rules import BeliefPolicy
 
@@ -54,20 +54,26 @@ def replay(
     projection: MaterializedProjection,
     policy: BeliefPolicy,
     known_at: datetime,
+    answered_with: BeliefPolicy | None = None,
 ) -> AuditReplay:
+    """``policy`` is the ledger's own policy: the replay applies to it the policy record in
+    force at ``known_at`` as the verified prefix itself holds it (``fold.policy_of``);
+    ``answered_with`` is the policy the ledger answers with at ``known_at`` (default: that
+    same one). Each answer names its policy, so a wrong choice shows as a mismatch."""
     prefix_end = store.last_position_at(known_at)
     verification = store.verify(until=prefix_end)
     state = fold(store.read(until=prefix_end))
     grouped = by_proposition(state)
+    decider = policy_of(state, policy)
     beliefs = tuple(
         BeliefState(
             p,
             known_at,
             known_at,
-            verdict_of(state, p, known_at, policy, statements=grouped.get(p, [])),
+            verdict_of(state, p, known_at, decider, statements=grouped.get(p, [])),
         )
         for p in sorted(state.propositions)
     )
-    projected = projection.verdicts_at(known_at, known_at)
+    projected = projection.verdicts_at(known_at, known_at, answered_with or decider)
     mismatches = tuple(b.proposition for b in beliefs if projected.get(b.proposition) != b.verdict)
     return AuditReplay(known_at, state.position, state.hash, verification, beliefs, mismatches)

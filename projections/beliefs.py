@@ -85,6 +85,9 @@ class Verdict:
     confirmed_at: datetime | None = None
     decisive: tuple[str, ...] = ()
     explanation: str = "unknown: nothing on record"
+    #: The name of the policy that decided (see ``docs/belief-rules.md``, "Which policy
+    #: decided"): the ledger sets it on every answer, whatever the policy returned.
+    policy: str = ""
 
     def to_json(self) -> str:
         """Exact, canonical JSON (times as integer microseconds); read back by ``from_json``.
@@ -123,6 +126,7 @@ class Verdict:
                 "confirmed_at": _micros(self.confirmed_at),
                 "decisive": list(self.decisive),
                 "explanation": self.explanation,
+                "policy": self.policy,
             }
         )
 
@@ -146,6 +150,7 @@ class Verdict:
             confirmed_at=_time(d["confirmed_at"]),
             decisive=tuple(d["decisive"]),
             explanation=d["explanation"],
+            policy=d.get("policy", ""),
         )
 
 
@@ -203,6 +208,11 @@ class BeliefState:
     def explanation(self) -> str:
         return self.verdict.explanation
 
+    @property
+    def policy(self) -> str:
+        """The name of the policy that decided this answer."""
+        return self.verdict.policy
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, times as ISO 8601 (the CLI's ``--json`` contract)."""
         v = self.verdict
@@ -232,6 +242,7 @@ class BeliefState:
             "confirmed_at": _iso(v.confirmed_at),
             "decisive": list(v.decisive),
             "explanation": v.explanation,
+            "policy": v.policy,
         }
 
 

@@ -1,8 +1,9 @@
 """The reference fold: the oracle every faster path is tested against.
 
 Replay the log from position 1 (only events recorded at or before ``known_at``), keep every
-source, proposition and statement with corrections applied in log order, then evaluate the belief
-rules over the statements stated at or before ``as_of``. O(n) and obviously right; the
+source, proposition and statement with corrections applied in log order, and the latest policy
+record, then evaluate the belief rules that record configures (:func:`policy_of`) over the
+statements stated at or before ``as_of``. O(n) and obviously right; the
 materialized projection must give the same answers.
 
 ``step`` is the fold's step function ``(state, event) -> state``. For O(n) total cost the
@@ -20,6 +21,7 @@ from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
     DocumentRegistered,
+    PolicySet,
     PropositionDefined,
     SourceRegistered,
     StatementMade,
@@ -28,7 +30,16 @@ from ledger.events import (
 from ledger.hashing import GENESIS
 from ledger.records import RecordedEvent
 from projections.beliefs import BeliefState, Verdict
-from projections.rules import DEFAULT_POLICY, BeliefPolicy, Evidence, Said
+from projections.rules import (
+    DEFAULT_POLICY,
+    BeliefPolicy,
+    Evidence,
+    PolicyChoice,
+    Said,
+    chosen,
+    in_force,
+    named,
+)
 
 
 @attrs.define
@@ -54,6 +65,8 @@ class FoldState:
     propositions: dict[str, PropositionDefined] = attrs.Factory(dict)
     documents: dict[str, DocumentRegistered] = attrs.Factory(dict)
     statements: dict[str, Known] = attrs.Factory(dict)
+    #: The latest policy record folded in: the one in force (None: today's defaults).
+    policy: PolicySet | None = None
     position: int = 0
     hash: str = GENESIS
 
@@ -61,7 +74,7 @@ class FoldState:
 def step(state: FoldState, recorded: RecordedEvent) -> FoldState:
     """Fold one stored event into the state."""
     event = recorded.event
-    # The five event types are unrelated classes, so the order of the tests does not matter;
+    # The six event types are unrelated classes, so the order of the tests does not matter;
     # statements, by far the most common, come first.
     if isinstance(event, StatementMade):
         state.statements[event.statement_id] = Known(event, recorded.position)
@@ -73,6 +86,8 @@ def step(state: FoldState, recorded: RecordedEvent) -> FoldState:
         state.propositions[event.proposition_id] = event
     elif isinstance(event, DocumentRegistered):
         state.documents[event.document_id] = event
+    elif isinstance(event, PolicySet):
+        state.policy = event
     state.position, state.hash = recorded.position, recorded.hash
     return state
 
@@ -111,7 +126,13 @@ def verdict_of(
         and not k.withdrawn
         and k.statement.stated_at <= as_of
     ]
-    return policy.verdict(definition, state.sources, Evidence.of(said))
+    return named(policy).verdict(definition, state.sources, Evidence.of(said))
+
+
+def policy_of(state: FoldState, policy: BeliefPolicy = DEFAULT_POLICY) -> BeliefPolicy:
+    """The policy in force for the log folded into ``state``: ``policy`` (the ledger's own)
+    with the latest policy record's parameters, if it takes them (``rules.in_force``)."""
+    return in_force(policy, state.policy)
 
 
 def by_proposition(state: FoldState) -> dict[str, list[Known]]:
@@ -130,7 +151,13 @@ def believed(
     as_of: datetime,
     known_at: datetime,
     policy: BeliefPolicy = DEFAULT_POLICY,
+    what_if: PolicyChoice | None = None,
 ) -> BeliefState:
-    """The reference answer. ``events`` must be the log up to ``known_at``, in order."""
+    """The reference answer. ``events`` must be the log up to ``known_at``, in order.
+
+    ``policy`` is the ledger's own policy: the policy record in force at ``known_at`` (the
+    latest recorded by then) sets its parameters. ``what_if`` decides instead, as
+    ``Ledger.believed(policy=...)`` does."""
     state = fold(e for e in events if e.recorded_at <= known_at)
-    return BeliefState(proposition, as_of, known_at, verdict_of(state, proposition, as_of, policy))
+    decider = policy_of(state, policy) if what_if is None else chosen(policy, what_if)
+    return BeliefState(proposition, as_of, known_at, verdict_of(state, proposition, as_of, decider))

@@ -14,11 +14,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 import attrs
 
-from ledger.events import Category, PropositionDefined, SourceRegistered, Stance
+from ledger.events import Category, PolicySet, PropositionDefined, SourceRegistered, Stance
 from projections.beliefs import Estimate, EstimateSummary, Role, SourceStance, Status, Verdict
 
 _SUPPORT = (Stance.ASSERT, Stance.CONFIRM)
@@ -136,16 +136,32 @@ class BeliefPolicy(Protocol):
 
 @attrs.frozen
 class DefaultPolicy:
-    """The default belief rules (see ``docs/belief-rules.md``)."""
+    """The default belief rules (see ``docs/belief-rules.md``).
+
+    ``authoritative``: the source categories whose confirm or refute decides;
+    ``authoritative_sources``: sources that decide whatever their category. A policy record
+    (:class:`~ledger.events.PolicySet`) sets both: :meth:`configured`.
+    """
 
     name: str = "default-v1"
     authoritative: frozenset[Category] = frozenset({Category.INVESTIGATION, Category.COURT})
+    authoritative_sources: frozenset[str] = frozenset()
+
+    def configured(self, record: PolicySet) -> DefaultPolicy:
+        """These rules with the parameters a policy record sets, named after the record."""
+        return DefaultPolicy(
+            name=record.policy_id,
+            authoritative=frozenset(record.authoritative),
+            authoritative_sources=frozenset(record.authoritative_sources),
+        )
 
     def role(
         self, source: str, proposition: PropositionDefined, sources: Mapping[str, SourceRegistered]
     ) -> Role:
         if source in proposition.parties:
             return Role.PARTY
+        if source in self.authoritative_sources:
+            return Role.AUTHORITY
         registered = sources.get(source)
         if registered is not None and registered.category in self.authoritative:
             return Role.AUTHORITY
@@ -188,6 +204,7 @@ class DefaultPolicy:
             confirmed_at=min(s.stated_at for s in decisive) if status is Status.CONFIRMED else None,
             decisive=tuple(s.statement for s in decisive),
             explanation=explain(status, decisive, supporters, deniers, evidence),
+            policy=self.name,
         )
 
 
@@ -281,3 +298,56 @@ def explain(
 
 
 DEFAULT_POLICY = DefaultPolicy()
+
+
+class Named:
+    """A policy whose every verdict names it (``Verdict.policy``), whatever it returned: how
+    the ledger wraps a policy that does not set the field itself."""
+
+    def __init__(self, policy: BeliefPolicy):
+        self.policy = policy
+        self.name = policy.name
+
+    def verdict(
+        self,
+        proposition: PropositionDefined,
+        sources: Mapping[str, SourceRegistered],
+        evidence: Evidence,
+    ) -> Verdict:
+        verdict = self.policy.verdict(proposition, sources, evidence)
+        return verdict if verdict.policy == self.name else attrs.evolve(verdict, policy=self.name)
+
+
+def named(policy: BeliefPolicy) -> BeliefPolicy:
+    """``policy``, its verdicts naming it (the default rules do that themselves)."""
+    if isinstance(policy, DefaultPolicy | Named):
+        return policy
+    return Named(policy)
+
+
+def in_force(base: BeliefPolicy, record: PolicySet | None) -> BeliefPolicy:
+    """The policy that decides, given the ledger's own policy (``Ledger.open(policy=...)``)
+    and the policy record in force (None: none recorded yet).
+
+    A record sets the parameters of a policy that takes parameters: one with a
+    ``configured(record)`` method, as :class:`DefaultPolicy` has. A policy without one (a
+    custom class) decides alone, records or not; the answers name it, so it is plain which
+    rules decided. See ``docs/belief-rules.md``, "Policy records".
+    """
+    if record is not None:
+        configure: Callable[[PolicySet], BeliefPolicy] | None = getattr(base, "configured", None)
+        if configure is not None:
+            return named(configure(record))
+    return named(base)
+
+
+#: What a ``policy=`` argument may be: rules to use as they are, or a policy record whose
+#: parameters configure the ledger's own policy (a what-if: nothing is recorded).
+PolicyChoice: TypeAlias = BeliefPolicy | PolicySet
+
+
+def chosen(base: BeliefPolicy, what_if: BeliefPolicy | PolicySet) -> BeliefPolicy:
+    """The policy a ``policy=`` argument names (see :data:`PolicyChoice`)."""
+    if isinstance(what_if, PolicySet):
+        return in_force(base, what_if)
+    return named(what_if)

@@ -19,7 +19,7 @@ from ledger.events import PropositionDefined, SourceRegistered, Stance
 from ledger.times import iso
 from projections.beliefs import BeliefState, Status, Verdict
 from projections.materialized import MaterializedProjection
-from projections.rules import BeliefPolicy, Evidence, Said
+from projections.rules import BeliefPolicy, Evidence, Said, named
 
 
 @attrs.frozen
@@ -74,11 +74,15 @@ def sweep(
 
 
 def intervals(
-    projection: MaterializedProjection, proposition: str, known_at: datetime
+    projection: MaterializedProjection,
+    proposition: str,
+    known_at: datetime,
+    policy: BeliefPolicy | None = None,
 ) -> list[Interval]:
-    """The proposition's valid-time timeline as known at ``known_at``."""
+    """The proposition's valid-time timeline as known at ``known_at``, judged by ``policy``
+    (default: the projection's; the ledger passes the policy in force at ``known_at``)."""
     definition, said, sources = projection.statements(proposition, known_at)
-    return sweep(projection.policy, definition, sources, said)
+    return sweep(named(policy or projection.policy), definition, sources, said)
 
 
 @attrs.frozen
@@ -102,6 +106,7 @@ class Transition:
                 {"source": e.source, "value": e.value, "unit": e.unit}
                 for e in self.verdict.estimates
             ],
+            "policy": self.verdict.policy,
         }
 
 
@@ -123,6 +128,7 @@ class Change:
             "before_explanation": self.before.explanation,
             "after_explanation": self.after.explanation,
             "because": [_cause(c) for c in self.because],
+            "policy": self.after.policy,
         }
 
 
@@ -154,12 +160,14 @@ def diff(
     known_at: datetime,
     *,
     every_change: bool = False,
+    policy: BeliefPolicy | None = None,
 ) -> list[Change]:
     """Every proposition whose status or estimates changed between valid times ``a`` and ``b``
     (with ``every_change``, whose verdict changed in any way: supporters, deniers, ...)."""
     earlier, later = min(a, b), max(a, b)
-    befores = projection.verdicts_at(earlier, known_at)
-    afters = projection.verdicts_at(later, known_at)
+    judge = named(policy or projection.policy)  # default: the projection's
+    befores = projection.verdicts_at(earlier, known_at, judge)
+    afters = projection.verdicts_at(later, known_at, judge)
     changes = []
     for proposition in sorted(afters):
         before, after = befores[proposition], afters[proposition]
@@ -170,7 +178,7 @@ def diff(
             continue
         causes = tuple(
             c
-            for iv in intervals(projection, proposition, known_at)
+            for iv in intervals(projection, proposition, known_at, judge)
             if earlier < iv.valid_from <= later
             for c in iv.because
         )

@@ -56,6 +56,7 @@ from ledger.events import (
     CorrectionMade,
     DocumentRegistered,
     Event,
+    PolicySet,
     PropositionDefined,
     SourceRegistered,
     StatementMade,
@@ -137,6 +138,7 @@ RECORD_TYPES: Mapping[str, type[Event]] = {
     "document": DocumentRegistered,
     "statement": StatementMade,
     "correction": CorrectionMade,
+    "policy": PolicySet,
 }
 #: The record type of each event type (the inverse of :data:`RECORD_TYPES`).
 RECORD_TYPE_OF: Mapping[str, str] = {cls.TYPE: kind for kind, cls in RECORD_TYPES.items()}
@@ -183,6 +185,12 @@ FIELDS: Mapping[str, tuple[Field, ...]] = {
         _req("reason"),
         Field("set", ("object",), attr="changes"),
         Field("withdraw", ("boolean",)),
+    ),
+    "policy": (
+        _req("id", "policy_id"),
+        Field("authoritative", ("array",)),
+        Field("authoritative_sources", ("array",)),
+        _opt("note"),
     ),
 }
 #: Fields holding a time: ``YYYY-MM-DD`` (midnight UTC) or an ISO datetime with an offset, in
