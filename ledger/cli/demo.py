@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime, timedelta
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -21,18 +24,25 @@ from ledger.cli.app import (
     opened,
     shown,
 )
-from ledger.events import CorrectionMade, StatementMade
+from ledger.events import CorrectionMade, PropositionDefined, StatementMade
 from ledger.records import RecordedEvent
-
-#: The demo's story: the proposition it follows closely and the dates it asks about.
-FOCUS = "dprk-troops-in-russia"
-POINTS = ("2024-11-01", "2025-05-01")
+from projections.timeline import Transition
 
 # -- the demo --------------------------------------------------------------------------------
 
 
-def _example_file() -> Path:
-    return Path(ledger.__file__).resolve().parents[1] / "examples" / "north-korea-troops.jsonl"
+#: The example dataset's name: package data in a wheel (``ledger/_examples/``, put there by
+#: pyproject.toml's force-include), ``examples/`` in a checkout.
+EXAMPLE = "north-korea-troops.jsonl"
+
+
+def _example_file() -> Traversable:
+    """The example dataset, found through importlib.resources as package data of an installed
+    wheel; in a checkout (an editable install) it is examples/ beside ledger/."""
+    packaged = resources.files(ledger).joinpath("_examples", EXAMPLE)
+    if packaged.is_file():
+        return packaged
+    return Path(ledger.__file__).resolve().parents[1] / "examples" / EXAMPLE
 
 
 @cli.command(epilog=example("factledger --db sqlite:///demo.db demo"))
@@ -40,29 +50,46 @@ def _example_file() -> Path:
     "--file",
     "file_",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The dataset to load. Default: examples/north-korea-troops.jsonl of this checkout.",
+    help="The dataset to load. Default: the North Korea example shipped with factledger "
+    "(examples/north-korea-troops.jsonl).",
 )
 @db_option
 def demo(file_: Path | None) -> None:
     """Load the North Korea example (corrections in a second step, so the audit view has a
     before and an after) and tell its story: timelines, point-in-time answers, the audit view.
     Running it again on the same database just tells the story again."""
-    path = file_ or _example_file()
+    path: Traversable = file_ or _example_file()
     if not path.is_file():
         raise Failure(f"the example dataset is not at {path}; pass --file")
     out = render.console()
+    text = path.read_text(encoding="utf-8")
     with opened(create=True) as lg:
-        out.print(render.demo_header(path.name, shown(lg.url), _demo_import(lg, path)))
-        _demo_timelines(out, lg)
-        _demo_points(out, lg)
+        out.print(render.demo_header(path.name, shown(lg.url), _demo_import(lg, text, path.name)))
+        props = _in_file(lg.propositions(), text)
+        timelines, focus = _demo_timelines(out, lg, props)
+        _demo_points(out, lg, focus, timelines)
         _demo_audit(out, lg)
 
 
-def _demo_import(lg: Ledger, path: Path) -> list[str]:
+def _demo_import(lg: Ledger, text: str, name: str) -> list[str]:
     """Import everything but the corrections, then the corrections; the reports' summaries."""
-    plain, fixes = _split_corrections(path.read_text(encoding="utf-8"))
-    parts = ((plain, path.name), (fixes, path.name))
-    return [lg.import_jsonl(io.StringIO(text), name=name).summary() for text, name in parts if text]
+    plain, fixes = _split_corrections(text)
+    return [
+        lg.import_jsonl(io.StringIO(part), name=name).summary() for part in (plain, fixes) if part
+    ]
+
+
+def _in_file(props: list[PropositionDefined], text: str) -> list[PropositionDefined]:
+    """The propositions the file defines or makes statements about (all of the ledger's if it
+    names none), in the ledger's order: the demo tells the file's story, not the ledger's."""
+    named: set[str] = set()
+    for line in text.splitlines():
+        record = _record(line)
+        if record.get("type") == "proposition":
+            named.add(str(record.get("id")))
+        elif record.get("type") == "statement":
+            named.add(str(record.get("proposition")))
+    return [p for p in props if p.proposition_id in named] or props
 
 
 def _split_corrections(text: str) -> tuple[str, str]:
@@ -77,31 +104,51 @@ def _split_corrections(text: str) -> tuple[str, str]:
 
 
 def _is_correction(line: str) -> bool:
+    return _record(line).get("type") == "correction"
+
+
+def _record(line: str) -> dict[str, Any]:
+    """A line's record, or an empty one if it is not a JSON object (the importer says why)."""
     try:
         record = json.loads(line)
     except ValueError:
-        return False
-    return isinstance(record, dict) and record.get("type") == "correction"
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
-def _demo_timelines(out: Console, lg: Ledger) -> None:
-    props = lg.propositions()
+def _demo_timelines(
+    out: Console, lg: Ledger, props: list[PropositionDefined]
+) -> tuple[dict[str, list[Transition]], str | None]:
+    """Part 1: every proposition's status over time, then the focus's every change. Returns
+    the timelines and the focus, from which part 2 takes its dates."""
     timelines = {p.proposition_id: lg.timeline(p.proposition_id) for p in props}
     out.print(render.story_overview(props, timelines))
-    focus = _focus(lg)
+    changes = {p.proposition_id: lg.timeline(p.proposition_id, every_change=True) for p in props}
+    focus = _focus(changes)
     if focus is not None:
-        out.print(render.story_focus(focus, lg.timeline(focus, every_change=True)))
+        out.print(render.story_focus(focus, changes[focus]))
+    return timelines, focus
 
 
-def _focus(lg: Ledger) -> str | None:
-    ids = [p.proposition_id for p in lg.propositions()]
-    return FOCUS if FOCUS in ids else (ids[0] if ids else None)
+def _focus(timelines: dict[str, list[Transition]]) -> str | None:
+    """The proposition whose belief changed most often (the first, on a tie): the story the
+    demo follows closely."""
+    return max(timelines, key=lambda p: len(timelines[p]), default=None)
 
 
-def _demo_points(out: Console, lg: Ledger) -> None:
-    focus = _focus(lg)
-    if focus is not None:
-        out.print(render.story_points([lg.believed(focus, as_of=d) for d in POINTS]))
+def _demo_points(
+    out: Console, lg: Ledger, focus: str | None, timelines: dict[str, list[Transition]]
+) -> None:
+    """Part 2: the focus as of the first day of the month after each of its last two changes
+    of status (for the example: disputed on 1 November 2024, confirmed on 1 May 2025)."""
+    if focus is None or not timelines[focus]:
+        return
+    days = list(dict.fromkeys(_month_after(t.valid_from.date()) for t in timelines[focus][-2:]))
+    out.print(render.story_points([lg.believed(focus, as_of=d) for d in days]))
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _demo_audit(out: Console, lg: Ledger) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.cli.conftest import Example, run, sqlite_url
@@ -137,3 +138,54 @@ def test_the_demo_on_a_ledger_imported_in_one_batch_says_there_is_no_before(
     assert "before the correction" not in audit
     assert "ua-president 11,000" in audit
     assert "verify ok: 85 events verified" in audit
+
+
+SALISBURY = [
+    {"type": "source", "id": "uk-gov", "name": "UK Government", "category": "government"},
+    {"type": "source", "id": "ru-mfa", "name": "Russian MFA", "category": "government"},
+    {"type": "source", "id": "opcw", "name": "OPCW", "category": "investigation"},
+    {"type": "proposition", "id": "novichok-used", "text": "A Novichok agent was used"},
+    {"type": "proposition", "id": "gru-responsible", "text": "The GRU carried it out"},
+    {"type": "statement", "id": "s1", "source": "uk-gov", "proposition": "novichok-used",
+     "stance": "assert", "stated_at": "2018-03-12"},
+    {"type": "statement", "id": "s2", "source": "ru-mfa", "proposition": "novichok-used",
+     "stance": "deny", "stated_at": "2018-03-13"},
+    {"type": "statement", "id": "s3", "source": "opcw", "proposition": "novichok-used",
+     "stance": "confirm", "stated_at": "2018-04-12"},
+    {"type": "statement", "id": "s4", "source": "uk-gov", "proposition": "gru-responsible",
+     "stance": "assert", "stated_at": "2018-09-05"},
+]  # fmt: skip
+
+
+def _salisbury(tmp_path: Path) -> Path:
+    data = tmp_path / "salisbury.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in SALISBURY), encoding="utf-8")
+    return data
+
+
+def test_the_demo_of_another_file_follows_its_propositions_and_its_dates(tmp_path: Path) -> None:
+    result = run(
+        ["--db", sqlite_url(tmp_path / "s.db"), "demo", "--file", str(_salisbury(tmp_path))]
+    )
+
+    assert result.exit_code == 0, result.output
+    out = _squashed(result.stdout)
+    assert "dprk" not in out and "2024-" not in out
+    assert "novichok-used: every change" in out  # it changed most often
+    points = _squashed(_section(result.stdout, "2. Point-in-time", "3. The audit view"))
+    # the first day of the month after each of its last two changes of status
+    assert "novichok-used as of 2018-04-01 disputed" in points
+    assert "novichok-used as of 2018-05-01 confirmed" in points
+
+
+def test_the_demo_of_a_file_on_a_ledger_holding_more_tells_the_file_s_story(
+    example: Example, tmp_path: Path
+) -> None:
+    url = example.copy(tmp_path)
+
+    result = run(["--db", url, "demo", "--file", str(_salisbury(tmp_path))])
+
+    assert result.exit_code == 0, result.output
+    overview = _squashed(_section(result.stdout, "1. How each", "2. Point-in-time"))
+    assert "gru-responsible" in overview and "novichok-used" in overview
+    assert "dprk-troops-in-russia" not in overview
