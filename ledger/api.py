@@ -12,6 +12,7 @@ from typing import IO, Literal
 import attrs
 from sqlalchemy import make_url
 
+from ledger import proofs
 from ledger.errors import DamagedDatabase, InvalidRecord, NotFound
 from ledger.events import (
     CorrectionMade,
@@ -24,6 +25,7 @@ from ledger.events import (
 )
 from ledger.jsonl import exporter, importer
 from ledger.jsonl.importer import ImportReport
+from ledger.proofs import chain_checkpoint, read_checkpoint
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store import migrate, privileges
 from ledger.store.append import BatchesResult
@@ -31,6 +33,8 @@ from ledger.store.backends import DEFAULT_URL, make_engine
 from ledger.store.eventstore import EventStore
 from ledger.store.retry import RetryPolicy
 from ledger.times import TimeLike, end_of_day, to_micros, utc_now
+from ledger.transparency.note import SigningKey
+from ledger.transparency.offline import ConsistencyProof, InclusionProof, VerifierKey
 from projections import catalog
 from projections import fold as reference
 from projections.audit import AuditReplay, replay
@@ -388,6 +392,36 @@ class Ledger:
     def grant_reader(self, role: str) -> None:
         """PostgreSQL: let ``role`` read the log and the projections, and nothing else."""
         privileges.grant_reader(self.store.engine, role)
+
+    # -- proofs (issue 15; see ledger.proofs and docs/proofs.md) ---------------------------
+
+    def checkpoint_note(self, key: SigningKey) -> str:
+        """The ledger's checkpoint now as a C2SP signed note by ``key`` (origin: its name):
+        tree size, Merkle root, and the chain head as a ``factledger-chain POS:HASH`` line."""
+        return proofs.checkpoint_note(self.store, key)
+
+    def prove(
+        self, ident: str, checkpoint: str, *, keys: Sequence[VerifierKey] = ()
+    ) -> InclusionProof:
+        """The inclusion proof of one event (event id, ``TYPE/KEY`` or record id) against the
+        signed ``checkpoint`` note (checked against ``keys`` when given), with the event as
+        stored and its salt: ``proof.verify(keys, require_event=True)`` checks it offline."""
+        return proofs.prove(self.store, ident, checkpoint, keys)
+
+    def prove_consistency(
+        self, old: str, new: str, *, keys: Sequence[VerifierKey] = ()
+    ) -> ConsistencyProof:
+        """The proof that checkpoint note ``new`` extends ``old``, both of this ledger."""
+        return proofs.consistency(self.store, old, new, keys)
+
+    def verify_checkpoint(
+        self, checkpoint: str, *, keys: Sequence[VerifierKey] = ()
+    ) -> VerifyReport:
+        """:meth:`verify`, and that the ledger still extends the signed ``checkpoint`` note: its
+        tree of that size has the note's root and its chain the note's head (signature checked
+        against ``keys`` when given)."""
+        cp = read_checkpoint(checkpoint, keys)
+        return proofs.extends(self.store, cp, self.verify(chain_checkpoint(cp)))
 
     def rebuild(self) -> int:
         """Recompute the materialized projection from the whole log; returns events folded."""

@@ -4,6 +4,7 @@
 write, read and check; ``demo`` the guided story. Importing this package registers them all.
 """
 
+import ledger.cli.proofs  # noqa: F401 - keygen, prove, verify-proof; checkpoint --sign (issue 15)
 from ledger.cli import analysis, commands, demo
 from ledger.cli.app import cli, main
 

@@ -19,13 +19,17 @@ nodes in ``merkle_nodes`` (:mod:`ledger.store.merkle`).
 
 from __future__ import annotations
 
+import base64
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, LargeBinary, Table, select
+from sqlalchemy import Column, Connection, LargeBinary, Table, func, select
 
 from ledger import hashing
+from ledger.errors import InvalidRecord, NotFound
+from ledger.events import EVENT_NAMESPACE, EVENT_TYPES
 from ledger.store import bulk
 from ledger.store.merkle import NodeTable, TreeOutOfStep, append_leaves, root_at, tree_size
 from ledger.store.schema import Position, metadata
@@ -208,3 +212,74 @@ def _first_wrong_leaf(conn: Connection, size: int) -> tuple[int, str]:
                     "the event, its salt or the tree was edited"
                 )
     return 1, "the Merkle tree's interior nodes were edited: its root is not the leaves' root"
+
+
+# -- reading checkpoints and proofs ----------------------------------------------------------
+
+
+def chain_hash_at(conn: Connection, position: int) -> str:
+    """The hash-chain hash of the event at ``position`` (the genesis hash at 0)."""
+    if position == 0:
+        return hashing.GENESIS
+    found = conn.execute(select(t.c.hash).where(t.c.position == position)).scalar()
+    if found is None:
+        raise TreeOutOfStep(f"the log has no event at position {position}")
+    return str(found)
+
+
+def head_position(conn: Connection) -> int:
+    """The log's last position (0 when it is empty)."""
+    return int(conn.execute(select(func.max(t.c.position))).scalar() or 0)
+
+
+def current_size(conn: Connection) -> int:
+    """The log's size, which the tree must have too (:class:`TreeOutOfStep` if it has not)."""
+    head = head_position(conn)
+    stored = tree_size(conn)
+    if stored != head:
+        raise TreeOutOfStep(
+            f"the Merkle tree has {stored} leaves and the log {head} events: "
+            + (
+                "the next append builds the missing leaves"
+                if stored < head
+                else "events were removed outside the ledger (run `factledger verify`)"
+            )
+        )
+    return head
+
+
+def position_of(conn: Connection, ident: str) -> int:
+    """The position of the event named by ``ident``: its event id (a UUID), ``TYPE/KEY``
+    (``statement_made/nis-1500``) or a bare record id (a source, proposition, document,
+    statement or correction id), which must name exactly one event."""
+    candidates: dict[str, str] = {}
+    try:
+        candidates[str(uuid.UUID(ident))] = ident
+    except ValueError:
+        kind, slash, key = ident.partition("/")
+        types = [kind] if slash and kind in EVENT_TYPES else list(EVENT_TYPES)
+        key = key if slash and kind in EVENT_TYPES else ident
+        for name in types:
+            candidates[str(uuid.uuid5(EVENT_NAMESPACE, f"{name}/{key}"))] = f"{name}/{key}"
+    found = conn.execute(
+        select(t.c.position, t.c.event_id).where(t.c.event_id.in_(sorted(candidates)))
+    ).all()
+    if not found:
+        raise NotFound(f"no event {ident!r} in the ledger (give an event id or a record id)")
+    if len(found) > 1:
+        names = ", ".join(sorted(candidates[row.event_id] for row in found))
+        raise InvalidRecord(f"{ident!r} names {len(found)} events ({names}): give one of those")
+    return int(found[0].position)
+
+
+def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]:
+    """The event at ``position`` as a proof shows it (``offline.EVENT_FIELDS``), and its leaf."""
+    row = next(iter(_rows_with_salts(conn, position - 1, position)), None)
+    if row is None:
+        raise NotFound(f"no event at position {position}")
+    if row[10] is None:
+        raise TreeOutOfStep(f"the event at position {position} has no salt: it has no leaf yet")
+    salt = bytes(row[10])
+    shown = dict(zip(_COLUMNS[:8], row[:8], strict=True))
+    shown["salt"] = base64.b64encode(salt).decode("ascii")
+    return shown, leaf_of_row(row, salt)

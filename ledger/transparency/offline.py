@@ -39,6 +39,7 @@ __all__ = [
     "LEAF_VERSION",
     "BadSignature",
     "Checkpoint",
+    "ConsistencyProof",
     "InclusionProof",
     "InvalidProof",
     "MalformedCheckpoint",
@@ -661,6 +662,48 @@ class InclusionProof:
             )
         verify_inclusion(leaf_hash(self.leaf), self.index, opened.size, self.path, opened.root)
         return opened
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """Two signed checkpoints of one log and the RFC 9162 proof that the newer extends the
+    older: what ``factledger prove --consistency --json`` prints (``old`` and ``new`` the note
+    texts, ``old_size``, ``new_size``, ``path`` in base64)."""
+
+    old: str
+    new: str
+    old_size: int
+    new_size: int
+    path: tuple[bytes, ...]
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, object]) -> ConsistencyProof:
+        old, new, path = doc.get("old"), doc.get("new"), doc.get("path")
+        if not isinstance(old, str) or not isinstance(new, str):
+            raise InvalidProof("a consistency proof holds its two checkpoint notes as text")
+        if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
+            raise InvalidProof("a proof's path is a list of base64 hashes")
+        hashes = tuple(_b64(p, f"path hash {i}", InvalidProof) for i, p in enumerate(path))
+        return cls(old, new, _integer(doc, "old_size"), _integer(doc, "new_size"), hashes)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "old_size": self.old_size,
+            "new_size": self.new_size,
+            "path": [base64.b64encode(p).decode("ascii") for p in self.path],
+            "old": self.old,
+            "new": self.new,
+        }
+
+    def verify(self, keys: Sequence[VerifierKey]) -> tuple[Checkpoint, Checkpoint]:
+        """Check both signatures, that the sizes are the checkpoints', and the proof."""
+        before, after = verify_consistency_between(self.old, self.new, keys, self.path)
+        if (before.size, after.size) != (self.old_size, self.new_size):
+            raise InvalidProof(
+                f"the proof is from size {self.old_size} to {self.new_size}, the checkpoints "
+                f"are of sizes {before.size} and {after.size}"
+            )
+        return before, after
 
 
 def _integer(doc: Mapping[str, object], name: str) -> int:
