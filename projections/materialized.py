@@ -359,6 +359,9 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touche
         if type_ == _STATEMENT:
             p = upgraded(_STATEMENT, loads(payload))  # the codec owns the payload's shape
             value = p["value"]
+            if value is not None:
+                # json writes an int as int.__repr__ does, so str() is its canonical text
+                value = str(value) if type(value) is int else canonical_json(value)
             fields = Fields(
                 p["statement_id"],
                 p["proposition_id"],
@@ -366,7 +369,7 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touche
                 p["stance"],
                 position,
                 stated,
-                None if value is None else canonical_json(value),
+                value,
                 p["unit"],
             )
             ops.append(("add", recorded, fields))
@@ -433,9 +436,13 @@ def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
     return correct
 
 
+#: What the fold reads of an event; the other columns are read as NULL (same row shape): the
+#: fold never looks at an event's id, stream or previous hash, and a rebuild would build a
+#: string for each of them.
+_FOLDED = ("position", "type", "stated_at", "recorded_at", "payload", "hash")
 _PAGE_SQL = (
-    f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE position > ? "
-    f"ORDER BY position LIMIT {_PAGE}"
+    f"SELECT {', '.join(c if c in _FOLDED else 'NULL' for c in EVENT_COLUMNS)} FROM events "
+    f"WHERE position > ? ORDER BY position LIMIT {_PAGE}"
 )
 
 
@@ -724,9 +731,17 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
     retractions: list[Said] = []
     no_comments = 0
     status = _Status(None, None, None, 0, None)
+    said_of, not_live = _said, _NOT_LIVE
     for row in conn.exec_driver_sql(_ANSWER_SQL[dialect, k is not None], params).fetchall():
         tag = row[0]
-        if tag == _STATUS_ROW:
+        if tag == _STANCE_ROW:  # nearly every row: _take, inlined
+            said = said_of(row, 1)
+            if row[6] > a and said.stance not in not_live:
+                live[said.source] = said
+            qty_to = row[7]
+            if qty_to is not None and qty_to > a:
+                quantities[said.source] = said
+        elif tag == _STATUS_ROW:
             status = _Status(row[1], row[2], row[4], row[5] or 0, row[6])
         elif tag == _NO_COMMENT_ROW:
             no_comments = int(row[4])
@@ -736,8 +751,6 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
             said = _said(row, 1)
             if first is None or said.order < first.order:
                 first = said
-        else:
-            _take(row, _said(row, 1), a, live, quantities)
     retractions.sort(key=lambda s: s.order)
     rest = _Rest(conn, proposition, a, status.head_at if k is None else k)
     evidence = Evidence.at(
@@ -777,23 +790,26 @@ def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[
     """File a row whose period holds ``a`` as a live stance, a standing quantity, or both. The
     row has one leading column (a tag or the proposition), then :data:`_COLUMNS_READ`."""
     valid_to, qty_to = row[6], row[7]
-    if valid_to > a and said.stance not in (Stance.RETRACT, Stance.NO_COMMENT):
+    if valid_to > a and said.stance not in _NOT_LIVE:
         live[said.source] = said
     if qty_to is not None and qty_to > a:
         quantities[said.source] = said
 
 
+_NOT_LIVE = (Stance.RETRACT, Stance.NO_COMMENT)
+
+
 def _said(row: Any, at: int = 0) -> Said:
     """A row of :data:`_COLUMNS_READ` (from column ``at`` on) as the rules see it."""
-    sid, source, stance, position, valid_from, _, _, value, unit = row[at : at + 9]
-    # Keyed by everything a Said holds, so a hit is the same value whatever ledger or version
-    # it came from; on a busy proposition most rows were read by an earlier answer, and
-    # building them again was a third of the answer's Python time.
-    key = (sid, source, stance, position, valid_from, value, unit)
+    # Keyed by the row's columns (a superset of what a Said holds), so a hit is the same value
+    # whatever ledger it came from; on a busy proposition most rows were read by an earlier
+    # answer, and building them again was a third of the answer's Python time.
+    key = row[at : at + 9]
     said = _SAID.get(key)
     if said is None:
         if len(_SAID) >= _SAID_CACHE:
             _SAID.clear()
+        sid, source, stance, position, valid_from, _, _, value, unit = key
         said = _SAID[key] = Said(
             sid,
             source,
@@ -806,7 +822,8 @@ def _said(row: Any, at: int = 0) -> Said:
     return said
 
 
-#: Said is frozen, so answers share them (bounded: cleared when full, like _MOMENTS).
+#: Said is frozen, so answers share them (bounded: cleared when full, like _MOMENTS; a
+#: statement's row has a version or two, so this holds a proposition of ten thousand).
 _SAID: dict[tuple[Any, ...], Said] = {}
 _SAID_CACHE = 16_384
 
