@@ -1,0 +1,44 @@
+"""Each part of an answer reads the index meant for it (revision 0006).
+
+SQLite plans without statistics. Before revision 0006 it served the stab over closed versions
+from a range of ``tx_to`` alone, which read every version of the proposition closed after the
+question's known_at, and a left-of-the-instant stab from a range of ``valid_from``, which read
+every row of the node. The answer statement now leaves the index one range per stab; this test
+pins that, on a ledger with closed and open versions. (Answers themselves are checked against
+the reference fold by the property tests; this only says how they are read.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from ledger import Ledger
+from projections import materialized
+from tests.helpers import basics, statement
+
+
+def _plan(lg: Ledger, sql: str, params: dict[str, object]) -> list[str]:
+    with lg.store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+    return [str(row[-1]) for row in rows]
+
+
+def test_every_stab_of_an_answer_is_an_index_search_on_its_tree() -> None:
+    with Ledger.open("sqlite://") as lg:
+        lg.append(basics())
+        lg.append([statement(f"s{i}", when=f"2024-10-{10 + i:02d}") for i in range(5)])
+        lg.append([statement("late", source="kcna", stance="deny", when="2024-10-12")])
+        params = materialized._answer_params("sqlite", "troops", 1, 2)
+        plan = _plan(lg, materialized._ANSWER_SQL["sqlite", True], params)
+
+    searches = [line for line in plan if "belief_stances" in line]
+    assert not [line for line in searches if line.startswith("SCAN")], plan
+    current = [line for line in searches if "ix_belief_stances_current" in line]
+    closed = [line for line in searches if "ix_belief_stances_closed" in line]
+    assert len(current) == 2, plan  # the stabs left and right of the instant
+    assert len(closed) == 2, plan  # the same over the closed versions, in transaction time
+    # left of the instant the range is the period's end; the closed tree's left stab ranges
+    # over tx_to, never over all closed versions alone
+    assert re.search(r"node=\? AND reach_to>\?", current[0]), current
+    assert re.search(r"tx_node=\? AND tx_to>\?", closed[0]), closed
+    assert all("tx_node=?" in line for line in closed), closed
