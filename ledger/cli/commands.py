@@ -30,6 +30,7 @@ from ledger.cli.app import (
     print_json,
     shown,
 )
+from ledger.cli.revisions import revisions
 from ledger.codec import to_payload
 from ledger.store.retry import LockWait
 
@@ -296,10 +297,12 @@ def believe(
     """What was believed about PROPOSITION as of a date, as known at a time, and why."""
     with opened() as lg, naming(lg, [proposition], known_at):
         state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via)
+        history = lg.history(proposition, known_at=state.known_at)
+    revised = revisions(history, proposition, state.as_of)
     if as_json:
-        print_json(state.to_dict())
+        print_json(state.to_dict() | revised.to_dict())
     else:
-        render.console().print(render.belief(state))
+        render.console().print(render.belief(state, revised))
 
 
 @cli.command(

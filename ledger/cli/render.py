@@ -23,6 +23,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from ledger.cli.revisions import Revisions
 from ledger.events import (
     CorrectionMade,
     PropositionDefined,
@@ -168,8 +169,9 @@ def _table(*columns: str, title: str | None = None, keep: Iterable[str] = ()) ->
 # -- beliefs ---------------------------------------------------------------------------------
 
 
-def belief(state: BeliefState) -> RenderableType:
-    """The whole answer of ``believe``: status, explanation, who says what, the estimates."""
+def belief(state: BeliefState, revised: Revisions | None = None) -> RenderableType:
+    """The whole answer of ``believe``: status, explanation, who says what, the estimates, and
+    (``revised``) what was retracted and what was corrected."""
     head = Text.assemble(
         (state.proposition, "bold"),
         "  ",
@@ -183,7 +185,44 @@ def belief(state: BeliefState) -> RenderableType:
         parts.append(stances)
     if state.estimates:
         parts.append(estimates(state.estimates, state.summaries))
+    if revised is not None and revised.retractions:
+        parts.append(retractions(revised))
+    if revised is not None and revised.corrections:
+        if not isinstance(parts[-1], Table):  # a table ends with a blank line of its own
+            parts.append(Text())
+        parts.append(corrections(revised))
     return Group(*parts)
+
+
+def retractions(revised: Revisions) -> Table:
+    """Who took back what: the sources a retraction removed from the answer."""
+    title = "Retracted (no longer counted)"
+    columns = ("source", "retracted", "statement", "took back")
+    table = _table(*columns, title=title, keep=columns[:3])
+    for r in revised.retractions:
+        s, back = r.statement, r.retracts
+        took = (
+            ""
+            if back is None
+            else f"{VERB[back.stance]} ({day(back.stated_at)}): {back.statement_id}"
+        )
+        table.add_row(s.source_id, day(s.stated_at), s.statement_id, took)
+    return table
+
+
+def corrections(revised: Revisions) -> Group:
+    """The corrections of the proposition's statements: which, when recorded, what changed."""
+    lines: list[RenderableType] = [
+        Text("Corrections (counted: the answer reads the statements as corrected)")
+    ]
+    grid = _grid()
+    for c in revised.corrections:
+        grid.add_row(
+            f"  {c.correction.correction_id}",
+            f"recorded at {instant(c.recorded_at)}: {correction_text(c.correction)}",
+        )
+    lines.append(grid)
+    return Group(*lines)
 
 
 def stance_table(state: BeliefState) -> Table:
