@@ -1,0 +1,129 @@
+"""Issue 15's figures: the Merkle tree's share of import time, ``prove`` and ``verify-proof``.
+
+    .venv/bin/python -m benchmarks.proofs 100000            # SQLite, 3 imports
+    .venv/bin/python -m benchmarks.proofs 1000000 --runs 1  # the 1M figures of BENCHMARKS.md
+
+Each run imports the generator's file into a fresh SQLite ledger with the importer's defaults
+and times, inside the same run, every call of ``ledger.store.tree.extend`` (salts, leaves and
+nodes written in the append transaction): the tree's share is that time over the import's. With
+``--compare`` each run also imports the same file with ``tree.extend`` replaced by a no-op (a
+ledger without a tree), alternating, for the difference of wall times, which a loaded machine
+blurs more than the in-run share. Then, on the last ledger: ``Ledger.prove`` of random events
+against a signed checkpoint (the full API call: note parsed, id resolved, checkpoint checked
+against the tree, event, salt and path read) and ``InclusionProof.verify`` of those proofs
+(what ``verify-proof`` does after reading its file), each ``--samples`` times; medians and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generator import generate
+from ledger import Ledger
+from ledger.store import tree
+from ledger.transparency import SigningKey, offline
+
+
+def _timed_extend(spent: list[float]) -> Callable[..., None]:
+    real = tree.extend
+
+    def extend(*args: Any, **kwargs: Any) -> None:
+        start = time.perf_counter()
+        real(*args, **kwargs)
+        spent.append(time.perf_counter() - start)
+
+    return extend
+
+
+def _import(path: Path, db: Path, extend: Callable[..., None]) -> float:
+    real = tree.extend
+    setattr(tree, "extend", extend)  # noqa: B010 - append.py calls tree.extend
+    try:
+        with Ledger.open(f"sqlite:///{db}") as lg:
+            start = time.perf_counter()
+            lg.import_jsonl(path)
+            return time.perf_counter() - start
+    finally:
+        setattr(tree, "extend", real)  # noqa: B010
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("events", type=int, nargs="?", default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--compare", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-proofs-"))
+    gen = generate(args.events, work / "data")
+    path = gen.files[0]
+    result: dict[str, Any] = {"events": args.events, "load_before": os.getloadavg()}
+    shares, with_tree, without = [], [], []
+    db = work / "none.db"
+    for run in range(args.runs):
+        spent: list[float] = []
+        db = work / f"tree-{run}.db"
+        total = _import(path, db, _timed_extend(spent))
+        with_tree.append(total)
+        shares.append(sum(spent) / total)
+        print(f"run {run}: import {total:.1f} s, tree {sum(spent):.1f} s", flush=True)
+        if args.compare:
+            bare = _import(path, work / f"bare-{run}.db", lambda *a, **k: None)
+            without.append(bare)
+            print(f"run {run}: import without the tree {bare:.1f} s", flush=True)
+    result["import_s"] = round(statistics.median(with_tree), 2)
+    result["tree_share_in_run"] = round(statistics.median(shares), 4)
+    if without:
+        bare = statistics.median(without)
+        result["import_without_tree_s"] = round(bare, 2)
+        result["tree_share_by_difference"] = round(1 - bare / statistics.median(with_tree), 4)
+
+    key = SigningKey.generate("bench.example/claims")
+    keys = [key.verifier]
+    rng = random.Random(15)
+    with Ledger.open(f"sqlite:///{db}") as lg:
+        note = lg.checkpoint_note(key)
+        size = offline.Checkpoint.parse(offline.parse_note(note).text).size
+        ids = [
+            str(next(lg.read(after=p - 1, until=p)).event_id)
+            for p in (rng.randint(1, size) for _ in range(args.samples))
+        ]
+        proving, proofs = [], []
+        for ident in ids:
+            start = time.perf_counter()
+            proof = lg.prove(ident, note)
+            proving.append(time.perf_counter() - start)
+            proofs.append(json.dumps(proof.to_json()))
+    checking = []
+    for text in proofs:
+        start = time.perf_counter()
+        offline.InclusionProof.from_json(json.loads(text)).verify(keys, require_event=True)
+        checking.append(time.perf_counter() - start)
+    result["tree_size"] = size
+    result["prove"] = _ms(proving)
+    result["verify_proof"] = _ms(checking)
+    result["db_bytes"] = db.stat().st_size
+    result["load_after"] = os.getloadavg()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
