@@ -111,7 +111,7 @@ class Trimmed:
         return getattr(self.stream, name)
 
 
-_TRAILING = re.compile(r"[ \t]+(?=\n|$)")
+_TRAILING = re.compile(r"[ \t]+(?=\n)")
 
 
 # -- small values ----------------------------------------------------------------------------
