@@ -83,8 +83,8 @@ class Ledger:
         ``retry`` says how long a writer keeps trying when other writers hold the lock.
         With ``create=False`` a database that holds no ledger yet is an error (:class:`NotFound`)
         instead of being created: what a reader wants when a mistyped path is likelier than
-        a new ledger. A bare file path (no ``scheme://``) is a SQLite file: see
-        :func:`database_url`.
+        a new ledger. A bare file path (``x.db``: no ``scheme://``) is that SQLite file, as
+        ``sqlite:///x.db`` is (see ``ledger.api.database_url``).
         """
         url = database_url(url)
         _require_directory(url)
