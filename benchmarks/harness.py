@@ -120,6 +120,21 @@ def _import(url: str, files: list[tuple[Path, datetime]], plan: Path, log: Log) 
     }
 
 
+def _audit(operation: str, url: str, log: Log) -> dict[str, Any]:
+    """One audit operation in a child process: its figures, with events per second of wall
+    time and (where the child reports it) of its own CPU time."""
+    child = ours.run_child(operation, url)
+    child["rate"] = child["events"] / child["seconds"]
+    cpu = child.get("cpu_seconds")
+    if cpu:
+        child["cpu_rate"] = child["events"] / cpu
+    log(
+        f"    {operation}: {child['events']:,.0f} events in {child['seconds']:.2f} s "
+        f"({child['rate']:,.0f}/s; CPU {cpu or 0:.2f} s), peak RSS {child['peak_rss_mb']:.0f} MB"
+    )
+    return child
+
+
 def _our_run(
     backend: Backend,
     gen: Generated,
@@ -191,13 +206,7 @@ def _our_run(
     for operation in ours.AUDITS:  # rebuild last: it rewrites the projection
         if log_only and operation == "rebuild":
             continue
-        child = ours.run_child(operation, url)
-        child["rate"] = child["events"] / child["seconds"]
-        result[operation] = child
-        log(
-            f"    {operation}: {child['events']:,.0f} events in {child['seconds']:.2f} s "
-            f"({child['rate']:,.0f}/s), peak RSS {child['peak_rss_mb']:.0f} MB"
-        )
+        result[operation] = _audit(operation, url, log)
     return result
 
 
@@ -269,6 +278,8 @@ def _deliveries_run(
     else:
         one, many = one_file(), deliveries()
     per: list[float] = many.pop("per_file")
+    per_cpu: list[float] = many.pop("per_file_cpu", [])
+    one.pop("per_file_cpu", None)
     window = max(1, min(DELIVERY_WINDOW, len(per) // 3))
     first = statistics.fmean(per[:window])
     last = statistics.fmean(per[-window:])
@@ -287,15 +298,27 @@ def _deliveries_run(
         "last_mean_ms": last * 1000,
         "growth": last / first,
         "one_file": {k: v for k, v in one.items() if k not in ("per_file", "per_file_records")},
+        "per_delivery_cpu_ms": [t * 1000 for t in per_cpu],
         "vs_one_file": rate / one["rate"],
         "disk": many["disk"],
     }
+    cpu_note = ""
+    if per_cpu:
+        # CPU time of the importing process: on a shared machine the wall-clock growth also
+        # measures how the load changed between the first deliveries and the last
+        out["cpu_first_mean_ms"] = statistics.fmean(per_cpu[:window]) * 1000
+        out["cpu_last_mean_ms"] = statistics.fmean(per_cpu[-window:]) * 1000
+        out["cpu_growth"] = out["cpu_last_mean_ms"] / out["cpu_first_mean_ms"]
+        cpu_note = (
+            f" (CPU {out['cpu_first_mean_ms']:.0f} / {out['cpu_last_mean_ms']:.0f} ms, "
+            f"{out['cpu_growth']:.2f}x)"
+        )
     ratio = out["disk"].get("derived_over_events")
     log(
         f"    deliveries: {out['records']:,} records in {len(per)} imports, {rate:,.0f}/s "
         f"({out['vs_one_file']:.2f}x one file at {one['rate']:,.0f}/s); first {window} "
         f"{out['first_mean_ms']:.0f} ms, last {window} {out['last_mean_ms']:.0f} ms "
-        f"({out['growth']:.2f}x); derived/events on disk "
+        f"({out['growth']:.2f}x){cpu_note}; derived/events on disk "
         f"{'-' if ratio is None else f'{ratio:.2f}'}"
     )
     return out
@@ -334,7 +357,11 @@ def _hot_run(
         hot_app, cold_app = ours.paired_appends(
             lg, hot, cold, count=size.appends, seed=run, tag=f"hot-r{run}", backdated=BACKDATED
         )
-        hot_q, cold_q = ours.paired_asof(lg, hot, cold, count=size.queries, seed=run)
+        hot_cpu: list[float] = []
+        cold_cpu: list[float] = []
+        hot_q, cold_q = ours.paired_asof(
+            lg, hot, cold, count=size.queries, seed=run, cpu=(hot_cpu, cold_cpu)
+        )
     finally:
         lg.close()
     out = {
@@ -354,12 +381,15 @@ def _hot_run(
         "append_ratio": percentile(hot_app, 50) / percentile(cold_app, 50),
         "asof_hot": _ms(hot_q),
         "asof_cold": _ms(cold_q),
+        "asof_hot_cpu": _ms(hot_cpu),
+        "asof_cold_cpu": _ms(cold_cpu),
     }
     log(
         f"    hot: deliveries first {per[0]:.0f} ms, last {per[-1]:.0f} ms; append p50 hot "
         f"{out['append_hot']['p50_ms']:.2f} / cold {out['append_cold']['p50_ms']:.2f} ms "
         f"({out['append_ratio']:.2f}x); as-of p50 hot {out['asof_hot']['p50_ms']:.3f} / cold "
-        f"{out['asof_cold']['p50_ms']:.3f} ms"
+        f"{out['asof_cold']['p50_ms']:.3f} ms (CPU {out['asof_hot_cpu']['p50_ms']:.3f} / "
+        f"{out['asof_cold_cpu']['p50_ms']:.3f} ms)"
     )
     return out
 
@@ -439,7 +469,11 @@ _OUR_FIGURES: dict[str, tuple[str, ...]] = {
     "append_p99_ms": ("append", "p99_ms"),
     "asof_p50_ms": ("asof", "p50_ms"),
     "asof_p99_ms": ("asof", "p99_ms"),
-} | {f"{op}_{figure}": (op, figure) for op in ours.AUDITS for figure in ("rate", "peak_rss_mb")} | {
+} | {
+    f"{op}_{figure}": (op, figure)
+    for op in ours.AUDITS
+    for figure in ("rate", "cpu_rate", "peak_rss_mb")
+} | {
     "logonly_p50_ms": ("logonly", "p50_ms"),
     "logonly_p99_ms": ("logonly", "p99_ms"),
     "append_over_logonly": ("logonly", "append_ratio"),
@@ -449,6 +483,7 @@ _OUR_FIGURES: dict[str, tuple[str, ...]] = {
     "deliveries_first_ms": ("deliveries", "first_mean_ms"),
     "deliveries_last_ms": ("deliveries", "last_mean_ms"),
     "deliveries_growth": ("deliveries", "growth"),
+    "deliveries_cpu_growth": ("deliveries", "cpu_growth"),
     "deliveries_peak_rss_mb": ("deliveries", "peak_rss_mb"),
     "deliveries_one_file_peak_rss_mb": ("deliveries", "one_file", "peak_rss_mb"),
     "deliveries_events_mib": ("deliveries", "disk", "events_mib"),
@@ -467,6 +502,8 @@ _OUR_FIGURES: dict[str, tuple[str, ...]] = {
     "hot_append_ratio": ("hot", "append_ratio"),
     "hot_asof_p50_ms": ("hot", "asof_hot", "p50_ms"),
     "hot_asof_p99_ms": ("hot", "asof_hot", "p99_ms"),
+    "hot_asof_cpu_p50_ms": ("hot", "asof_hot_cpu", "p50_ms"),
+    "cold_asof_cpu_p50_ms": ("hot", "asof_cold_cpu", "p50_ms"),
     "cold_asof_p50_ms": ("hot", "asof_cold", "p50_ms"),
     "cold_asof_p99_ms": ("hot", "asof_cold", "p99_ms"),
 }  # fmt: skip
@@ -567,6 +604,7 @@ def checks(backend: str, m: dict[str, float], events: int) -> list[Check]:
         add(f"{op}_peak_rss_mb", f"{label} peak RSS", "MB", "< 200 MB", lambda v, _r: v < 200)
     add("rebuild_rate", "rebuild()", "ev/s", ">= 100k ev/s", lambda v, _r: v >= 100_000,
         "peer_read_rate")  # fmt: skip
+    add("rebuild_cpu_rate", "rebuild(), events per CPU second", "ev/s", "", _NONE)
     add("rebuild_peak_rss_mb", "rebuild() peak RSS", "MB", "", lambda _v, _r: None)
     add("read_rate", "read (decode only)", "ev/s", "", lambda _v, _r: None, "peer_read_rate")
     add("read_peak_rss_mb", "read peak RSS", "MB", "", lambda _v, _r: None)
@@ -607,6 +645,7 @@ def _issue10_checks(add: Add, pg: bool) -> None:
     add("deliveries_last_ms", "deliveries: mean time, last ones", "ms", "", _NONE)
     add("deliveries_growth", "deliveries: last mean / first mean", "x", "<= 1.3 (binding)",
         lambda v, _r: v <= 1.3)  # fmt: skip
+    add("deliveries_cpu_growth", "deliveries: last / first, CPU time", "x", "", _NONE)
     add("deliveries_peak_rss_mb", "deliveries peak RSS", "MB", "", _NONE)
     add("deliveries_one_file_peak_rss_mb", "deliveries: one-file peak RSS", "MB", "", _NONE)
     add("deliveries_events_mib", "deliveries: events table on disk", "MiB", "", _NONE)
@@ -629,7 +668,9 @@ def _issue10_checks(add: Add, pg: bool) -> None:
         lambda v, _r: v <= hot_asof)  # fmt: skip
     add("hot_asof_p99_ms", "hot: as-of p99", "ms", f"<= {hot_asof:g} ms",
         lambda v, _r: v <= hot_asof)  # fmt: skip
+    add("hot_asof_cpu_p50_ms", "hot: as-of p50, CPU time", "ms", "", _NONE)
     add("cold_asof_p50_ms", "cold: as-of p50", "ms", "", _NONE)
+    add("cold_asof_cpu_p50_ms", "cold: as-of p50, CPU time", "ms", "", _NONE)
     add("cold_asof_p99_ms", "cold: as-of p99", "ms", "", _NONE)
 
 

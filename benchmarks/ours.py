@@ -296,21 +296,32 @@ def paired_appends(
 
 
 def paired_asof(
-    lg: Ledger, hot: Aim, cold: Sequence[Aim], *, count: int, seed: int
+    lg: Ledger,
+    hot: Aim,
+    cold: Sequence[Aim],
+    *,
+    count: int,
+    seed: int,
+    cpu: tuple[list[float], list[float]] | None = None,
 ) -> tuple[list[float], list[float]]:
     """``count`` ``believed(p, as_of=..., known_at=...)`` on ``hot`` and as many on random
-    propositions of ``cold``, alternately; see :meth:`Aim.query`. Latencies (s)."""
+    propositions of ``cold``, alternately; see :meth:`Aim.query`. Latencies (s); each
+    question's CPU time (s) is appended to ``cpu`` (hot, cold) if given."""
     rng = random.Random(seed)
     end = lg.head().recorded_at or datetime.now(UTC)
     plans = [(hot.query(rng, end), rng.choice(cold).query(rng, end)) for _ in range(count)]
     lg.believed(hot.proposition)  # warm the connection pool and the statement cache
     hot_lat: list[float] = []
     cold_lat: list[float] = []
+    hot_cpu, cold_cpu = cpu if cpu is not None else ([], [])
     for pair in plans:
-        for (proposition, as_of, known_at), out in zip(pair, (hot_lat, cold_lat), strict=True):
-            t0 = time.perf_counter()
+        for (proposition, as_of, known_at), out, out_cpu in zip(
+            pair, (hot_lat, cold_lat), (hot_cpu, cold_cpu), strict=True
+        ):
+            t0, c0 = time.perf_counter(), time.process_time()
             lg.believed(proposition, as_of=as_of, known_at=known_at)
             out.append(time.perf_counter() - t0)
+            out_cpu.append(time.process_time() - c0)
     return hot_lat, cold_lat
 
 
