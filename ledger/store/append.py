@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, overload
 
 import attrs
-from sqlalchemy import Connection, Engine, RowMapping, func, select
+from sqlalchemy import Connection, Engine, RowMapping, case, func, select
 
 from ledger import hashing
 from ledger.codec import encoding
@@ -210,16 +210,18 @@ def check_written(conn: Connection, before: Head, rows: Sequence[Mapping[str, An
     as many rows after the old head as were written, the last of them the new head, with the
     hash computed for it. Read in the writing transaction, before anything is reported."""
     first, last = rows[0], rows[-1]
-    count, top = conn.execute(
-        select(func.count(), func.max(t.c.position)).where(t.c.position > before.position)
+    # One statement: past the old head, the count, the top position and the hash stored there
+    # (the top position past the old head is the head of the whole log).
+    count, top, stored_hash = conn.execute(
+        select(
+            func.count(),
+            func.max(t.c.position),
+            func.max(case((t.c.position == last["position"], t.c.hash))),
+        ).where(t.c.position > before.position)
     ).one()
-    head = head_of(conn)
-    if (
-        count == len(rows)
-        and top == last["position"] == head.position
-        and head.hash == last["hash"]
-    ):
+    if count == len(rows) and top == last["position"] and stored_hash == last["hash"]:
         return
+    head = head_of(conn)
     raise AppendNotStored(
         f"the database did not store the append: {len(rows)} rows were inserted at positions "
         f"{first['position']} to {last['position']}, but {count} rows are there after position "

@@ -3,8 +3,8 @@
 ``ledger.store.append`` reads the head, stored ids and stream versions in one statement
 (:func:`~ledger.store.append.lookup`) and writes with the driver's bulk path (``executemany``, or
 ``COPY`` on PostgreSQL). Here the log those produce is compared row for row with a plain Python
-model of the guarantees (positions, versions, repeats skipped, ``recorded_at`` never
-decreasing, the hash chain as ``canonical_json`` of each whole record), and ``lookup`` with the
+model of the guarantees (positions, versions, repeats skipped, ``recorded_at`` later than the
+last written, the hash chain as ``canonical_json`` of each whole record), and ``lookup`` with the
 Core queries it replaced.
 """
 
@@ -85,7 +85,7 @@ def model(batches: list[list[Event]], clocks: list[datetime]) -> list[dict[str, 
     versions: dict[str, int] = {}
     prev, last = GENESIS, None
     for batch, now in zip(batches, clocks, strict=True):
-        when = to_micros(now) if last is None else max(to_micros(now), last)
+        when = to_micros(now) if last is None else max(to_micros(now), last + 1)
         wrote = False
         for event in batch:
             eid = str(uuid.uuid5(EVENT_NAMESPACE, f"{event.TYPE}/{event.key}"))
