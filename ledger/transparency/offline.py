@@ -258,6 +258,7 @@ LEAF_FIELDS = (
     "v",
 )
 SALT_SIZE = 16
+_quote = json.encoder.encode_basestring  # a str as the canonical encoder writes it
 _canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
@@ -280,6 +281,46 @@ def event_leaf(
     payload_digest: str,
 ) -> bytes:
     """The leaf bytes of one stored event (see the comment above)."""
+    ints = (position, stream_version, recorded_at)
+    texts = (event_id, payload_digest, stream_id, type)
+    if not (
+        all(i.__class__ is int for i in ints)
+        and all(t.__class__ is str for t in texts)
+        and (stated_at is None or stated_at.__class__ is int)
+    ):
+        # Anything else (a bool, a subclass) as the one canonical encoder writes it.
+        return _leaf_object(
+            event_id=event_id,
+            payload_digest=payload_digest,
+            position=position,
+            recorded_at=recorded_at,
+            stated_at=stated_at,
+            stream_id=stream_id,
+            type=type,
+            stream_version=stream_version,
+        )
+    # The same bytes as _leaf_object, by concatenation: a leaf is made for every event appended.
+    return (
+        f'{{"event_id":{_quote(event_id)},"payload_digest":{_quote(payload_digest)},'
+        f'"position":{position},"recorded_at":{recorded_at},'
+        f'"stated_at":{"null" if stated_at is None else stated_at},'
+        f'"stream_id":{_quote(stream_id)},"stream_version":{stream_version},'
+        f'"type":{_quote(type)},"v":{LEAF_VERSION}}}'
+    ).encode()
+
+
+def _leaf_object(
+    *,
+    event_id: str,
+    payload_digest: str,
+    position: int,
+    recorded_at: int,
+    stated_at: int | None,
+    stream_id: str,
+    type: str,
+    stream_version: int,
+) -> bytes:
+    """The leaf as canonical JSON of an object: the definition :func:`event_leaf` follows."""
     return _canonical(
         {
             "event_id": event_id,
