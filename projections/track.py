@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +47,7 @@ from projections.tables import belief_propositions, belief_stances
 
 _SUPPORT = frozenset({Stance.ASSERT, Stance.CONFIRM})
 _DENIAL = frozenset({Stance.DENY, Stance.REFUTE})
-_DAY = 86_400.0
+_DAY = timedelta(days=1)
 
 #: Fewer resolved propositions than this (right + wrong) cannot be judged: grade F.
 MIN_RESOLVED = 3
@@ -290,7 +290,7 @@ def calls_on(proposition: str, verdict: Verdict, said: Sequence[Said]) -> dict[s
         s = walk.live
         agrees = (s.stance in _SUPPORT) == confirmed
         first = (walk.first_support if confirmed else walk.first_denial) if agrees else None
-        lead = None if first is None else (resolved_at - first.stated_at).total_seconds() / _DAY
+        lead = None if first is None else (resolved_at - first.stated_at) / _DAY
         estimate = error = None
         q = walk.quantity
         if figure is not None and q is not None and q.unit == figure.unit:
