@@ -20,7 +20,7 @@ from ledger.errors import InvalidRecord, LedgerError, NotFound
 from ledger.records import VerifyReport
 from ledger.store.backends import reading, writing
 from ledger.store.eventstore import EventStore
-from ledger.store.merkle import prove_consistency, prove_inclusion, root_at, tree_size
+from ledger.store.merkle import prove_consistency, root_at, tree_size
 from ledger.store.tree import (
     catch_up,
     chain_hash_at,
@@ -28,7 +28,9 @@ from ledger.store.tree import (
     event_shown,
     head_position,
     position_of,
+    root_and_path,
 )
+from ledger.transparency.merkle import MissingNode
 from ledger.transparency.note import SigningKey, sign_checkpoint
 from ledger.transparency.offline import (
     Checkpoint,
@@ -96,24 +98,33 @@ def _extended(store: EventStore, cp: Checkpoint) -> None:
     with reading(store.engine) as conn:
         stored = tree_size(conn)
         if cp.size > stored:
-            raise CheckpointNotExtended(
-                f"the checkpoint is of {cp.size} events; the ledger's tree has {stored}: "
-                "its tail is missing, or the checkpoint is of another log"
-            )
+            raise _shorter(cp, stored)
         if root_at(conn, cp.size) != cp.root:
-            raise CheckpointNotExtended(
-                f"the ledger's tree of {cp.size} events has another root than the checkpoint's: "
-                "the log was rewritten, or the checkpoint is of another log"
-            )
+            raise _rewritten(cp)
+
+
+def _shorter(cp: Checkpoint, stored: int) -> CheckpointNotExtended:
+    return CheckpointNotExtended(
+        f"the checkpoint is of {cp.size} events; the ledger's tree has {stored}: "
+        "its tail is missing, or the checkpoint is of another log"
+    )
+
+
+def _rewritten(cp: Checkpoint) -> CheckpointNotExtended:
+    return CheckpointNotExtended(
+        f"the ledger's tree of {cp.size} events has another root than the checkpoint's: "
+        "the log was rewritten, or the checkpoint is of another log"
+    )
 
 
 def prove(
     store: EventStore, ident: str, note: str, keys: Sequence[VerifierKey] = ()
 ) -> InclusionProof:
     """The inclusion proof of the event named by ``ident`` (event id or record id) in the
-    tree of the checkpoint ``note``, with the event as stored and its salt."""
+    tree of the checkpoint ``note``, with the event as stored and its salt. One connection and
+    three statements: the id, the event with its salt, and every node the root and the path
+    need."""
     cp = read_checkpoint(note, keys)
-    _extended(store, cp)
     with reading(store.engine) as conn:
         position = position_of(conn, ident)
         if position > cp.size:
@@ -122,7 +133,12 @@ def prove(
                 "prove it against a newer checkpoint"
             )
         shown, leaf = event_shown(conn, position)
-        path = prove_inclusion(conn, position - 1, cp.size)
+        try:
+            root, path = root_and_path(conn, position - 1, cp.size)
+        except MissingNode:
+            raise _shorter(cp, tree_size(conn)) from None
+    if root != cp.root:
+        raise _rewritten(cp)
     return InclusionProof(position - 1, cp.size, leaf, tuple(path), note, shown)
 
 

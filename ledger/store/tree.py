@@ -31,10 +31,19 @@ from ledger import hashing
 from ledger.errors import InvalidRecord, NotFound
 from ledger.events import EVENT_NAMESPACE, EVENT_TYPES
 from ledger.store import bulk
+from ledger.store.backends import placeholder
 from ledger.store.merkle import NodeTable, TreeOutOfStep, append_leaves, root_at, tree_size
 from ledger.store.schema import Position, metadata
 from ledger.store.schema import events as t
-from ledger.transparency.merkle import Appender, NodeId, leaf_hash
+from ledger.transparency.merkle import (
+    Appender,
+    MissingNode,
+    NodeId,
+    hashes_of,
+    inclusion_ranges,
+    leaf_hash,
+    stored_index,
+)
 from ledger.transparency.offline import SALT_SIZE, event_leaf, payload_digest
 
 event_salts = Table(
@@ -261,20 +270,58 @@ def position_of(conn: Connection, ident: str) -> int:
         key = key if slash and kind in EVENT_TYPES else ident
         for name in types:
             candidates[str(uuid.uuid5(EVENT_NAMESPACE, f"{name}/{key}"))] = f"{name}/{key}"
-    found = conn.execute(
-        select(t.c.position, t.c.event_id).where(t.c.event_id.in_(sorted(candidates)))
+    mark = placeholder(conn)
+    ids = sorted(candidates)
+    found = conn.exec_driver_sql(
+        f"SELECT position, event_id FROM events WHERE event_id IN ({', '.join([mark] * len(ids))})",
+        tuple(ids),
     ).all()
     if not found:
         raise NotFound(f"no event {ident!r} in the ledger (give an event id or a record id)")
     if len(found) > 1:
-        names = ", ".join(sorted(candidates[row.event_id] for row in found))
+        names = ", ".join(sorted(candidates[row[1]] for row in found))
         raise InvalidRecord(f"{ident!r} names {len(found)} events ({names}): give one of those")
-    return int(found[0].position)
+    return int(found[0][0])
+
+
+class StoredNodes:
+    """A :class:`~ledger.transparency.merkle.HashReader` over ``merkle_nodes`` in one
+    driver-level statement (a proof's few dozen ids; no SQL expression built per call)."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def hashes(self, ids: Sequence[NodeId], /) -> list[bytes]:
+        keys = [stored_index(node.level, node.index) for node in ids]
+        wanted = sorted(set(keys))
+        marks = ", ".join([placeholder(self._conn)] * len(wanted))
+        found = {
+            key: bytes(value)
+            for key, value in self._conn.exec_driver_sql(
+                f"SELECT id, hash FROM merkle_nodes WHERE id IN ({marks})", tuple(wanted)
+            )
+        }
+        for node, key in zip(ids, keys, strict=True):
+            if key not in found:
+                raise MissingNode(node)
+        return [found[key] for key in keys]
+
+
+def root_and_path(conn: Connection, index: int, size: int) -> tuple[bytes, list[bytes]]:
+    """The root of the tree of ``size`` leaves and the audit path of leaf ``index`` in it, from
+    one read of the stored nodes both need."""
+    root, *path = hashes_of(StoredNodes(conn), [(0, size), *inclusion_ranges(index, size)])
+    return root, path
 
 
 def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]:
     """The event at ``position`` as a proof shows it (``offline.EVENT_FIELDS``), and its leaf."""
-    row = next(iter(_rows_with_salts(conn, position - 1, position)), None)
+    row = conn.exec_driver_sql(
+        f"SELECT {', '.join(f'e.{name}' for name in _COLUMNS)}, s.salt FROM events e "
+        "LEFT JOIN event_salts s ON s.position = e.position "
+        f"WHERE e.position = {placeholder(conn)}",
+        (position,),
+    ).first()
     if row is None:
         raise NotFound(f"no event at position {position}")
     if row[10] is None:
