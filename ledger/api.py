@@ -22,6 +22,7 @@ from ledger.events import (
     StatementMade,
     proposition_stream,
     source_stream,
+    statement_stream,
 )
 from ledger.jsonl import exporter, importer
 from ledger.jsonl.importer import ImportReport
@@ -218,6 +219,20 @@ class Ledger:
         if not out:
             raise NotFound(f"no proposition {proposition!r} in the ledger")
         return out
+
+    def statement_events(
+        self, proposition: str, *, known_at: TimeLike | None = None
+    ) -> list[RecordedEvent]:
+        """The events of every statement that stood under ``proposition`` at some transaction
+        time up to ``known_at`` (each statement, then its corrections), in log order: index
+        lookups, not a scan of the log. Unlike :meth:`history` it leaves out a statement filed
+        under the proposition and moved away (or withdrawn) in the same transaction, which no
+        answer ever counted, and it includes where a statement moved in was first filed."""
+        k = self._bound(known_at)
+        ids = catalog.statement_ids(
+            self.store.engine, proposition, None if k is None else to_micros(k)
+        )
+        return self.store.read_streams(map(statement_stream, ids), known_at=k)
 
     def sources(self, *, known_at: TimeLike | None = None) -> list[SourceRegistered]:
         """Every source registered (by ``known_at``), in log order: an indexed lookup per

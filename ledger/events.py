@@ -225,6 +225,11 @@ def source_stream(source_id: str) -> str:
     return f"source:{source_id}"
 
 
+def statement_stream(statement_id: str) -> str:
+    """The stream of the statement ``statement_id``: the statement, then its corrections."""
+    return f"statement:{statement_id}"
+
+
 def proposition_stream(proposition_id: str) -> str:
     """The stream of the proposition ``proposition_id``: its definition."""
     return f"proposition:{proposition_id}"
@@ -338,7 +343,7 @@ class StatementMade(_Encoded):
 
     @property
     def stream_id(self) -> str:
-        return f"statement:{self.statement_id}"
+        return statement_stream(self.statement_id)
 
     def references(self) -> tuple[tuple[str, str], ...]:
         refs = [("source", f"source:{self.source_id}")]
@@ -417,7 +422,7 @@ class CorrectionMade(_Encoded):
 
     @property
     def stream_id(self) -> str:
-        return f"statement:{self.corrects}"
+        return statement_stream(self.corrects)
 
     def references(self) -> tuple[tuple[str, str], ...]:
         refs = [("corrects", f"statement:{self.corrects}")]
