@@ -581,13 +581,13 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
     (tag 0), the earliest assert and confirm stated by ``a`` (tag 1), and the projection's
     status (tag 2: the proposition's definition, the checkpoint, the head of the log), all as
     known at ``k`` if ``past``, else at the head (where every row in force is visible and no
-    closed one is). Written for the driver, with named parameters; nodes of the interval trees
+    closed one is). Written for the driver, with named parameters; nodes of the interval tree
     go as one array on PostgreSQL (each probed by its own index lookup), as a fixed-length
     list elsewhere (so the text never changes)."""
     pg = dialect == "postgresql"
 
-    def stab(tree: str, side: str, where: str) -> str:
-        nodes = f"{side}_{tree}"
+    def stab(side: str, where: str) -> str:
+        tree, nodes = "node", f"{side}_node"
         if pg:
             return (
                 f"SELECT {_STANCE_ROW} AS tag, b.* FROM unnest(CAST({{{nodes}}} AS BIGINT[])) "
@@ -602,12 +602,13 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
             f"WHERE proposition_id = {{p}} AND {tree} IN ({listed}) AND {where}"
         )
 
-    # Each stab reads one index (revision 0006): at a node left of the instant, the range of
-    # reach_to; right of it, the node's few entries; every other bound is checked on the index
-    # entry, so only the rows returned are fetched. SQLite plans without statistics and once
-    # chose a range that read every closed version of the proposition, so there the filtering
-    # terms are written ``+column``, which no index may serve (SQLite still reads them from the
-    # index entry). PostgreSQL gets them plain, as index conditions.
+    # Each part reads one index range (revisions 0006 and 0008): at a node left of the instant,
+    # the range of reach_to; right of it, the node's few entries; over the closed versions, the
+    # range of tx_to after k. Every other bound is checked on the index entry, so only the rows
+    # returned are fetched. SQLite plans without statistics and once chose a range that read
+    # every closed version of the proposition, so there the filtering terms are written
+    # ``+column``, which no index may serve (SQLite still reads them from the index entry).
+    # PostgreSQL gets them plain, as index conditions.
     f = "" if pg else "+"
     holds_left = f"reach_to > {{a}} AND {f}valid_from <= {{a}}"
     holds_right = f"valid_from <= {{a}} AND {f}reach_to > {{a}}"
@@ -615,16 +616,14 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
     current = f"tx_to = {OPEN}" + (f" AND {f}tx_from <= {{k}}" if past else "")
     visible = "tx_from <= {k} AND tx_to > {k}" if past else f"tx_to = {OPEN}"
     parts = [
-        stab("node", "left", f"{current} AND {holds_left}"),
-        stab("node", "right", f"{current} AND {holds_right}"),
+        stab("left", f"{current} AND {holds_left}"),
+        stab("right", f"{current} AND {holds_right}"),
     ]
-    if past:  # versions in force at k and closed since, by their transaction-time periods
-        closed = f"tx_to < {OPEN} AND "
+    if past:  # versions in force at k and closed since: one range of tx_to (revision 0008)
         parts.append(
-            stab("tx_node", "kleft", closed + f"tx_to > {{k}} AND {f}tx_from <= {{k}} AND {held}")
-        )
-        parts.append(
-            stab("tx_node", "kright", closed + f"tx_from <= {{k}} AND {f}tx_to > {{k}} AND {held}")
+            f"SELECT {_STANCE_ROW} AS tag, {_READ} FROM belief_stances "
+            f"WHERE proposition_id = {{p}} AND tx_to < {OPEN} AND tx_to > {{k}} "
+            f"AND {f}tx_from <= {{k}} AND {held}"
         )
     for stance in _SUPPORT:
         parts.append(
@@ -669,17 +668,14 @@ _ANSWER_SQL = {
 
 def _answer_params(dialect: str, p: str, a: int, k: int | None) -> dict[str, Any]:
     params: dict[str, Any] = {"p": p, "a": a, "name": NAME}
-    trees = [("left_node", "right_node", a)]
     if k is not None:
         params["k"] = k
-        trees.append(("kleft_tx_node", "kright_tx_node", k))
-    for left_name, right_name, instant in trees:
-        for name, nodes in zip((left_name, right_name), ancestors(instant), strict=True):
-            if dialect == "postgresql":
-                params[name] = nodes
-            else:
-                padded = [*nodes, *[_NO_NODE] * (_NODES - len(nodes))]
-                params.update({f"{name}{i}": n for i, n in enumerate(padded)})
+    for name, nodes in zip(("left_node", "right_node"), ancestors(a), strict=True):
+        if dialect == "postgresql":
+            params[name] = nodes
+        else:
+            padded = [*nodes, *[_NO_NODE] * (_NODES - len(nodes))]
+            params.update({f"{name}{i}": n for i, n in enumerate(padded)})
     return params
 
 
