@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         CorrectionMade,
         DocumentRegistered,
         Event,
+        PolicySet,
         PropositionDefined,
         Reliability,
         SourceRegistered,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     )
     from projections.rules import DEFAULT_POLICY, BeliefPolicy, DefaultPolicy, Evidence, Said
     from projections.timeline import Cause, Change, Transition
+    from projections.track import Call, Result, TrackRecord
 
 #: Each public name and the module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -86,6 +88,7 @@ _EXPORTS: dict[str, str] = {
     "Ledger": "ledger.api",
     "LedgerError": "ledger.errors",
     "NotFound": "ledger.errors",
+    "PolicySet": "ledger.events",
     "PropositionDefined": "ledger.events",
     "RecordedEvent": "ledger.records",
     "Reliability": "ledger.events",
@@ -103,6 +106,9 @@ _EXPORTS: dict[str, str] = {
     "Verdict": "projections.beliefs",
     "VerifyReport": "ledger.records",
     "event_id": "ledger.events",
+    "Call": "projections.track",
+    "Result": "projections.track",
+    "TrackRecord": "projections.track",
 }
 
 __all__ = [
@@ -114,6 +120,7 @@ __all__ = [
     "BeliefPolicy",
     "BeliefState",
     "BusyError",
+    "Call",
     "Category",
     "Cause",
     "Change",
@@ -134,9 +141,11 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "NotFound",
+    "PolicySet",
     "PropositionDefined",
     "RecordedEvent",
     "Reliability",
+    "Result",
     "RetryPolicy",
     "Role",
     "Said",
@@ -146,6 +155,7 @@ __all__ = [
     "StatementMade",
     "Status",
     "StoreError",
+    "TrackRecord",
     "Transition",
     "UnknownReference",
     "Verdict",

@@ -154,6 +154,7 @@ def _policy_payload(e: PolicySet) -> Payload:
         "policy_id": e.policy_id,
         "authoritative": [c.value for c in e.authoritative],
         "authoritative_sources": list(e.authoritative_sources),
+        "parties_decide": e.parties_decide,
         "note": e.note,
     }
 

@@ -477,7 +477,10 @@ class PolicySet(_Encoded):
     ``authoritative``: the source categories whose confirm or refute decides a proposition
     (default: ``investigation`` and ``court``, today's rules, written out in full so that the
     record keeps its meaning if the defaults ever change); ``authoritative_sources``: sources
-    that decide whatever their category. Both are sets, stored in one order.
+    that decide whatever their category (both sets, stored in one order); ``parties_decide``:
+    whether a party's own confirm or refute decides (default true, today's rule; false: a
+    party's word is support or denial like anyone's, for an analyst who will not take a
+    government's admission, or its denial, as settling a question about its own conduct).
     """
 
     TYPE: ClassVar[str] = "policy_set"
@@ -489,7 +492,12 @@ class PolicySet(_Encoded):
     authoritative_sources: tuple[str, ...] = attrs.field(
         default=(), converter=_authoritative_sources
     )
+    parties_decide: bool = attrs.field(default=True)
     note: str | None = attrs.field(default=None, converter=_note)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.parties_decide, bool):
+            raise InvalidRecord("expected true or false", field="parties_decide")
 
     @property
     def key(self) -> str:

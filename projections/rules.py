@@ -139,13 +139,15 @@ class DefaultPolicy:
     """The default belief rules (see ``docs/belief-rules.md``).
 
     ``authoritative``: the source categories whose confirm or refute decides;
-    ``authoritative_sources``: sources that decide whatever their category. A policy record
-    (:class:`~ledger.events.PolicySet`) sets both: :meth:`configured`.
+    ``authoritative_sources``: sources that decide whatever their category; ``parties_decide``:
+    whether a proposition's parties decide it by their own confirm or refute. A policy record
+    (:class:`~ledger.events.PolicySet`) sets all three: :meth:`configured`.
     """
 
     name: str = "default-v1"
     authoritative: frozenset[Category] = frozenset({Category.INVESTIGATION, Category.COURT})
     authoritative_sources: frozenset[str] = frozenset()
+    parties_decide: bool = True
 
     def configured(self, record: PolicySet) -> DefaultPolicy:
         """These rules with the parameters a policy record sets, named after the record."""
@@ -153,12 +155,13 @@ class DefaultPolicy:
             name=record.policy_id,
             authoritative=frozenset(record.authoritative),
             authoritative_sources=frozenset(record.authoritative_sources),
+            parties_decide=record.parties_decide,
         )
 
     def role(
         self, source: str, proposition: PropositionDefined, sources: Mapping[str, SourceRegistered]
     ) -> Role:
-        if source in proposition.parties:
+        if self.parties_decide and source in proposition.parties:
             return Role.PARTY
         if source in self.authoritative_sources:
             return Role.AUTHORITY

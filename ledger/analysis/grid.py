@@ -16,6 +16,7 @@ import attrs
 
 from ledger import EstimateSummary, InvalidRecord, Ledger, NotFound, Status, Verdict
 from ledger.analysis._times import TimeLike, bound, day, iso, known
+from projections.rules import PolicyChoice
 
 Every = Literal["day", "week", "month"]
 EVERY: tuple[Every, ...] = ("day", "week", "month")
@@ -40,6 +41,7 @@ COLUMNS: tuple[str, ...] = (
     "estimate_max",
     "estimate_units",
     "explanation",
+    "policy",
 )
 
 
@@ -124,6 +126,7 @@ class GridCell:
             "estimate_max": None if s is None else s.max,
             "estimate_units": len(v.summaries),
             "explanation": v.explanation,
+            "policy": v.policy,
         }
 
 
@@ -142,18 +145,22 @@ def belief_grid(
     *,
     known_at: TimeLike | None = None,
     propositions: Sequence[str] | None = None,
+    policy: PolicyChoice | None = None,
 ) -> list[GridCell]:
     """Every proposition's belief (or only ``propositions``') at each of ``dates``, as known at
     ``known_at`` (default: now). A bare date means through the end of that day, UTC; an
     instant is taken as it is. Cells come date by date, propositions in id order within a date;
-    only propositions defined by ``known_at`` appear, and asking for another is ``NotFound``."""
+    only propositions defined by ``known_at`` appear, and asking for another is ``NotFound``.
+    The policy in force at ``known_at`` decides, or ``policy`` (a what-if, as ``Ledger.believed``
+    takes it)."""
     k = known(lg, known_at)
+    deciding = lg.policy_in_force(known_at=k, policy=policy)
     wanted = None if propositions is None else list(dict.fromkeys(propositions))
     cells: list[GridCell] = []
     for when in dates:
         label: date | datetime = when if not isinstance(when, str) else _label(when)
         as_of = bound(label)
-        verdicts = lg.projection.verdicts_at(as_of, k)
+        verdicts = lg.projection.verdicts_at(as_of, k, deciding)
         if wanted is not None:
             missing = [p for p in wanted if p not in verdicts]
             if missing:

@@ -30,6 +30,8 @@ from ledger.cli.app import (
     opened,
     print_json,
 )
+from ledger.cli.whatif import policy_option
+from ledger.events import PolicySet
 
 _OUTPUT_HELP = "File to write; the format follows its suffix"
 
@@ -47,6 +49,7 @@ _OUTPUT_HELP = "File to write; the format follows its suffix"
 )
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per proposition and date).")
 @known_at_option
+@policy_option
 @json_option
 @db_option
 def grid(
@@ -57,6 +60,7 @@ def grid(
     every: str,
     as_csv: bool,
     known_at: str | None,
+    policy: PolicySet | None,
     as_json: bool,
 ) -> None:
     """What was believed about every proposition (or the PROPOSITIONs named) at each date from
@@ -68,7 +72,9 @@ def grid(
         raise click.UsageError("give --csv or --json, not both")
     days = grid_dates(start, end, every)
     with opened() as lg, naming(lg, propositions, known_at):
-        cells = belief_grid(lg, days, known_at=known_at, propositions=propositions or None)
+        cells = belief_grid(
+            lg, days, known_at=known_at, propositions=propositions or None, policy=policy
+        )
     if as_json:
         print_json([c.to_row() for c in cells])
     elif as_csv:
@@ -85,6 +91,8 @@ def grid(
             out.print(_words(rows, [d.isoformat() for d in days]))
         else:  # too many dates for words: one glyph per date, as the demo's bars
             out.print(_glyphs(rows, longest, days[0].isoformat(), days[-1].isoformat(), every))
+        if cells:
+            out.print(f"decided by policy {cells[0].verdict.policy}")
 
 
 def _words(rows: dict[str, list[GridCell]], days: list[str]) -> Table:

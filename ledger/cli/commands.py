@@ -31,7 +31,9 @@ from ledger.cli.app import (
     shown,
 )
 from ledger.cli.revisions import revisions
+from ledger.cli.whatif import policy_option
 from ledger.codec import to_payload
+from ledger.events import PolicySet
 from ledger.store.retry import LockWait
 
 #: Show a progress bar (on a terminal) for imports of at least this many steps (the importer
@@ -285,18 +287,21 @@ def rebuild() -> None:
     show_default=True,
     help="Answer from the materialized projection or the reference fold (they agree).",
 )
+@policy_option
 @json_option
 @db_option
 def believe(
+    *,
     proposition: str,
     as_of: str | None,
     known_at: str | None,
     via: Literal["projection", "fold"],
+    policy: PolicySet | None,
     as_json: bool,
 ) -> None:
     """What was believed about PROPOSITION as of a date, as known at a time, and why."""
     with opened() as lg, naming(lg, [proposition], known_at):
-        state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via)
+        state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via, policy=policy)
         events = lg.statement_events(proposition, known_at=state.known_at)
     revised = revisions(events, proposition, state.as_of)
     if as_json:
@@ -340,12 +345,22 @@ def estimates(proposition: str, as_of: str | None, known_at: str | None, as_json
     is_flag=True,
     help="List every change (new supporters, new estimates), not just status transitions.",
 )
+@policy_option
 @json_option
 @db_option
-def timeline(proposition: str, known_at: str | None, every_change: bool, as_json: bool) -> None:
+def timeline(
+    *,
+    proposition: str,
+    known_at: str | None,
+    every_change: bool,
+    policy: PolicySet | None,
+    as_json: bool,
+) -> None:
     """How the status of PROPOSITION changed over valid time, and which statements did it."""
     with opened() as lg, naming(lg, [proposition], known_at):
-        transitions = lg.timeline(proposition, known_at=known_at, every_change=every_change)
+        transitions = lg.timeline(
+            proposition, known_at=known_at, every_change=every_change, policy=policy
+        )
     if as_json:
         print_json([t.to_dict() for t in transitions])
     else:
@@ -364,12 +379,23 @@ def timeline(proposition: str, known_at: str | None, every_change: bool, as_json
     help="Also list propositions whose status and estimates stayed the same but whose "
     "supporters, deniers or retractions changed (as timeline --all does).",
 )
+@policy_option
 @json_option
 @db_option
-def diff(date_a: str, date_b: str, known_at: str | None, every_change: bool, as_json: bool) -> None:
+def diff(
+    *,
+    date_a: str,
+    date_b: str,
+    known_at: str | None,
+    every_change: bool,
+    policy: PolicySet | None,
+    as_json: bool,
+) -> None:
     """Every proposition whose status or estimates differ between DATE_A and DATE_B."""
     with opened() as lg:
-        changes = lg.diff(date_a, date_b, known_at=known_at, every_change=every_change)
+        changes = lg.diff(
+            date_a, date_b, known_at=known_at, every_change=every_change, policy=policy
+        )
     if as_json:
         print_json([c.to_dict() for c in changes])
     else:

@@ -176,7 +176,8 @@ def belief(state: BeliefState, revised: Revisions | None = None) -> RenderableTy
         (state.proposition, "bold"),
         "  ",
         status(state.status),
-        f"\nas of {as_of_day(state.as_of)}, as known at {instant(state.known_at)}\n",
+        f"\nas of {as_of_day(state.as_of)}, as known at {instant(state.known_at)}, "
+        f"by policy {state.policy}\n",
         (state.explanation, "italic"),
     )
     parts: list[RenderableType] = [head]
@@ -296,6 +297,9 @@ def timeline(
         else:
             text = t.verdict.explanation
         table.add_row(day(t.valid_from), *to, status(t.status), causes(t), text)
+    if transitions:
+        table.caption = f"decided by policy {transitions[0].verdict.policy}"
+        table.caption_justify = "left"
     return table
 
 
@@ -317,6 +321,8 @@ def diff(
     for c in changes:
         before, after = status(c.before.status), status(c.after.status)
         table.add_row(c.proposition, before, after, causes(c, limit=6))
+    table.caption = f"decided by policy {changes[0].after.policy}"
+    table.caption_justify = "left"
     return table
 
 

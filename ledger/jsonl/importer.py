@@ -190,6 +190,7 @@ FIELDS: Mapping[str, tuple[Field, ...]] = {
         _req("id", "policy_id"),
         Field("authoritative", ("array",)),
         Field("authoritative_sources", ("array",)),
+        Field("parties_decide", ("boolean",)),
         _opt("note"),
     ),
 }

@@ -64,9 +64,9 @@ def test_the_grid_takes_one_projection_pass_per_date(
     calls: list[datetime] = []
     real = story.ledger.projection.verdicts_at
 
-    def counted(as_of: datetime, known_at: datetime) -> dict[str, object]:
+    def counted(as_of: datetime, known_at: datetime, *policy: object) -> dict[str, object]:
         calls.append(as_of)
-        return real(as_of, known_at)  # type: ignore[return-value]
+        return real(as_of, known_at, *policy)  # type: ignore[arg-type, return-value]
 
     def refuse(*_args: object, **_kw: object) -> None:
         raise AssertionError("the grid must not ask believed() cell by cell")

@@ -47,13 +47,14 @@ ONE_US = timedelta(microseconds=1)
 
 @st.composite
 def policy_sets(draw: st.DrawFn, source_ids: list[str], policy_id: str) -> PolicySet:
-    """A policy record: any set of authoritative categories (none at all included), and
-    authoritative sources drawn from the sources registered so far."""
+    """A policy record: any set of authoritative categories (none at all included),
+    authoritative sources drawn from the sources registered so far, parties deciding or not."""
     sources = draw(st.lists(st.sampled_from(source_ids), unique=True)) if source_ids else []
     return PolicySet(
         policy_id,
         authoritative=draw(st.lists(st.sampled_from(Category), unique=True)),
         authoritative_sources=sources,
+        parties_decide=draw(st.booleans()),
     )
 
 
@@ -295,11 +296,12 @@ def test_policy_records_import_export_and_round_trip(ledger: Ledger, ledger_url:
     lines = out.getvalue().splitlines()
     assert lines[1] == (
         '{"type": "policy", "id": "journalist-v1", "authoritative": ["international_org", '
-        '"investigation", "court"], "authoritative_sources": ["opcw"], "note": "why"}'
+        '"investigation", "court"], "authoritative_sources": ["opcw"], "parties_decide": true, '
+        '"note": "why"}'
     )
     assert lines[2] == (
         '{"type": "policy", "id": "defaults", "authoritative": ["investigation", "court"], '
-        '"authoritative_sources": []}'
+        '"authoritative_sources": [], "parties_decide": true}'
     )
     assert ledger.import_jsonl(io.StringIO(out.getvalue())).appended == 0
     assert [r.event.key for r in ledger.policy_records()] == ["journalist-v1", "defaults"]
