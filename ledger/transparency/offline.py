@@ -281,11 +281,10 @@ def event_leaf(
     payload_digest: str,
 ) -> bytes:
     """The leaf bytes of one stored event (see the comment above)."""
-    ints = (position, stream_version, recorded_at)
-    texts = (event_id, payload_digest, stream_id, type)
     if not (
-        all(i.__class__ is int for i in ints)
-        and all(t.__class__ is str for t in texts)
+        position.__class__ is stream_version.__class__ is recorded_at.__class__ is int
+        and event_id.__class__ is payload_digest.__class__ is str
+        and stream_id.__class__ is type.__class__ is str
         and (stated_at is None or stated_at.__class__ is int)
     ):
         # Anything else (a bool, a subclass) as the one canonical encoder writes it.
