@@ -43,9 +43,10 @@ from ledger.times import from_micros, iso, to_micros
 from projections.beliefs import Status, Verdict
 from projections.materialized import MaterializedProjection
 from projections.rules import BeliefPolicy, Evidence, Said, named
-from projections.tables import belief_propositions, belief_stances
+from projections.tables import belief_propositions
 
 _SUPPORT = frozenset({Stance.ASSERT, Stance.CONFIRM})
+_STANCES = {s.value: s for s in Stance}
 _DENIAL = frozenset({Stance.DENY, Stance.REFUTE})
 _DAY = timedelta(days=1)
 
@@ -354,20 +355,12 @@ def track_records(
 
 # -- from the projection -----------------------------------------------------------------------
 
-S = belief_stances.c
-_STATED_BY = select(
-    S.proposition_id,
-    S.statement_id,
-    S.source_id,
-    S.stance,
-    S.position,
-    S.valid_from,
-    S.value,
-    S.unit,
-).where(
-    S.valid_from <= bindparam("a"),
-    S.tx_from <= bindparam("k"),
-    S.tx_to > bindparam("k"),
+#: Every statement version in force at k and stated by a, in (proposition, stated_at,
+#: position) order: the order the rules take statements in, sorted by the database.
+_STATED_BY_SQL = (
+    "SELECT proposition_id, statement_id, source_id, stance, position, valid_from, value, unit "
+    "FROM belief_stances WHERE valid_from <= ? AND tx_from <= ? AND tx_to > ? "
+    "ORDER BY proposition_id, valid_from, position"
 )
 _DEFINED_BY = select(belief_propositions.c.proposition_id, belief_propositions.c.payload).where(
     belief_propositions.c.recorded_at <= bindparam("k")
@@ -379,24 +372,20 @@ def _statements(conn: Connection, a: int, k: int) -> dict[str, list[Said]]:
     scan, grouped by proposition in (stated_at, position) order."""
     grouped: dict[str, list[Said]] = {}
     moments: dict[int, datetime] = {}
-    for p, sid, source, stance, position, valid_from, value, unit in conn.execute(
-        _STATED_BY, {"a": a, "k": k}
-    ):
+    values: dict[str, Any] = {}
+    sql = _STATED_BY_SQL.replace("?", "%s") if conn.dialect.name == "postgresql" else _STATED_BY_SQL
+    rows = conn.exec_driver_sql(sql, (a, k, k)).fetchall()  # in order, in one round trip
+    for p, sid, source, stance, position, valid_from, text, unit in rows:
         when = moments.get(valid_from)
         if when is None:
             when = moments[valid_from] = from_micros(valid_from)
-        said = Said(
-            sid,
-            source,
-            Stance(stance),
-            when,
-            position,
-            None if value is None else json.loads(value),
-            unit,
-        )
+        value = None
+        if text is not None:
+            value = values.get(text)
+            if value is None:
+                value = values[text] = json.loads(text)
+        said = Said(sid, source, _STANCES[stance], when, position, value, unit)
         grouped.setdefault(p, []).append(said)
-    for items in grouped.values():
-        items.sort(key=lambda s: s.order)
     return grouped
 
 
