@@ -99,15 +99,21 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--compare", action="store_true")
     parser.add_argument("--verify", metavar="DB", help="only time verify on this SQLite file")
+    parser.add_argument("--proofs", metavar="DB", help="only time prove and verify-proof on DB")
     args = parser.parse_args()
     if args.verify:
         _verify(Path(args.verify))
+        return
+    if args.proofs:
+        result: dict[str, Any] = {"load_before": os.getloadavg()}
+        _proofs(result, Path(args.proofs), args.samples)
+        print(json.dumps(result, indent=2))
         return
 
     work = Path(tempfile.mkdtemp(prefix="bench-proofs-"))
     gen = generate(args.events, work / "data")
     path = gen.files[0]
-    result: dict[str, Any] = {"events": args.events, "load_before": os.getloadavg()}
+    result = {"events": args.events, "load_before": os.getloadavg()}
     shares, cpu_shares, with_tree, without, cpu_with, cpu_without = [], [], [], [], [], []
     db = work / "none.db"
     for run in range(args.runs):
