@@ -98,12 +98,18 @@ def _extended(store: EventStore, cp: Checkpoint) -> None:
     with reading(store.engine) as conn:
         stored = tree_size(conn)
         if cp.size > stored:
-            raise _shorter(cp, stored)
+            raise _shorter(cp, stored, head_position(conn))
         if root_at(conn, cp.size) != cp.root:
             raise _rewritten(cp)
 
 
-def _shorter(cp: Checkpoint, stored: int) -> CheckpointNotExtended:
+def _shorter(cp: Checkpoint, stored: int, log: int | None = None) -> CheckpointNotExtended:
+    if log is not None and log >= cp.size:
+        return CheckpointNotExtended(
+            f"the ledger's Merkle tree has {stored} leaves, its log {log} events: the tree is "
+            "behind the log (rows written by other means); a signed checkpoint or the next "
+            "append builds it from the verified log"
+        )
     return CheckpointNotExtended(
         f"the checkpoint is of {cp.size} events; the ledger's tree has {stored}: "
         "its tail is missing, or the checkpoint is of another log"
@@ -136,7 +142,7 @@ def prove(
         try:
             root, path = root_and_path(conn, position - 1, cp.size)
         except MissingNode:
-            raise _shorter(cp, tree_size(conn)) from None
+            raise _shorter(cp, tree_size(conn), head_position(conn)) from None
     if root != cp.root:
         raise _rewritten(cp)
     return InclusionProof(position - 1, cp.size, leaf, tuple(path), note, shown)

@@ -293,3 +293,14 @@ def test_proofs_from_the_store_verify_for_any_sizes_and_index(
     assert (proof.index, proof.tree_size) == (index, new)
     assert proof.verify(TRUSTED, require_event=True).size == new
     lg.prove_consistency(notes[old - 1], notes[new - 1], keys=TRUSTED).verify(TRUSTED)
+
+
+def test_a_tree_behind_the_log_is_named_as_such_and_built_by_a_checkpoint(ledger: Ledger) -> None:
+    _grown(ledger, 3)
+    note = ledger.checkpoint_note(KEY)
+    raw(ledger.store.engine, "DELETE FROM merkle_nodes")  # as if the rows had been copied in
+
+    with pytest.raises(CheckpointNotExtended, match="the tree is behind the log"):
+        ledger.prove("s1", note)
+    assert ledger.checkpoint_note(KEY) == note  # taking one builds the tree from the log again
+    assert ledger.prove("s1", note).verify(TRUSTED, require_event=True).size == 6
