@@ -15,7 +15,6 @@ from sqlalchemy import make_url
 from ledger import proofs
 from ledger.errors import DamagedDatabase, InvalidRecord, NotFound
 from ledger.events import (
-    CorrectionMade,
     Event,
     PropositionDefined,
     SourceRegistered,
@@ -205,34 +204,23 @@ class Ledger:
         return exporter.export_csv(self, out, known_at=known_at)
 
     def history(self, proposition: str, *, known_at: TimeLike | None = None) -> list[RecordedEvent]:
-        """The raw events about ``proposition`` in log order: its definition, every statement
-        filed under it (then or later, by correction) and every correction of those.
+        """The raw events about ``proposition`` in log order, as known at ``known_at``: its
+        definition, and every event of every statement that stood under it at some transaction
+        time (the statement, wherever it was first filed, and all its corrections).
 
-        Scans the log: O(n). Fine for an analyst's question; not for a hot path.
+        Index lookups (the stance rows, then each statement's stream), not a scan of the log. A
+        statement filed under the proposition and moved away (or withdrawn) in the transaction
+        that filed it never stood under it: it is in the history of the one it stood under.
         """
-        ids: set[str] = set()
-        out = []
-        for recorded in self.read(known_at=known_at):
-            e = recorded.event
-            if _concerns(e, proposition, ids):
-                out.append(recorded)
-        if not out:
-            raise NotFound(f"no proposition {proposition!r} in the ledger")
-        return out
-
-    def statement_events(
-        self, proposition: str, *, known_at: TimeLike | None = None
-    ) -> list[RecordedEvent]:
-        """The events of every statement that stood under ``proposition`` at some transaction
-        time up to ``known_at`` (each statement, then its corrections), in log order: index
-        lookups, not a scan of the log. Unlike :meth:`history` it leaves out a statement filed
-        under the proposition and moved away (or withdrawn) in the same transaction, which no
-        answer ever counted, and it includes where a statement moved in was first filed."""
         k = self._bound(known_at)
         ids = catalog.statement_ids(
             self.store.engine, proposition, None if k is None else to_micros(k)
         )
-        return self.store.read_streams(map(statement_stream, ids), known_at=k)
+        streams = [proposition_stream(proposition), *map(statement_stream, ids)]
+        found = self.store.read_streams(streams, known_at=k)
+        if not found:
+            raise NotFound(f"no proposition {proposition!r} in the ledger")
+        return found
 
     def sources(self, *, known_at: TimeLike | None = None) -> list[SourceRegistered]:
         """Every source registered (by ``known_at``), in log order: an indexed lookup per
@@ -488,17 +476,3 @@ def _require_existing(url: str) -> None:
     on_disk = parsed.get_backend_name() == "sqlite" and path not in (None, "", ":memory:")
     if on_disk and not Path(str(path)).exists():
         raise NotFound(f"no ledger at {path}: create one with `factledger init` or an import")
-
-
-def _concerns(event: Event, proposition: str, statement_ids: set[str]) -> bool:
-    if isinstance(event, PropositionDefined):
-        return event.proposition_id == proposition
-    if isinstance(event, StatementMade) and event.proposition_id == proposition:
-        statement_ids.add(event.statement_id)
-        return True
-    if isinstance(event, CorrectionMade):
-        moved_here = dict(event.changes).get("proposition") == proposition
-        if moved_here:
-            statement_ids.add(event.corrects)
-        return moved_here or event.corrects in statement_ids
-    return False

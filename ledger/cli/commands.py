@@ -302,7 +302,7 @@ def believe(
     """What was believed about PROPOSITION as of a date, as known at a time, and why."""
     with opened() as lg, naming(lg, [proposition], known_at):
         state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via, policy=policy)
-        events = lg.statement_events(proposition, known_at=state.known_at)
+        events = lg.history(proposition, known_at=state.known_at)
     revised = revisions(events, proposition, state.as_of)
     if as_json:
         print_json(state.to_dict() | revised.to_dict())
