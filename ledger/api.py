@@ -333,7 +333,8 @@ class Ledger:
     ) -> TrackRecord:
         """One source's track record, proposition by proposition (see :meth:`track_records`)."""
         a, k = self._times(as_of, known_at)
-        found = from_projection(self.projection, self._deciding(k, policy), a, k).get(source)
+        deciding = self._deciding(k, policy)
+        found = from_projection(self.projection, deciding, a, k, source=source).get(source)
         if found is None:
             raise NotFound(f"no source {source!r} in the ledger (as known at that time)")
         return found

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -359,33 +359,56 @@ def track_records(
 #: position) order: the order the rules take statements in, sorted by the database.
 _STATED_BY_SQL = (
     "SELECT proposition_id, statement_id, source_id, stance, position, valid_from, value, unit "
-    "FROM belief_stances WHERE valid_from <= ? AND tx_from <= ? AND tx_to > ? "
+    "FROM belief_stances WHERE valid_from <= ? AND tx_from <= ? AND tx_to > ?{only} "
     "ORDER BY proposition_id, valid_from, position"
+)
+#: The propositions one source took any stance on by a, as known at k.
+_SPOKEN_ON_SQL = (
+    "SELECT DISTINCT proposition_id FROM belief_stances "
+    "WHERE source_id = ? AND valid_from <= ? AND tx_from <= ? AND tx_to > ?"
 )
 _DEFINED_BY = select(belief_propositions.c.proposition_id, belief_propositions.c.payload).where(
     belief_propositions.c.recorded_at <= bindparam("k")
 )
+_IN = 500  # propositions per IN (...) list
 
 
-def _statements(conn: Connection, a: int, k: int) -> dict[str, list[Said]]:
-    """Every statement stated by ``a`` as known at ``k`` (each version in force then), one
-    scan, grouped by proposition in (stated_at, position) order."""
+def _driver(conn: Connection, sql: str) -> str:
+    return sql.replace("?", "%s") if conn.dialect.name == "postgresql" else sql
+
+
+def _statements(
+    conn: Connection, a: int, k: int, only: Sequence[str] | None = None
+) -> dict[str, list[Said]]:
+    """Every statement stated by ``a`` as known at ``k`` (each version in force then), of
+    every proposition or ``only`` those, grouped by proposition in (stated_at, position) order:
+    one scan (or one indexed read per 500 propositions)."""
     grouped: dict[str, list[Said]] = {}
     moments: dict[int, datetime] = {}
     values: dict[str, Any] = {}
-    sql = _STATED_BY_SQL.replace("?", "%s") if conn.dialect.name == "postgresql" else _STATED_BY_SQL
-    rows = conn.exec_driver_sql(sql, (a, k, k)).fetchall()  # in order, in one round trip
-    for p, sid, source, stance, position, valid_from, text, unit in rows:
-        when = moments.get(valid_from)
-        if when is None:
-            when = moments[valid_from] = from_micros(valid_from)
-        value = None
-        if text is not None:
-            value = values.get(text)
-            if value is None:
-                value = values[text] = json.loads(text)
-        said = Said(sid, source, _STANCES[stance], when, position, value, unit)
-        grouped.setdefault(p, []).append(said)
+    reads: list[tuple[str, tuple[object, ...]]]
+    if only is None:
+        reads = [(_STATED_BY_SQL.format(only=""), (a, k, k))]
+    else:
+        reads = []
+        for i in range(0, len(only), _IN):
+            chunk = tuple(only[i : i + _IN])
+            marks = ", ".join("?" * len(chunk))
+            sql = _STATED_BY_SQL.format(only=f" AND proposition_id IN ({marks})")
+            reads.append((sql, (a, k, k, *chunk)))
+    for sql, params in reads:
+        rows = conn.exec_driver_sql(_driver(conn, sql), params).fetchall()  # in order
+        for p, sid, source, stance, position, valid_from, text, unit in rows:
+            when = moments.get(valid_from)
+            if when is None:
+                when = moments[valid_from] = from_micros(valid_from)
+            value = None
+            if text is not None:
+                value = values.get(text)
+                if value is None:
+                    value = values[text] = json.loads(text)
+            said = Said(sid, source, _STANCES[stance], when, position, value, unit)
+            grouped.setdefault(p, []).append(said)
     return grouped
 
 
@@ -394,25 +417,62 @@ def from_projection(
     policy: BeliefPolicy,
     as_of: datetime,
     known_at: datetime,
+    *,
+    source: str | None = None,
 ) -> dict[str, TrackRecord]:
-    """Every source's record from the projection's stance rows (see :func:`track_records`)."""
+    """Every source's record from the projection's stance rows (see :func:`track_records`),
+    or only ``source``'s: then only the propositions it spoke on are read and judged."""
     projection.ensure_current()
     a, k = to_micros(as_of), to_micros(known_at)
     with reading(projection.store.engine) as conn:
-        said = _statements(conn, a, k)
+        only = None
+        if source is not None:
+            spoken = conn.exec_driver_sql(_driver(conn, _SPOKEN_ON_SQL), (source, a, k, k))
+            only = sorted(p for (p,) in spoken)
+        said = _statements(conn, a, k, only)
         definitions = {
-            p: _proposition(payload) for p, payload in conn.execute(_DEFINED_BY, {"k": k})
+            p: _proposition(payload)
+            for p, payload in conn.execute(_DEFINED_BY, {"k": k})
+            if only is None or p in said
         }
         sources = projection.sources(k, conn)
-        known = {s: sources[s] for s in sources}
+        if source is not None:
+            registered = sources.get(source)
+            known = {} if registered is None else {source: registered}
+            judge = _Judged(sources, known)
+        else:
+            known = {s: sources[s] for s in sources}
+            judge = _Judged(known, known)
         return track_records(
             definitions,
-            sources=known,
+            sources=judge,
             said=said,
             policy=policy,
             as_of=as_of,
             known_at=known_at,
         )
+
+
+class _Judged(Mapping[str, SourceRegistered]):
+    """The sources a policy may look up (``lookup``) and the sources records are made for
+    (iterating: ``listed``)."""
+
+    def __init__(
+        self, lookup: Mapping[str, SourceRegistered], listed: Mapping[str, SourceRegistered]
+    ):
+        self.lookup, self.listed = lookup, listed
+
+    def __getitem__(self, source: str) -> SourceRegistered:
+        return self.lookup[source]
+
+    def get(self, source: str, default: Any = None) -> Any:
+        return self.lookup.get(source, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.listed)
+
+    def __len__(self) -> int:
+        return len(self.listed)
 
 
 def _proposition(payload: str) -> PropositionDefined:

@@ -160,7 +160,11 @@ def test_the_track_record_equals_the_plain_computation_from_the_fold(
         for _ in range(3):
             as_of = end_of_day(data.draw(dates()))
             known_at = data.draw(st.sampled_from(sorted(set(recorded))))
-            assert track(ledger, as_of, known_at) == plain_records(events, as_of, known_at)
+            plain = plain_records(events, as_of, known_at)
+            assert track(ledger, as_of, known_at) == plain
+            for source, (policy, calls) in plain.items():  # one source: only its propositions
+                one = ledger.track_record(source, as_of=as_of, known_at=known_at)
+                assert (one.policy, one.calls) == (policy, calls)
 
 
 def _after(day: date) -> list[date]:
