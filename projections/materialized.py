@@ -52,7 +52,7 @@ from ledger.events import (
 from ledger.hashing import GENESIS, canonical_json
 from ledger.store import bulk
 from ledger.store.append import COLUMNS as EVENT_COLUMNS
-from ledger.store.backends import begin_write, refresh_statistics
+from ledger.store.backends import reading, refresh_statistics, writing
 from ledger.store.dberrors import translated
 from ledger.store.eventstore import (
     EventStore,
@@ -145,16 +145,16 @@ class MaterializedProjection:
 
     def ensure_current(self) -> None:
         """Catch up first if anything was appended behind the projection's back."""
-        with translated(), self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             behind = _is_behind(conn)
         if behind:
-            with translated(), begin_write(self.store.engine) as conn:
+            with writing(self.store.engine) as conn:
                 self.catch_up(conn)
 
     def rebuild(self) -> int:
         """Drop every derived row and fold the whole log in again, atomically (see
         :func:`_indexes_deferred`)."""
-        with translated(), begin_write(self.store.engine) as conn:
+        with writing(self.store.engine) as conn:
             _wipe(conn)
             with _indexes_deferred(conn), _page_cache(conn, REBUILD_CACHE_KIB):
                 folded, last = fold_rows(conn, _rows_after(conn, 0), fresh=True)
@@ -203,7 +203,7 @@ class MaterializedProjection:
                     )
                     # ``a`` moves only when no as_of was given
                     return BeliefState(proposition, as_of or from_micros(a), known, verdict)
-            with translated(), begin_write(self.store.engine) as conn:
+            with writing(self.store.engine) as conn:
                 self.catch_up(conn)
         raise AssertionError("unreachable")
 
@@ -235,7 +235,7 @@ class MaterializedProjection:
         (stated_at, position) order, and the sources known then; for timelines."""
         self.ensure_current()
         k = to_micros(known_at)
-        with translated(), self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             payload = _definition(conn, proposition, k)
             rows = conn.execute(_ALL_OF, {"p": proposition, "k": k}).all()
         said = sorted((_said(r) for r in rows), key=lambda s: s.order)
@@ -250,7 +250,7 @@ class MaterializedProjection:
         chosen = self.policy if policy is None else policy
         self.ensure_current()
         a, k = to_micros(as_of), to_micros(known_at)
-        with translated(), self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             definitions = conn.execute(_PROPOSITIONS_KNOWN, {"k": k}).all()
             found = _Everything(conn, a, k)
             sources = self.sources(k, conn)
@@ -916,7 +916,7 @@ class _Sources(Mapping[str, SourceRegistered]):
     def _query(self, query: Any, params: dict[str, Any]) -> list[Any]:
         if self.conn is not None:
             return list(self.conn.execute(query, params))
-        with translated(), self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return list(conn.execute(query, params))
 
     def get(self, source: str, default: Any = None) -> Any:
