@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         sources_frame,
         statements_frame,
         timeline_frame,
+        track_records_frame,
     )
     from ledger.analysis.report import report_html, write_report
 
@@ -34,6 +35,7 @@ _LAZY = {
     "sources_frame": "frames",
     "timeline_frame": "frames",
     "grid_frame": "frames",
+    "track_records_frame": "frames",
     "chart": "charts",
     "chart_svg": "charts",
     "save_chart": "charts",
@@ -57,6 +59,7 @@ __all__ = [
     "sources_frame",
     "statements_frame",
     "timeline_frame",
+    "track_records_frame",
     "write_report",
 ]
 

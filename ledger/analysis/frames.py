@@ -191,6 +191,36 @@ def sources_frame(lg: Ledger, *, known_at: TimeLike | None = None) -> pd.DataFra
     )
 
 
+def _grades(values: Sequence[str | None]) -> pd.Series:
+    return pd.Series(pd.Categorical(list(values), categories=list(RELIABILITIES), ordered=True))
+
+
+def track_records_frame(
+    lg: Ledger, *, as_of: TimeLike | None = None, known_at: TimeLike | None = None
+) -> pd.DataFrame:
+    """One row per source: its track record as of ``as_of``, as known at ``known_at`` (see
+    ``Ledger.track_records``), most reliable first: source, right, wrong, open, retracted
+    (counts), lead_days and quantity_error (medians, nullable), grade (earned) and given (the
+    hand-given one), both ordered categoricals with ``A`` best, and the policy that judged."""
+    records = lg.track_records(as_of=as_of, known_at=known(lg, known_at))
+    return _frame(
+        {
+            "source": _text([r.source for r in records]),
+            "right": _counts([r.right for r in records]),
+            "wrong": _counts([r.wrong for r in records]),
+            "open": _counts([r.open for r in records]),
+            "retracted": _counts([r.retracted for r in records]),
+            "lead_days": _numbers([r.lead_days for r in records]),
+            "quantity_error": _numbers([r.quantity_error for r in records]),
+            "grade": _grades([r.grade.value for r in records]),
+            "given": _grades([None if r.given is None else r.given.value for r in records]),
+            "policy": _text([r.policy for r in records]),
+            "as_of": _instants([r.as_of for r in records]),
+            "known_at": _instants([r.known_at for r in records]),
+        }
+    )
+
+
 # -- beliefs ---------------------------------------------------------------------------------
 
 
