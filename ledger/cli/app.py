@@ -163,19 +163,28 @@ def _pointing(defaulted: bool) -> str:
 
 
 @contextmanager
-def naming(lg: Ledger, propositions: Iterable[str], known_at: str | None = None) -> Iterator[None]:
-    """Turns the ledger's :class:`NotFound` for one of ``propositions`` into a one-line error
-    that suggests the closest known ids and names the command that lists them; says "as known
-    at" only when ``known_at`` was given."""
+def naming(
+    lg: Ledger, wanted: Iterable[str], known_at: str | None = None, *, kind: str = "proposition"
+) -> Iterator[None]:
+    """Turns the ledger's :class:`NotFound` for one of the ``wanted`` ids (propositions, or
+    sources with ``kind="source"``) into a one-line error that suggests the closest known ids
+    and names the command that lists them; says "as known at" only when ``known_at`` was
+    given."""
     try:
         yield
     except NotFound as e:
-        known = [p.proposition_id for p in lg.propositions(known_at=known_at)]
-        missing = next((p for p in propositions if p not in known), None)
+        known = _ids(lg, kind, known_at)
+        missing = next((w for w in wanted if w not in known), None)
         if missing is None:
             raise
-        later = known_at is not None and missing in {p.proposition_id for p in lg.propositions()}
-        raise Failure(unknown("proposition", missing, known, known_at, later=later)) from e
+        later = known_at is not None and missing in _ids(lg, kind, None)
+        raise Failure(unknown(kind, missing, known, known_at, later=later)) from e
+
+
+def _ids(lg: Ledger, kind: str, known_at: str | None) -> list[str]:
+    if kind == "source":
+        return [s.source_id for s in lg.sources(known_at=known_at)]
+    return [p.proposition_id for p in lg.propositions(known_at=known_at)]
 
 
 def unknown(

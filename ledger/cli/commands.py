@@ -9,13 +9,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal, TypeVar
 
 import attrs
 import click
 from rich.progress import Progress
 
-from ledger.cli import render
+from ledger.cli import render, track
 from ledger.cli.app import (
     Commands,
     Failure,
@@ -35,6 +35,8 @@ from ledger.cli.whatif import policy_option
 from ledger.codec import to_payload
 from ledger.events import PolicySet
 from ledger.store.retry import LockWait
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Show a progress bar (on a terminal) for imports of at least this many steps (the importer
 #: counts each record twice: once validated, once appended).
@@ -421,12 +423,36 @@ def history(proposition: str, known_at: str | None, as_json: bool) -> None:
         render.console().print(render.history(events))
 
 
-@cli.command(epilog=example("factledger sources --json"))
+def as_of_option_for_records(f: F) -> F:
+    return click.option(
+        "--as-of",
+        metavar="DATE",
+        help="List each source's track record as of this date (valid time; a bare date means "
+        "through the end of that day, UTC) instead of its registration.",
+    )(f)
+
+
+def _without_calls(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "calls"}
+
+
+@cli.command(epilog=example("factledger sources --as-of 2025-05-01"))
+@as_of_option_for_records
 @known_at_option
 @json_option
 @db_option
-def sources(known_at: str | None, as_json: bool) -> None:
-    """The registered sources: who can be quoted, their category and reliability grade."""
+def sources(as_of: str | None, known_at: str | None, as_json: bool) -> None:
+    """The registered sources: who can be quoted, their category and reliability grade. With
+    --as-of, each source's track record as of that date instead, most reliable first (as
+    ``factledger track``; ``factledger source ID`` shows one source's calls)."""
+    if as_of is not None:
+        with opened() as lg:
+            records = lg.track_records(as_of=as_of, known_at=known_at)
+        if as_json:
+            print_json([_without_calls(r.to_dict()) for r in records])
+        else:
+            render.console().print(track.summary(records, what_if=False))
+        return
     with opened() as lg:
         found = lg.sources(known_at=known_at)
     if as_json:

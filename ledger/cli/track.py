@@ -17,6 +17,7 @@ from ledger.cli.app import (
     example,
     json_option,
     known_at_option,
+    naming,
     opened,
     print_json,
 )
@@ -44,22 +45,47 @@ def track(
     open, the median lead time of its right calls and its earned grade, most reliable first.
     With SOURCE, that source's record proposition by proposition. Only what was stated by
     --as-of, as the ledger knew it at --known-at, counts: no hindsight."""
-    with opened() as lg:
-        if source is None:
-            records = lg.track_records(as_of=as_of, known_at=known_at, policy=policy)
-        else:
-            records = [lg.track_record(source, as_of=as_of, known_at=known_at, policy=policy)]
-    if as_json:
-        if source is None:
-            print_json([r.to_dict() for r in records])
-        else:
-            print_json(records[0].to_dict())
+    if source is not None:
+        show_one(source, as_of, known_at, policy, as_json)
         return
-    out = render.console()
-    if source is None:
-        out.print(_summary(records, what_if=policy is not None))
+    with opened() as lg:
+        records = lg.track_records(as_of=as_of, known_at=known_at, policy=policy)
+    if as_json:
+        print_json([r.to_dict() for r in records])
     else:
-        out.print(_one(records[0], what_if=policy is not None))
+        render.console().print(summary(records, what_if=policy is not None))
+
+
+@cli.command(epilog=example("factledger source kr-nis --as-of 2025-05-01"))
+@click.argument("source_id", metavar="SOURCE")
+@as_of_option
+@known_at_option
+@policy_option
+@json_option
+@db_option
+def source(
+    source_id: str,
+    as_of: str | None,
+    known_at: str | None,
+    policy: PolicySet | None,
+    as_json: bool,
+) -> None:
+    """One source's track record as of a date (default: now), proposition by proposition: each
+    call, whether it was resolved its way, how early, and how far its estimate was from the
+    decisive figure (the same as ``factledger track SOURCE``)."""
+    show_one(source_id, as_of, known_at, policy, as_json)
+
+
+def show_one(
+    source: str, as_of: str | None, known_at: str | None, policy: PolicySet | None, as_json: bool
+) -> None:
+    """Print one source's record (an unknown id gets the closest known ones suggested)."""
+    with opened() as lg, naming(lg, [source], known_at, kind="source"):
+        record = lg.track_record(source, as_of=as_of, known_at=known_at, policy=policy)
+    if as_json:
+        print_json(record.to_dict())
+    else:
+        render.console().print(_one(record, what_if=policy is not None))
 
 
 def _days(value: float | None) -> str:
@@ -85,7 +111,8 @@ def _table(*columns: str) -> Table:
     return table
 
 
-def _summary(records: list[TrackRecord], *, what_if: bool) -> RenderableType:
+def summary(records: list[TrackRecord], *, what_if: bool) -> RenderableType:
+    """Every source's record, one row each, under a line saying as of when and by what policy."""
     if not records:
         return Text("no source registered")
     table = _table(

@@ -70,6 +70,7 @@ def test_the_spec_s_commands_all_exist() -> None:
         "init", "import", "export", "believe", "timeline", "history", "diff", "estimates",
         "sources", "propositions", "verify", "checkpoint", "replay", "rebuild", "demo", "db",
         "grid", "chart", "report", "keygen", "prove", "verify-proof", "track", "policy",
+        "source",
     }  # fmt: skip
     assert set(COMMANDS) == expected
     db = cli.commands["db"]
