@@ -27,6 +27,7 @@ from ledger.cli.app import (
 from ledger.events import CorrectionMade, PropositionDefined, StatementMade
 from ledger.records import RecordedEvent
 from projections.timeline import Transition
+from projections.track import Call
 
 # -- the demo --------------------------------------------------------------------------------
 
@@ -145,6 +146,17 @@ def _demo_points(
         return
     days = list(dict.fromkeys(_month_after(t.valid_from.date()) for t in timelines[focus][-2:]))
     out.print(render.story_points([lg.believed(focus, as_of=d) for d in days]))
+    out.print(render.story_calls(focus, [(d, _calls_on(lg, focus, d)) for d in days]))
+
+
+def _calls_on(lg: Ledger, proposition: str, day: date) -> list[tuple[str, Call]]:
+    """Each source's call on ``proposition`` as of ``day`` (its track record's entry)."""
+    return [
+        (r.source, c)
+        for r in lg.track_records(as_of=day)
+        for c in r.calls
+        if c.proposition == proposition
+    ]
 
 
 def _month_after(day: date) -> date:

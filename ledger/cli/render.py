@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, Any, cast
 
 import attrs
@@ -36,6 +36,7 @@ from ledger.times import iso
 from projections.audit import AuditReplay
 from projections.beliefs import BeliefState, Estimate, EstimateSummary, Status
 from projections.timeline import Change, Transition
+from projections.track import Call
 
 #: Width used when stdout is not a terminal (a pipe, a file, a test) and COLUMNS is unset.
 PIPE_WIDTH = 100
@@ -538,6 +539,32 @@ def story_points(states: Sequence[BeliefState]) -> Group:
     for state in states:
         parts.append(brief(state, f"{state.proposition} as of {as_of_day(state.as_of)}"))
     return Group(*parts)
+
+
+def story_calls(proposition: str, days: Sequence[tuple[date, Sequence[tuple[str, Call]]]]) -> Group:
+    """Who was right about the proposition, and how early, as of each day (track records:
+    only what was said by that day counts)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for day, calls in days:
+        right = sorted(
+            ((s, c) for s, c in calls if c.result.value == "right"),
+            key=lambda sc: (-(sc[1].lead_days or 0), sc[0]),
+        )
+        wrong = sorted(s for s, c in calls if c.result.value == "wrong")
+        still = sum(1 for _, c in calls if c.result.value == "open")
+        if not right and not wrong:
+            said = f"no answer yet; {still} call{'s' if still != 1 else ''} open"
+        else:
+            said = "right: " + (
+                ", ".join(f"{s} {c.lead_days or 0:,.0f} d early" for s, c in right) or "nobody"
+            )
+            if wrong:
+                said += "; wrong: " + ", ".join(wrong)
+        grid.add_row(f"  as of {day.isoformat()}", said)
+    title = Text(f"Who was right about {proposition}, and how early", style="bold")
+    return Group(title, grid, Text())
 
 
 def as_of_day(value: datetime) -> str:
