@@ -18,7 +18,6 @@ from ledger.events import (
     Event,
     PropositionDefined,
     SourceRegistered,
-    StatementMade,
     proposition_stream,
     source_stream,
     statement_stream,
@@ -42,6 +41,7 @@ from projections.beliefs import BeliefState
 from projections.check import check
 from projections.materialized import MaterializedProjection
 from projections.policies import PolicyLog
+from projections.ratings import Ratings, rated
 from projections.rules import DEFAULT_POLICY, BeliefPolicy, PolicyChoice, chosen
 from projections.timeline import Change, Transition, diff, intervals, transitions
 from projections.track import TrackRecord, from_projection, ranked
@@ -309,6 +309,18 @@ class Ledger:
         is the one in force then."""
         _, k = self._times(None, known_at)
         return self.policies.history(k)
+
+    def ratings(
+        self, state: BeliefState, *, grades: bool = True, policy: PolicyChoice | None = None
+    ) -> Ratings:
+        """An answer's ratings (``projections.ratings``): the information credibility (1-6) of
+        ``state`` and, with ``grades``, each live stance's source graded by its earned track
+        record as of the answer's own ``as_of`` and ``known_at`` (a track record of every
+        source: see :meth:`track_records`)."""
+        if not grades:
+            return rated(state)
+        records = self.track_records(as_of=state.as_of, known_at=state.known_at, policy=policy)
+        return rated(state, records)
 
     def track_records(
         self,

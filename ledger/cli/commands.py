@@ -289,6 +289,12 @@ def rebuild() -> None:
     show_default=True,
     help="Answer from the materialized projection or the reference fold (they agree).",
 )
+@click.option(
+    "--grades",
+    is_flag=True,
+    help="Grade each live stance's source by its earned track record as of the answer's times "
+    "(its Admiralty code, e.g. B2); costs a track record of every source.",
+)
 @policy_option
 @json_option
 @db_option
@@ -298,18 +304,21 @@ def believe(
     as_of: str | None,
     known_at: str | None,
     via: Literal["projection", "fold"],
+    grades: bool,
     policy: PolicySet | None,
     as_json: bool,
 ) -> None:
-    """What was believed about PROPOSITION as of a date, as known at a time, and why."""
+    """What was believed about PROPOSITION as of a date, as known at a time, and why, with the
+    information's credibility on the Admiralty scale (1-6)."""
     with opened() as lg, naming(lg, [proposition], known_at):
         state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via, policy=policy)
         events = lg.history(proposition, known_at=state.known_at)
+        ratings = lg.ratings(state, grades=grades, policy=policy)
     revised = revisions(events, proposition, state.as_of)
     if as_json:
-        print_json(state.to_dict() | revised.to_dict())
+        print_json(state.to_dict() | revised.to_dict() | ratings.to_dict())
     else:
-        render.console().print(render.belief(state, revised))
+        render.console().print(render.belief(state, revised, ratings))
 
 
 @cli.command(

@@ -35,6 +35,7 @@ from ledger.records import RecordedEvent, VerifyReport
 from ledger.times import iso
 from projections.audit import AuditReplay
 from projections.beliefs import BeliefState, Estimate, EstimateSummary, Status
+from projections.ratings import Ratings
 from projections.timeline import Change, Transition
 from projections.track import Call
 
@@ -170,9 +171,12 @@ def _table(*columns: str, title: str | None = None, keep: Iterable[str] = ()) ->
 # -- beliefs ---------------------------------------------------------------------------------
 
 
-def belief(state: BeliefState, revised: Revisions | None = None) -> RenderableType:
+def belief(
+    state: BeliefState, revised: Revisions | None = None, ratings: Ratings | None = None
+) -> RenderableType:
     """The whole answer of ``believe``: status, explanation, who says what, the estimates, and
-    (``revised``) what was retracted and what was corrected."""
+    (``revised``) what was retracted and what was corrected; (``ratings``) the credibility on
+    the Admiralty scale, and each stance's code when the sources were graded."""
     head = Text.assemble(
         (state.proposition, "bold"),
         "  ",
@@ -181,8 +185,10 @@ def belief(state: BeliefState, revised: Revisions | None = None) -> RenderableTy
         f"by policy {state.policy}\n",
         (state.explanation, "italic"),
     )
+    if ratings is not None:
+        head.append(f"\ncredibility {ratings.credibility} ({ratings.label})")
     parts: list[RenderableType] = [head]
-    stances = stance_table(state)
+    stances = stance_table(state, ratings if ratings is not None and ratings.grades else None)
     if stances.row_count:
         parts.append(stances)
     if state.estimates:
@@ -227,13 +233,19 @@ def corrections(revised: Revisions) -> Group:
     return Group(*lines)
 
 
-def stance_table(state: BeliefState) -> Table:
-    """Who stands where: confirmers, refuters, supporters, deniers, in that order."""
-    columns = ("source", "stance", "stated", "role", "statement")
+def stance_table(state: BeliefState, ratings: Ratings | None = None) -> Table:
+    """Who stands where: confirmers, refuters, supporters, deniers, in that order; with
+    ``ratings``, each stance's Admiralty code (the source's earned grade, the credibility)."""
+    columns: tuple[str, ...] = ("source", "stance", "stated", "role", "statement")
+    if ratings is not None:
+        columns = (*columns, "rating")
     table = _table(*columns, keep=columns)
     for side in (state.confirmers, state.refuters, state.supporters, state.deniers):
         for s in side:
-            table.add_row(s.source, s.stance.value, day(s.stated_at), s.role.value, s.statement)
+            row = [s.source, s.stance.value, day(s.stated_at), s.role.value, s.statement]
+            if ratings is not None:
+                row.append(ratings.code(s.source) or "")
+            table.add_row(*row)
     return table
 
 
