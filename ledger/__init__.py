@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         Status,
         Verdict,
     )
+    from projections.ratings import Ratings
     from projections.rules import DEFAULT_POLICY, BeliefPolicy, DefaultPolicy, Evidence, Said
     from projections.timeline import Cause, Change, Transition
     from projections.track import Call, Result, TrackRecord
@@ -109,6 +110,7 @@ _EXPORTS: dict[str, str] = {
     "Call": "projections.track",
     "Result": "projections.track",
     "TrackRecord": "projections.track",
+    "Ratings": "projections.ratings",
 }
 
 __all__ = [
@@ -143,6 +145,7 @@ __all__ = [
     "NotFound",
     "PolicySet",
     "PropositionDefined",
+    "Ratings",
     "RecordedEvent",
     "Reliability",
     "Result",

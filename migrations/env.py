@@ -8,7 +8,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-import ledger.store.merkle  # noqa: F401 - registers the Merkle tree's nodes on the metadata
+import ledger.store.merkle  # registers the Merkle tree's nodes on the metadata
 import ledger.store.tree  # noqa: F401 - registers the event salts on the metadata
 import projections.tables  # noqa: F401 - registers the projection tables on the metadata
 from ledger.store.backends import make_engine
