@@ -24,6 +24,7 @@ from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.store import bulk, tree
 from ledger.store.backends import binds_arrays, refresh_statistics, writing
+from ledger.store.schema import EVENT_COLUMNS
 from ledger.store.schema import events as t
 from ledger.times import from_micros
 
@@ -37,19 +38,8 @@ ANALYZE_AFTER = 10_000
 #: rows just inserted (mappings of the ``events`` columns, in position order: a :class:`Rows`).
 Within = Callable[[Connection, Sequence[Mapping[str, Any]]], object]
 
-#: The columns of ``events`` in table order: the keys of each row, the order of each insert.
-COLUMNS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "stated_at",
-    "recorded_at",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+#: The columns of ``events`` in table order (:data:`ledger.store.schema.EVENT_COLUMNS`).
+COLUMNS = EVENT_COLUMNS
 
 
 @attrs.frozen

@@ -39,3 +39,7 @@ events = Table(
     Column("hash", String(64), nullable=False),
     Index("uq_events_stream_id_stream_version", "stream_id", "stream_version", unique=True),
 )
+
+#: The columns of ``events`` in table order: the keys of each row, the order of each insert, of
+#: each verified and each hashed row (one list, read by the append path, verify and the tree).
+EVENT_COLUMNS: tuple[str, ...] = tuple(column.name for column in events.columns)

@@ -34,7 +34,7 @@ from ledger.events import EVENT_NAMESPACE, EVENT_TYPES
 from ledger.store import bulk
 from ledger.store.backends import placeholder
 from ledger.store.merkle import NodeTable, TreeOutOfStep, append_leaves, root_at, tree_size
-from ledger.store.schema import Position, metadata
+from ledger.store.schema import EVENT_COLUMNS, Position, metadata
 from ledger.store.schema import events as t
 from ledger.transparency.merkle import (
     MissingNode,
@@ -60,7 +60,7 @@ _IN_CHUNK = 500  # stored leaf hashes read per statement when looking for a wron
 
 
 def leaf_of_row(row: Sequence[Any], salt: bytes) -> bytes:
-    """The leaf of a stored event: ``row`` in :data:`ledger.store.append.COLUMNS` order."""
+    """The leaf of a stored event: ``row`` in :data:`ledger.store.schema.EVENT_COLUMNS` order."""
     position, event_id, stream_id, version, type_, stated, recorded, payload = row[:8]
     return event_leaf(
         position=position,
@@ -126,18 +126,7 @@ def _rows_with_salts(conn: Connection, after: int, until: int) -> Iterator[Seque
         after = last
 
 
-_COLUMNS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "stated_at",
-    "recorded_at",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+_COLUMNS = EVENT_COLUMNS
 
 
 def catch_up(conn: Connection, size: int, until: int) -> int:
