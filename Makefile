@@ -25,8 +25,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# One worker per core (pytest-xdist): every test has its own database (a SQLite file, or a
+# PostgreSQL schema of its own), so they run side by side; `-n 0` runs them in one process.
 pytest: $(STAMP) browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # The browser test (tests/browser) drives the distribution's Chromium: installed here where
 # apt-get can (as root); if it cannot be, that test says so (and fails in CI).

@@ -58,9 +58,16 @@ def pytest_terminal_summary(
 ) -> Iterator[None]:
     yield
     deselected = config.stash.get(_SLOW_DESELECTED, 0)
-    if deselected:
+    # Under pytest-xdist the workers collect, so the controller knows no count: it says so
+    # whenever the slow tests were left out.
+    distributed = bool(getattr(config.option, "numprocesses", None)) and not hasattr(
+        config, "workerinput"
+    )
+    left_out = distributed and not RUN_SLOW and "slow" not in config.option.markexpr
+    if deselected or left_out:
+        how_many = f"{deselected} slow tests" if deselected else "The slow tests were"
         terminalreporter.write_line(
-            f"{deselected} slow tests deselected (CI always runs them): "
+            f"{how_many} deselected (CI always runs them): "
             "run them too with `make test-all` or `LEDGER_TEST_SLOW=1 pytest`, alone with "
             "`pytest -m slow`"
         )

@@ -140,6 +140,16 @@ def _wants_bar(show: bool | None, total: int) -> bool:
     return sys.stderr.isatty() and total >= PROGRESS_MIN_STEPS
 
 
+def fitted(line: str, width: int) -> str:
+    """``line`` in ``width`` columns: a long one loses the middle of what holds the lock (a
+    long database path, say), never how long the wait has been and when it will give up."""
+    if len(line) <= width:
+        return line
+    cut = line.rfind(" for ")
+    tail = line[cut:] if cut > 0 else ""
+    return (line[: max(width - len(tail) - 1, 0)] + "…" + tail)[:width]
+
+
 @attrs.define
 class _WaitLine:
     """Says on a terminal that a writer waits for the writer lock: one line on stderr,
@@ -157,7 +167,7 @@ class _WaitLine:
             self.bar.update(self.bar.task_ids[0], description=str(wait))
         else:
             width = shutil.get_terminal_size().columns - 1  # one line, or \r cannot rewrite it
-            sys.stderr.write(f"\r\x1b[2K{str(wait)[:width]}")
+            sys.stderr.write(f"\r\x1b[2K{fitted(str(wait), width)}")
             sys.stderr.flush()
         self.shown = True
 
