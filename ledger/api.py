@@ -448,16 +448,27 @@ class Ledger:
         self.projection.ensure_current()
         return None if known_at is None else end_of_day(known_at, field="known_at")
 
+    def answered_at(self, known_at: TimeLike | None = None) -> datetime:
+        """The transaction time an answer asked now is given for: ``known_at`` (a bare date:
+        the end of that day), but never later than the last committed event, and that event's
+        time when none is given (an empty ledger: now). A write in flight may yet be recorded
+        at any later instant, so only these answers are final: see docs/concepts.md, "Answers
+        that never change"."""
+        return self._capped(known_at, self.store.head().recorded_at) or self.now()
+
+    @staticmethod
+    def _capped(known_at: TimeLike | None, recorded: datetime | None) -> datetime | None:
+        """``known_at``, never later than ``recorded`` (the last committed event's time);
+        ``recorded`` when none is given (None on an empty ledger)."""
+        k = None if known_at is None else end_of_day(known_at, field="known_at")
+        return recorded if recorded is not None and (k is None or k > recorded) else k
+
     def _times(
         self, as_of: TimeLike | None, known_at: TimeLike | None
     ) -> tuple[datetime, datetime]:
         a = None if as_of is None else end_of_day(as_of, field="as_of")
-        k = None if known_at is None else end_of_day(known_at, field="known_at")
         recorded = self.store.head().recorded_at
-        if recorded is not None and (k is None or k > recorded):
-            # Answers are given as known at the last committed event at most: a write in
-            # flight may yet be recorded at any later instant (see projections.materialized).
-            k = recorded
+        k = self._capped(known_at, recorded)
         if a is None or k is None:
             # Never earlier than the last recorded event, even if the clock has stepped back.
             now = self.now() if recorded is None else max(self.now(), recorded)

@@ -26,12 +26,9 @@ def bound(value: TimeLike, *, field: str = "as_of") -> datetime:
 
 
 def known(lg: Ledger, known_at: TimeLike | None) -> datetime:
-    """``known_at`` as an instant; by default now, never before the last recorded event."""
-    if known_at is not None:
-        return bound(known_at, field="known_at")
-    now = lg.now()
-    recorded = lg.head().recorded_at
-    return now if recorded is None else max(now, recorded)
+    """``known_at`` as the ledger answers for it (:meth:`Ledger.answered_at`): never later than
+    the last committed event, so that a grid, a frame or a report asked again gives the same."""
+    return lg.answered_at(known_at)
 
 
 def short(value: datetime) -> str:
