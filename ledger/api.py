@@ -12,7 +12,7 @@ from typing import IO, Literal
 import attrs
 from sqlalchemy import make_url
 
-from ledger import proofs
+from ledger import proofs, redaction
 from ledger.errors import DamagedDatabase, InvalidRecord, NotFound
 from ledger.events import (
     Event,
@@ -26,10 +26,12 @@ from ledger.jsonl import exporter, importer
 from ledger.jsonl.importer import ImportReport
 from ledger.proofs import chain_checkpoint, read_checkpoint
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from ledger.redaction import Redaction
 from ledger.store import migrate, privileges
 from ledger.store.append import BatchesResult
 from ledger.store.backends import DEFAULT_URL, make_engine
 from ledger.store.eventstore import EventStore
+from ledger.store.redact import scrub_file
 from ledger.store.retry import RetryPolicy
 from ledger.times import TimeLike, end_of_day, to_micros, utc_now
 from ledger.transparency.note import SigningKey
@@ -408,6 +410,38 @@ class Ledger:
     def grant_reader(self, role: str) -> None:
         """PostgreSQL: let ``role`` read the log and the projections, and nothing else."""
         privileges.grant_reader(self.store.engine, role)
+
+    def grant_redactor(self, role: str) -> None:
+        """PostgreSQL: what :meth:`grant_writer` grants, and the one removal a writer never
+        holds: replacing a redacted event's payload and deleting its salt (:meth:`redact`)."""
+        privileges.grant_redactor(self.store.engine, role)
+
+    # -- redaction (issue 15; see ledger.redaction and docs/proofs.md) -----------------------
+
+    def redact(self, ident: str, *, reason: str, by: str, scrub: bool = True) -> Redaction:
+        """Remove the free text of one event (event id, ``TYPE/KEY`` or record id): a
+        :class:`~ledger.events.RedactionMade` is appended (who, why; its ``recorded_at`` says
+        when) and, in the same transaction, the event's payload becomes what the redaction
+        leaves of it and its salt is deleted. Every checkpoint and proof stays valid, and
+        ``verify`` still passes. ``scrub`` (SQLite): then rewrite the database file so the text
+        is in none of its pages (:meth:`scrub`); pass False to redact several events and scrub
+        once. On PostgreSQL see docs/proofs.md for what the server may still hold."""
+        done = redaction.redact(
+            self.store, ident, reason=reason, by=by, within=self.projection.catch_up
+        )
+        if scrub:
+            self.scrub()
+        return done
+
+    def redactions(self, known_at: TimeLike | None = None) -> list[Redaction]:
+        """Every redaction recorded by ``known_at`` (default: all), oldest first."""
+        return redaction.redactions(self.store, known_at=self._bound(known_at))
+
+    def scrub(self) -> bool:
+        """SQLite: rewrite the database file (``VACUUM``, then truncate the write-ahead log) so
+        that no page, free page or log frame still holds text removed from it. Returns False
+        on PostgreSQL, which cannot promise that (docs/proofs.md, *Redaction*)."""
+        return scrub_file(self.store.engine)
 
     # -- proofs (issue 15; see ledger.proofs and docs/proofs.md) ---------------------------
 

@@ -30,6 +30,7 @@ ledger's back) raises :class:`~ledger.errors.IntegrityError` naming the position
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -47,11 +48,13 @@ from ledger.events import (
     Event,
     PolicySet,
     PropositionDefined,
+    RedactionMade,
     Reliability,
     SourceRegistered,
     Stance,
     StatementMade,
     event_id_text,
+    residue,
     stated_at,
 )
 from ledger.hashing import canonical_json
@@ -414,7 +417,9 @@ class Codec:
         return enc
 
     def upgrade(self, type_name: str, payload: Payload) -> Payload:
-        """A payload of any version, in today's shape (``payload`` itself may be changed)."""
+        """A payload of any version, in today's shape (``payload`` itself may be changed).
+        A redacted row's payload reads as its residue (see :func:`redacted_payload`)."""
+        payload.pop(REDACTED_BY, None)
         shape = self.shapes[type_name]
         version = payload.pop("v", 1)
         if not isinstance(version, int) or not 1 <= version <= shape.version:
@@ -431,7 +436,11 @@ class Codec:
 
     def upgraded(self, type_name: str, payload: Payload) -> Payload:
         """:meth:`upgrade`, at the cost of one length test for a payload written today."""
-        if len(payload) == self._plain_size[type_name] and "v" not in payload:
+        if (
+            len(payload) == self._plain_size[type_name]
+            and "v" not in payload
+            and REDACTED_BY not in payload
+        ):
             return payload
         return self.upgrade(type_name, payload)
 
@@ -468,7 +477,11 @@ class Codec:
     ) -> Event:
         """The stored event at ``position``, built without re-running the validators."""
         try:
-            if len(payload) != self._plain_size[type_name] or "v" in payload:
+            if (
+                len(payload) != self._plain_size[type_name]
+                or "v" in payload
+                or REDACTED_BY in payload
+            ):
                 payload = self.upgrade(type_name, payload)
             return self._decoders[type_name](payload, when)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -476,6 +489,30 @@ class Codec:
                 f"the event at position {position} does not decode ({type(e).__name__}: {e}); "
                 "the table was changed behind the ledger's back: run verify()"
             ) from e
+
+
+#: The key that marks a stored payload as redacted; its value is the redaction's event id.
+REDACTED_BY = "redacted_by"
+
+
+def residue_text(event: Event) -> str:
+    """The canonical payload of what a redaction leaves of ``event``
+    (:func:`ledger.events.residue`): the ``residue`` a :class:`RedactionMade` records."""
+    return canonical_json(CODEC.to_payload(residue(event)))
+
+
+def redacted_payload(redaction: RedactionMade) -> str:
+    """The text a redacted row's ``payload`` column holds once ``redaction`` is made: the
+    residue's payload and :data:`REDACTED_BY`. It decodes as the residue; the hash chain no
+    longer covers it, so ``verify`` checks it against the redaction, which the chain covers."""
+    payload: Payload = json.loads(redaction.residue)
+    payload[REDACTED_BY] = event_id_text(redaction)
+    return canonical_json(payload)
+
+
+def is_redacted(payload: str) -> bool:
+    """Whether a stored payload text is a redaction's marker."""
+    return f'"{REDACTED_BY}":' in payload
 
 
 #: Today's event classes and payload shapes.

@@ -1,6 +1,7 @@
 """The event types: frozen, validated on construction, and ignorant of storage.
 
-Six kinds of fact go into the log (the sixth, a policy record, sets the belief rules). Each
+Seven kinds of fact go into the log (the sixth, a policy record, sets the belief rules; the
+seventh, a redaction, removes the free text of another event and is the one sanctioned removal). Each
 event is keyed by the user's record id; its ``event_id`` is derived from the kind and that id
 (UUID 5), so appending the same record twice is recognisably the same event, which makes imports
 idempotent.
@@ -514,6 +515,109 @@ class PolicySet(_Encoded):
         )
 
 
+def redaction_stream(event_id: str) -> str:
+    """The stream of the one redaction an event may have (keyed by the redacted event's id)."""
+    return f"redaction:{event_id}"
+
+
+def _uuid_text(x: object) -> str:
+    try:
+        return str(uuid.UUID(str(x)))
+    except ValueError:
+        raise InvalidRecord(f"{x!r} is not an event id (a UUID)", field="event_id") from None
+
+
+def _position(x: object) -> int:
+    if type(x) is not int or x < 1:
+        raise InvalidRecord(f"expected a log position (an integer >= 1), got {x!r}", field="position")
+    return x
+
+
+def _redactable(x: object) -> str:
+    if x not in FREE_TEXT:
+        raise InvalidRecord(f"{x!r} is not a type of event that can be redacted", field="type")
+    return str(x)
+
+
+def _by(x: object) -> str:
+    return v.text(x, "by")
+
+
+def _residue(x: object) -> str:
+    return v.text(x, "residue", limit=10_000_000)
+
+
+@attrs.frozen
+class RedactionMade(_Encoded):
+    """The one sanctioned removal (issue 15): the free text of the event at ``position`` is
+    removed from the log, in this event's own append transaction, for ``reason``, by ``by``.
+
+    The redacted row keeps its metadata (ids, stream, times) and its Merkle leaf; its payload
+    becomes a marker holding ``residue`` (the payload with every free-text field replaced, see
+    :func:`residue`), and its salt is deleted, so the leaf's ``payload_digest`` (copied here)
+    can no longer be opened. ``verify`` trusts the redacted row through that leaf (see
+    ``docs/proofs.md``, *Redaction*). The belief rules ignore this event: a residue keeps every
+    field they read.
+    """
+
+    TYPE: ClassVar[str] = "redaction_made"
+
+    event_id: str = attrs.field(converter=_uuid_text)
+    position: int = attrs.field(converter=_position)
+    redacted_type: str = attrs.field(converter=_redactable)
+    reason: str = attrs.field(converter=_reason)
+    by: str = attrs.field(converter=_by)
+    payload_digest: str = attrs.field(converter=_sha256)
+    residue: str = attrs.field(converter=_residue)
+
+    @property
+    def key(self) -> str:
+        return self.event_id
+
+    @property
+    def stream_id(self) -> str:
+        return redaction_stream(self.event_id)
+
+    def references(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+
+#: What a redaction leaves in place of each free-text value it removes.
+REDACTED = "[redacted]"
+
+#: The free-text fields of each event type: what a redaction removes. Ids, stances, times,
+#: numbers and categories stay (the belief rules read them, and ids are in the row's metadata
+#: and the Merkle leaf anyway); so does a document's sha256 (see docs/proofs.md).
+FREE_TEXT: Mapping[str, tuple[str, ...]] = {
+    "source_registered": ("name", "note"),
+    "proposition_defined": ("text",),
+    "document_registered": ("title", "publisher", "url", "text"),
+    "statement_made": ("quote", "note"),
+    "correction_made": ("reason",),
+    "policy_set": ("note",),
+}
+_CORRECTED_TEXT = ("quote", "note")  # a correction's changes that set free text
+
+
+def residue(event: Event) -> Event:
+    """``event`` with every free-text value it holds replaced by :data:`REDACTED` (a document's
+    text, which must hash to its sha256, by nothing): what a redaction leaves of it."""
+    names = FREE_TEXT.get(event.TYPE)
+    if names is None:
+        raise InvalidRecord(f"a {event.TYPE} event cannot be redacted", field="event")
+    changes: dict[str, Any] = {
+        name: None if name == "text" and event.TYPE == DocumentRegistered.TYPE else REDACTED
+        for name in names
+        if getattr(event, name) is not None
+    }
+    if isinstance(event, CorrectionMade):
+        changes["changes"] = tuple(
+            (k, REDACTED if k in _CORRECTED_TEXT and x is not None else x)
+            for k, x in event.changes
+        )
+    return attrs.evolve(event, **changes)
+
+
 Event: TypeAlias = (
     SourceRegistered
     | PropositionDefined
@@ -521,6 +625,7 @@ Event: TypeAlias = (
     | StatementMade
     | CorrectionMade
     | PolicySet
+    | RedactionMade
 )
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.TYPE: cls
@@ -531,6 +636,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         StatementMade,
         CorrectionMade,
         PolicySet,
+        RedactionMade,
     )
 }
 

@@ -44,6 +44,7 @@ from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
     PropositionDefined,
+    RedactionMade,
     SourceRegistered,
     Stance,
     StatementMade,
@@ -354,6 +355,7 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touche
     propositions: list[tuple[Any, ...]] = []
     ops: list[tuple[str, int, Any]] = []
     targets: set[str] = set()
+    redacted: list[str] = []
     loads = _loads
     for position, _id, _stream, _version, type_, stated, recorded, payload, _prev, _hash in rows:
         if type_ == _STATEMENT:
@@ -382,10 +384,14 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touche
             sources.append((loads(payload)["source_id"], payload, recorded))
         elif type_ == _PROPOSITION:
             propositions.append((loads(payload)["proposition_id"], payload, recorded))
+        elif type_ == _REDACTION:
+            redacted.append(payload)
     bulk.insert_many(conn, "belief_sources", ("source_id", "payload", "recorded_at"), sources)
     bulk.insert_many(
         conn, "belief_propositions", ("proposition_id", "payload", "recorded_at"), propositions
     )
+    if redacted:
+        _recopy(conn, redacted)
     stored = _current_by_id(conn, targets)
     plan = plan_ops(ops, {sid: v.fields for sid, v in stored.items()})
     since = plan.since
@@ -403,6 +409,26 @@ _STATEMENT = StatementMade.TYPE
 _CORRECTION = CorrectionMade.TYPE
 _SOURCE = SourceRegistered.TYPE
 _PROPOSITION = PropositionDefined.TYPE
+_REDACTION = RedactionMade.TYPE
+
+
+def _recopy(conn: Connection, redactions: list[str]) -> None:
+    """The copies of sources and propositions whose events were redacted, replaced by what
+    the log now holds for them (the redaction's marker, which the redaction event implies):
+    no derived row keeps the removed text, and the rows are those a rebuild writes. The rules
+    read none of the removed fields."""
+    for payload in redactions:
+        redaction = trusted.decode(_REDACTION, _loads(payload), None, 0)
+        assert isinstance(redaction, RedactionMade)
+        if redaction.redacted_type == _SOURCE:
+            table, column, key = belief_sources, belief_sources.c.source_id, "source_id"
+        elif redaction.redacted_type == _PROPOSITION:
+            table, column = belief_propositions, belief_propositions.c.proposition_id
+            key = "proposition_id"
+        else:
+            continue
+        marker = trusted.redacted_payload(redaction)
+        conn.execute(update(table).where(column == _loads(marker)[key]).values(payload=marker))
 
 
 def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:

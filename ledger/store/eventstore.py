@@ -34,7 +34,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger import codec
 from ledger.errors import BusyError
-from ledger.events import Event
+from ledger.events import Event, RedactionMade
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store.append import (
     BatchesResult,
@@ -47,6 +47,7 @@ from ledger.store.append import (
     lookup,
     stream_versions,
 )
+from ledger.store import redact
 from ledger.store.backends import reading
 from ledger.store.retry import RetryPolicy
 from ledger.store.schema import events as t
@@ -106,6 +107,28 @@ class EventStore:
         return self.retry.run(
             lambda: append_once(self.engine, self._recorded_at, prepared, expected, within)
         )
+
+    def redact(
+        self, position: int, *, reason: str, by: str, within: Within | None = None
+    ) -> tuple[RedactionMade, AppendResult]:
+        """Redact the event at ``position``: append a :class:`~ledger.events.RedactionMade`
+        and, in the same transaction, replace the event's payload with the redaction's marker
+        and delete its salt (:mod:`ledger.store.redact`); ``within`` then runs as for
+        :meth:`append`. On SQLite the transaction zeroes what it overwrites
+        (``secure_delete``); :func:`ledger.store.redact.scrub_file` clears the rest of the file.
+        """
+        with reading(self.engine) as conn:
+            redaction = redact.prepare(conn, position, reason, by)
+
+        def removing(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+            if not rows:  # the same redaction, appended meanwhile by someone else: done
+                return
+            with redact.secure_delete(conn):
+                redact.remove(conn, redaction)
+                if within is not None:
+                    within(conn, rows)
+
+        return redaction, self.append([redaction], within=removing)
 
     def append_batches(
         self, batches: Iterable[Sequence[Event]], *, within: Within | None = None
@@ -322,18 +345,23 @@ class EventStore:
         extends it, which is how a truncated tail is caught. ``until`` verifies only the prefix
         up to that position.
         """
-        rows = self.read_rows(until=2**62 if until is None else until)
+        last = 2**62 if until is None else until
+        rows = self.read_rows(until=last)
         if checkpoint is not None and checkpoint[0] <= 0:
             return with_genesis(verify_rows(rows), checkpoint)
-        return self._verify_tree(verify_rows(rows, checkpoint))
+        with reading(self.engine) as conn:
+            redactions = redact.recorded(conn, last)
+        report = verify_rows(rows, checkpoint, redact.markers(redactions))
+        return self._verify_tree(report, redact.digests(redactions))
 
-    def _verify_tree(self, report: VerifyReport) -> VerifyReport:
+    def _verify_tree(self, report: VerifyReport, redacted: Mapping[int, str]) -> VerifyReport:
         """A sound chain, then the Merkle tree: every leaf recomputed from the verified rows
-        must give the stored root (``ledger.store.tree.tree_problem``)."""
+        (a redacted row's through the digest its redaction recorded) must give the stored root
+        (``ledger.store.tree.tree_problem``)."""
         if not report.ok:
             return report
         with reading(self.engine) as conn:
-            found = tree_problem(conn, report.head.position)
+            found = tree_problem(conn, report.head.position, redacted)
         if found is None:
             return report
         return VerifyReport(False, report.checked, report.head, found[0], found[1])

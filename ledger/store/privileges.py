@@ -49,6 +49,18 @@ def grant_writer(engine: Engine, role: str) -> None:
             conn.execute(text(f"GRANT UPDATE ON {table} TO {role}"))
 
 
+def grant_redactor(engine: Engine, role: str) -> None:
+    """What :func:`grant_writer` grants, and the one removal (issue 15, ``factledger redact``):
+    ``UPDATE (payload)`` on ``events`` and ``DELETE`` on ``event_salts``. The append-only
+    trigger still refuses any update but a recorded redaction's (migration 0009). Granting
+    writer or reader afterwards takes both back (revoking a table privilege revokes its column
+    privileges too)."""
+    grant_writer(engine, role)
+    with translated(), engine.begin() as conn:
+        conn.execute(text(f"GRANT UPDATE (payload) ON events TO {role}"))
+        conn.execute(text(f"GRANT DELETE ON event_salts TO {role}"))
+
+
 def grant_reader(engine: Engine, role: str) -> None:
     """Let ``role`` read the log and the projections, and nothing else."""
     with translated(), engine.begin() as conn:

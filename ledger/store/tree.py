@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, LargeBinary, Table, func, select
@@ -180,10 +181,14 @@ def _chained(row: Sequence[Any], position: int, prev: str) -> bool:
     return bool(found == digest)
 
 
-def tree_problem(conn: Connection, until: int) -> tuple[int, str] | None:
+def tree_problem(
+    conn: Connection, until: int, redacted: Mapping[int, str] | None = None
+) -> tuple[int, str] | None:
     """Recompute the leaves of the log up to ``until`` (or as far as the stored tree goes, if it
     is shorter) and compare their root with the stored nodes'; the first position at fault and
-    why, or None when they agree."""
+    why, or None when they agree. ``redacted``: the payload digest each redaction recorded, by
+    the position it redacted (a redacted row has neither its payload nor its salt)."""
+    redacted = redacted or {}
     size = min(tree_size(conn), until)
     # Appender's right edge, written out: this loop runs once per event of every verify.
     sha256, leaf, digest = hashlib.sha256, event_leaf, payload_digest
@@ -192,7 +197,11 @@ def tree_problem(conn: Connection, until: int) -> tuple[int, str] | None:
     for row in _rows_with_salts(conn, 0, size):
         position, event_id, stream, version, type_, stated, recorded, payload = row[:8]
         salt = row[10]
-        if salt is None:
+        if salt is not None:
+            salted = digest(bytes(salt), payload)
+        elif position in redacted:
+            salted = redacted[position]
+        else:
             return position, "the event has no salt: its Merkle leaf cannot be recomputed"
         hashed = sha256(
             b"\x00"
@@ -204,7 +213,7 @@ def tree_problem(conn: Connection, until: int) -> tuple[int, str] | None:
                 type=type_,
                 stated_at=stated,
                 recorded_at=recorded,
-                payload_digest=digest(bytes(salt), payload),
+                payload_digest=salted,
             )
         ).digest()
         index = done
@@ -217,10 +226,10 @@ def tree_problem(conn: Connection, until: int) -> tuple[int, str] | None:
         return done + 1, "a row the Merkle tree covers is missing from the log"
     if fold(frontier) == root_at(conn, size):
         return None
-    return _first_wrong_leaf(conn, size)
+    return _first_wrong_leaf(conn, size, redacted)
 
 
-def _first_wrong_leaf(conn: Connection, size: int) -> tuple[int, str]:
+def _first_wrong_leaf(conn: Connection, size: int, redacted: Mapping[int, str]) -> tuple[int, str]:
     """Where a recomputed tree and the stored one part (the slow path of a failed check)."""
     nodes = NodeTable(conn)
     rows = iter(_rows_with_salts(conn, 0, size))
@@ -228,12 +237,34 @@ def _first_wrong_leaf(conn: Connection, size: int) -> tuple[int, str]:
         ids = [NodeId(0, i) for i in range(start, min(start + _IN_CHUNK, size))]
         for node, stored in zip(ids, nodes.hashes(ids), strict=True):
             row = next(rows)
-            if leaf_hash(leaf_of_row(row, bytes(row[10]))) != stored:
+            if leaf_hash(_leaf(row, redacted)) != stored:
                 return node.index + 1, (
                     "the event's Merkle leaf differs from the one stored when it was appended: "
                     "the event, its salt or the tree was edited"
                 )
     return 1, "the Merkle tree's interior nodes were edited: its root is not the leaves' root"
+
+
+def _leaf(row: Sequence[Any], redacted: Mapping[int, str]) -> bytes:
+    """A row's leaf, through the digest its redaction recorded when its salt is gone."""
+    if row[10] is not None:
+        return leaf_of_row(row, bytes(row[10]))
+    return redacted_leaf(row, redacted.get(row[0], ""))
+
+
+def redacted_leaf(row: Sequence[Any], digest: str) -> bytes:
+    """The leaf of a redacted row: its metadata and the digest its redaction recorded."""
+    position, event_id, stream_id, version, type_, stated, recorded = row[:7]
+    return event_leaf(
+        position=position,
+        event_id=event_id,
+        stream_id=stream_id,
+        stream_version=version,
+        type=type_,
+        stated_at=stated,
+        recorded_at=recorded,
+        payload_digest=digest,
+    )
 
 
 # -- reading checkpoints and proofs ----------------------------------------------------------
@@ -338,8 +369,27 @@ def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]
     if row is None:
         raise NotFound(f"no event at position {position}")
     if row[10] is None:
-        raise TreeOutOfStep(f"the event at position {position} has no salt: it has no leaf yet")
+        digest = _redaction_digest(conn, row[1])
+        if digest is None:
+            raise TreeOutOfStep(
+                f"the event at position {position} has no salt: it has no leaf yet"
+            )
+        # A redacted event is shown by its metadata and the digest its leaf commits to: the
+        # removed text and its salt are gone, the proof through the leaf is not.
+        shown = dict(zip(_COLUMNS[:7], row[:7], strict=True))
+        shown["payload_digest"] = digest
+        return shown, redacted_leaf(row, digest)
     salt = bytes(row[10])
     shown = dict(zip(_COLUMNS[:8], row[:8], strict=True))
     shown["salt"] = base64.b64encode(salt).decode("ascii")
     return shown, leaf_of_row(row, salt)
+
+
+def _redaction_digest(conn: Connection, event_id: str) -> str | None:
+    """The payload digest recorded by the redaction of ``event_id``, if it was redacted."""
+    payload = conn.execute(
+        select(t.c.payload).where(
+            t.c.stream_id == f"redaction:{event_id}", t.c.type == "redaction_made"
+        )
+    ).scalar()
+    return None if payload is None else str(json.loads(payload)["payload_digest"])

@@ -10,7 +10,7 @@ reported at the first position that could not be verified.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,10 +29,20 @@ _INTEGERS = {"position", "stream_version", "stated_at", "recorded_at"}
 _HEX = frozenset("0123456789abcdef")
 
 
-def verify_rows(rows: Iterable[Any], checkpoint: tuple[int, str] | None = None) -> VerifyReport:
+def verify_rows(
+    rows: Iterable[Any],
+    checkpoint: tuple[int, str] | None = None,
+    redacted: Mapping[int, tuple[str, str]] | None = None,
+) -> VerifyReport:
     """Check ``rows`` (every column of ``events``, in position order, from position 1) and
     report the first position that is wrong; see
-    :meth:`ledger.store.eventstore.EventStore.verify`."""
+    :meth:`ledger.store.eventstore.EventStore.verify`.
+
+    ``redacted``: by position, the event id and payload marker of each redacted row
+    (:func:`ledger.store.redact.markers`). Such a row's hash cannot be recomputed (it hashed
+    the removed payload): it must hold exactly that marker and link to the row before, and the
+    next row's hash covers its stored one; its Merkle leaf is checked afterwards."""
+    redacted = redacted or {}
     prev, position, last_recorded, checked = hashing.GENESIS, 0, MIN_MICROS, 0
     at = checkpoint[0] if checkpoint is not None else -1
     row_hash = hashing.row_hash
@@ -60,7 +70,7 @@ def verify_rows(rows: Iterable[Any], checkpoint: tuple[int, str] | None = None) 
             except Exception:  # a row that cannot even be compared: _row_problem says why
                 suspect = True
             if suspect:
-                problem = _row_problem(row, position + 1, prev, last_recorded)
+                problem = _row_problem(row, position + 1, prev, last_recorded, redacted)
                 if problem is None and checkpoint is not None and pos == at:
                     problem = _checkpoint_mismatch(digest, checkpoint)
                 if problem is not None:
@@ -105,17 +115,29 @@ def _checkpoint_mismatch(found: str, checkpoint: tuple[int, str]) -> str | None:
     return f"hash {found[:12]}… differs from the checkpoint's {checkpoint[1][:12]}…"
 
 
-def _row_problem(row: Any, position: int, prev: str, last_recorded: int) -> str | None:
+def _row_problem(
+    row: Any,
+    position: int,
+    prev: str,
+    last_recorded: int,
+    redacted: Mapping[int, tuple[str, str]] | None = None,
+) -> str | None:
     """Why ``row`` (a tuple of every ``events`` column, in table order) is wrong, if it is;
     the straightforward form of the verify loop's checks. Never raises: a row that cannot be
     read is itself the answer."""
     try:
-        return _problem(row, position, prev, last_recorded)
+        return _problem(row, position, prev, last_recorded, redacted or {})
     except Exception as e:  # anything a damaged row could still provoke
         return f"the row cannot be read ({type(e).__name__}: {_clip(str(e))}): it was edited"
 
 
-def _problem(row: Any, position: int, prev: str, last_recorded: int) -> str | None:
+def _problem(
+    row: Any,
+    position: int,
+    prev: str,
+    last_recorded: int,
+    redacted: Mapping[int, tuple[str, str]],
+) -> str | None:
     if len(row) != len(_COLUMNS):
         return f"the row has {len(row)} columns, not the {len(_COLUMNS)} of an event"
     for name, value in zip(_COLUMNS, row, strict=True):
@@ -137,6 +159,9 @@ def _problem(row: Any, position: int, prev: str, last_recorded: int) -> str | No
     for name, value in (("stated_at", stated), ("recorded_at", recorded)):
         if value is not None and not MIN_MICROS <= value <= MAX_MICROS:
             return f"{name} {value} is not a time (years 1 to 9999): the row was edited"
+    marker = redacted.get(pos)
+    if marker is not None:
+        return _redacted_problem(row, marker, recorded, last_recorded)
     canonical = hashing.canonical_event(
         position=pos,
         event_id=event_id,
@@ -149,6 +174,21 @@ def _problem(row: Any, position: int, prev: str, last_recorded: int) -> str | No
     )
     if hashing.chain_hash(prev, canonical) != digest:
         return "the stored hash does not match the event's content: the row was edited"
+    if recorded < last_recorded:
+        return "recorded_at goes back in time"
+    return None
+
+
+def _redacted_problem(
+    row: Any, marker: tuple[str, str], recorded: int, last_recorded: int
+) -> str | None:
+    if row[1] != marker[0]:
+        return "the event a redaction names is not the event at its position: a row was edited"
+    if row[7] != marker[1]:
+        return (
+            "the redacted event's payload is not the marker its redaction implies: the row "
+            "was edited after the redaction"
+        )
     if recorded < last_recorded:
         return "recorded_at goes back in time"
     return None
