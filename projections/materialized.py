@@ -571,14 +571,16 @@ def _write(conn: Connection, batch: Batch) -> None:
 
 # -- reading stances --------------------------------------------------------------------------
 
+#: The periods first, then what a Said holds: so versions of a statement that differ only in
+#: their periods share one Said (see :func:`_said`).
 _COLUMNS_READ = (
+    S.valid_to,
+    S.qty_to,
     S.statement_id,
     S.source_id,
     S.stance,
     S.position,
     S.valid_from,
-    S.valid_to,
-    S.qty_to,
     S.value,
     S.unit,
 )
@@ -588,7 +590,7 @@ def _visible_at_k() -> Any:
     return and_(S.tx_from <= bindparam("k"), S.tx_to > bindparam("k"))
 
 
-_READ = "statement_id, source_id, stance, position, valid_from, valid_to, qty_to, value, unit"
+_READ = ", ".join(c.name for c in _COLUMNS_READ)
 _NODES = 64  # ancestors of an instant, at most (projections.interval_index)
 _NO_NODE = -1  # pads a list of ancestors; no period sits there
 _STATUS_ROW, _FIRST_ROW, _STANCE_ROW, _RETRACTION_ROW, _NO_COMMENT_ROW = 2, 1, 0, 3, 4
@@ -666,18 +668,18 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
         f"LIMIT {_FEW + 1}) AS few_retractions"
     )
     parts.append(
-        f"SELECT {_NO_COMMENT_ROW} AS tag, CAST(NULL AS TEXT), CAST(NULL AS TEXT), "
-        "CAST(NULL AS TEXT), count(*), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
-        "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM (SELECT 1 AS one "
+        f"SELECT {_NO_COMMENT_ROW} AS tag, count(*), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
+        "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
+        "CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM (SELECT 1 AS one "
         f"FROM belief_stances WHERE proposition_id = {{p}} "
         f"AND stance = '{Stance.NO_COMMENT.value}' AND valid_from <= {{a}} AND {visible} "
         f"LIMIT {_FEW + 1}) AS few_no_comments"
     )
     known = "{k}" if past else "h.recorded_at"
     parts.append(
-        f"SELECT {_STATUS_ROW} AS tag, (SELECT payload FROM belief_propositions "
-        f"WHERE proposition_id = {{p}} AND recorded_at <= {known}), c.policy, "
-        "CAST(NULL AS TEXT), c.position, h.position, h.recorded_at, CAST(NULL AS BIGINT), "
+        f"SELECT {_STATUS_ROW} AS tag, c.position, h.position, (SELECT payload FROM "
+        f"belief_propositions WHERE proposition_id = {{p}} AND recorded_at <= {known}), "
+        "c.policy, CAST(NULL AS TEXT), h.recorded_at, CAST(NULL AS BIGINT), "
         "CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM belief_checkpoint c LEFT JOIN "
         "(SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h "
         "ON 1 = 1 WHERE c.name = {name}"
@@ -716,15 +718,17 @@ def _rest_sql(dialect: str) -> str:
         f"SELECT * FROM (SELECT 0 AS tag, {_READ} FROM belief_stances "
         + where % Stance.RETRACT.value
         + " ORDER BY valid_from, position) AS retractions UNION ALL "
-        "SELECT 1, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), count(*), "
-        "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
+        "SELECT 1, count(*), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "
+        "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
         "CAST(NULL AS TEXT) FROM belief_stances " + where % Stance.NO_COMMENT.value
     )
     return _named(dialect, text)
 
 
 _REST_SQL = {dialect: _rest_sql(dialect) for dialect in ("sqlite", "postgresql")}
-_ALL_OF = select(*_COLUMNS_READ).where(S.proposition_id == bindparam("p"), _visible_at_k())
+_ALL_OF = select(S.proposition_id, *_COLUMNS_READ).where(
+    S.proposition_id == bindparam("p"), _visible_at_k()
+)
 
 
 class _Answer(NamedTuple):
@@ -742,6 +746,21 @@ class _Status(NamedTuple):
     head_at: int | None
 
 
+def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> Sequence[Any]:
+    """Every row of a driver-level statement. On SQLite straight through the driver's cursor:
+    SQLAlchemy's result machinery cost about 0.1 ms an answer, a tenth of reading the few
+    hundred rows of a busy proposition. A driver error is raised again by the same statement
+    through SQLAlchemy, so that it is translated (and the connection handled) as usual."""
+    if conn.dialect.name == "sqlite":
+        raw: Any = conn.connection.driver_connection
+        try:
+            rows: list[Any] = raw.execute(sql, params).fetchall()
+            return rows
+        except raw.Error:
+            pass
+    return conn.exec_driver_sql(sql, params).fetchall()
+
+
 def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answer:
     """Read what the policy needs about ``proposition`` at (``a``, ``k``; None: at the head)
     through ``conn``, with the status of the projection, in one statement."""
@@ -753,24 +772,26 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
     retractions: list[Said] = []
     no_comments = 0
     status = _Status(None, None, None, 0, None)
-    said_of, not_live = _said, _NOT_LIVE
-    for row in conn.exec_driver_sql(_ANSWER_SQL[dialect, k is not None], params).fetchall():
+    cache, not_live = _SAID, _NOT_LIVE
+    for row in _fetch(conn, _ANSWER_SQL[dialect, k is not None], params):
         tag = row[0]
-        if tag == _STANCE_ROW:  # nearly every row: _take, inlined
-            said = said_of(row, 1)
-            if row[6] > a and said.stance not in not_live:
+        if tag == _STANCE_ROW:  # nearly every row: _take and _said, inlined
+            said = cache.get(row[3:])
+            if said is None:
+                said = _said(row)
+            if row[1] > a and said.stance not in not_live:
                 live[said.source] = said
-            qty_to = row[7]
+            qty_to = row[2]
             if qty_to is not None and qty_to > a:
                 quantities[said.source] = said
         elif tag == _STATUS_ROW:
-            status = _Status(row[1], row[2], row[4], row[5] or 0, row[6])
+            status = _Status(row[3], row[4], row[1], row[2] or 0, row[6])
         elif tag == _NO_COMMENT_ROW:
-            no_comments = int(row[4])
+            no_comments = int(row[1])
         elif tag == _RETRACTION_ROW:
-            retractions.append(_said(row, 1))
+            retractions.append(_said(row))
         elif tag == _FIRST_ROW:
-            said = _said(row, 1)
+            said = _said(row)
             if first is None or said.order < first.order:
                 first = said
     retractions.sort(key=lambda s: s.order)
@@ -797,8 +818,8 @@ class _Rest:
         if self.read is None:
             sql = _REST_SQL[self.conn.dialect.name]
             rows = self.conn.exec_driver_sql(sql, self.params).fetchall()
-            count = sum(row[4] for row in rows if row[0] == 1)
-            self.read = ([_said(row, 1) for row in rows if row[0] == 0], count)
+            count = sum(row[1] for row in rows if row[0] == 1)
+            self.read = ([_said(row) for row in rows if row[0] == 0], count)
         return self.read
 
     def retractions(self) -> list[Said]:
@@ -811,7 +832,7 @@ class _Rest:
 def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[str, Said]) -> None:
     """File a row whose period holds ``a`` as a live stance, a standing quantity, or both. The
     row has one leading column (a tag or the proposition), then :data:`_COLUMNS_READ`."""
-    valid_to, qty_to = row[6], row[7]
+    valid_to, qty_to = row[1], row[2]
     if valid_to > a and said.stance not in _NOT_LIVE:
         live[said.source] = said
     if qty_to is not None and qty_to > a:
@@ -821,17 +842,19 @@ def _take(row: Any, said: Said, a: int, live: dict[str, Said], quantities: dict[
 _NOT_LIVE = (Stance.RETRACT, Stance.NO_COMMENT)
 
 
-def _said(row: Any, at: int = 0) -> Said:
-    """A row of :data:`_COLUMNS_READ` (from column ``at`` on) as the rules see it."""
-    # Keyed by the row's columns (a superset of what a Said holds), so a hit is the same value
-    # whatever ledger it came from; on a busy proposition most rows were read by an earlier
-    # answer, and building them again was a third of the answer's Python time.
-    key = row[at : at + 9]
+def _said(row: Any) -> Said:
+    """A row of one leading column (a tag or the proposition), then :data:`_COLUMNS_READ`, as
+    the rules see it."""
+    # Keyed by the columns a Said holds (every column after the periods), so a hit is the same
+    # value whatever ledger or version of the statement it came from; on a busy proposition
+    # most rows were read by an earlier answer, and building them again was a third of the
+    # answer's Python time. Sharing them also lets the rules reuse what they built from them.
+    key = row[3:]
     said = _SAID.get(key)
     if said is None:
         if len(_SAID) >= _SAID_CACHE:
             _SAID.clear()
-        sid, source, stance, position, valid_from, _, _, value, unit = key
+        sid, source, stance, position, valid_from, value, unit = key
         said = _SAID[key] = Said(
             sid,
             source,
@@ -844,10 +867,10 @@ def _said(row: Any, at: int = 0) -> Said:
     return said
 
 
-#: Said is frozen, so answers share them (bounded: cleared when full, like _MOMENTS; a
-#: statement's row has a version or two, so this holds a proposition of ten thousand).
+#: Said is frozen, so answers share them (bounded: cleared when full, like _MOMENTS; this
+#: holds every statement of a proposition of thirty thousand).
 _SAID: dict[tuple[Any, ...], Said] = {}
-_SAID_CACHE = 16_384
+_SAID_CACHE = 32_768
 
 
 _MOMENTS: dict[int, datetime] = {}
@@ -872,16 +895,16 @@ class _Everything:
         self.first: dict[str, Said] = {}
         self.retractions: dict[str, list[Said]] = {}
         for row in conn.execute(_ALL_HOLDING, params):
-            said = _said(row, 1)
+            said = _said(row)
             p = row.proposition_id
             _take(row, said, a, self.live.setdefault(p, {}), self.quantities.setdefault(p, {}))
         for row in conn.execute(_ALL_SUPPORT, params):
-            said = _said(row, 1)
+            said = _said(row)
             earlier = self.first.get(row.proposition_id)
             if earlier is None or said.order < earlier.order:
                 self.first[row.proposition_id] = said
         for row in conn.execute(_ALL_RETRACTIONS, params):
-            self.retractions.setdefault(row.proposition_id, []).append(_said(row, 1))
+            self.retractions.setdefault(row.proposition_id, []).append(_said(row))
         self.no_comments = {p: n for p, n in conn.execute(_ALL_NO_COMMENTS, params)}
 
     def evidence(self, proposition: str) -> Evidence:
