@@ -250,12 +250,18 @@ _STREAM_PART = (
     "SELECT 2, NULL, NULL, stream_id, max(stream_version), min(stream_version), NULL "
     "FROM events WHERE stream_id {match} GROUP BY stream_id"
 )
+# On PostgreSQL each stream is one probe of the (stream_id, stream_version) index, joined
+# laterally so that no plan can do otherwise: with `stream_id = ANY(...)` the planner judged a
+# delivery's ~2,300 streams dearer to probe than to scan for, and read the whole log twice per
+# import (the check, then the append): 34 of 41 ms of this statement at 100k events, growing
+# with the log.
+_PG_STREAM_PART = (
+    "SELECT 2, NULL, NULL, s.id, v.hi, v.lo, NULL FROM unnest(CAST(%s AS TEXT[])) AS s(id) "
+    "CROSS JOIN LATERAL (SELECT max(stream_version) AS hi, min(stream_version) AS lo "
+    "FROM events WHERE stream_id = s.id) AS v WHERE v.hi IS NOT NULL"
+)
 _PG_LOOKUP = " UNION ALL ".join(
-    (
-        _HEAD_PART,
-        _STORED_PART.format(match="= ANY(CAST(%s AS TEXT[]))"),
-        _STREAM_PART.format(match="= ANY(CAST(%s AS TEXT[]))"),
-    )
+    (_HEAD_PART, _STORED_PART.format(match="= ANY(CAST(%s AS TEXT[]))"), _PG_STREAM_PART)
 )
 
 
