@@ -1,7 +1,7 @@
 """The event types: frozen, validated on construction, and ignorant of storage.
 
 Seven kinds of fact go into the log (the sixth, a policy record, sets the belief rules; the
-seventh, a redaction, removes the free text of another event and is the one sanctioned removal). Each
+seventh, a redaction, removes the free text of another event: the one sanctioned removal). Each
 event is keyed by the user's record id; its ``event_id`` is derived from the kind and that id
 (UUID 5), so appending the same record twice is recognisably the same event, which makes imports
 idempotent.
@@ -529,7 +529,9 @@ def _uuid_text(x: object) -> str:
 
 def _position(x: object) -> int:
     if type(x) is not int or x < 1:
-        raise InvalidRecord(f"expected a log position (an integer >= 1), got {x!r}", field="position")
+        raise InvalidRecord(
+            f"expected a log position (an integer >= 1), got {x!r}", field="position"
+        )
     return x
 
 
@@ -612,8 +614,7 @@ def residue(event: Event) -> Event:
     }
     if isinstance(event, CorrectionMade):
         changes["changes"] = tuple(
-            (k, REDACTED if k in _CORRECTED_TEXT and x is not None else x)
-            for k, x in event.changes
+            (k, REDACTED if k in _CORRECTED_TEXT and x is not None else x) for k, x in event.changes
         )
     return attrs.evolve(event, **changes)
 

@@ -78,9 +78,7 @@ def redactions(store: EventStore, *, known_at: datetime | None = None) -> list[R
     """Every redaction recorded by ``known_at`` (default: all), in the order they were made."""
     bound = None if known_at is None else to_micros(known_at)
     with reading(store.engine) as conn:
-        made = {
-            p: m for p, m in recorded(conn).items() if bound is None or m.recorded_at <= bound
-        }
+        made = {p: m for p, m in recorded(conn).items() if bound is None or m.recorded_at <= bound}
         if not made:
             return []
         meta = {

@@ -36,6 +36,7 @@ from ledger import codec
 from ledger.errors import BusyError
 from ledger.events import Event, RedactionMade
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+from ledger.store import redact
 from ledger.store.append import (
     BatchesResult,
     Lookup,
@@ -47,7 +48,6 @@ from ledger.store.append import (
     lookup,
     stream_versions,
 )
-from ledger.store import redact
 from ledger.store.backends import reading
 from ledger.store.retry import RetryPolicy
 from ledger.store.schema import events as t

@@ -55,9 +55,7 @@ def prepare(conn: Connection, position: int, reason: str, by: str) -> RedactionM
         raise InvalidRecord(f"no event at position {position}", field="event")
     type_, payload, salt = row[4], row[7], row[10]
     if codec.is_redacted(payload):
-        raise InvalidRecord(
-            f"the event at position {position} is already redacted", field="event"
-        )
+        raise InvalidRecord(f"the event at position {position} is already redacted", field="event")
     if type_ == RedactionMade.TYPE:
         raise InvalidRecord("a redaction cannot be redacted", field="event")
     if salt is None:
@@ -129,9 +127,7 @@ def recorded(conn: Connection, until: int | None = None) -> dict[int, Made]:
 def markers(made: Mapping[int, Made]) -> dict[int, tuple[str, str]]:
     """What ``verify`` checks a redacted row against: by position, its event id and the exact
     payload marker."""
-    return {
-        p: (m.redaction.event_id, codec.redacted_payload(m.redaction)) for p, m in made.items()
-    }
+    return {p: (m.redaction.event_id, codec.redacted_payload(m.redaction)) for p, m in made.items()}
 
 
 def digests(made: Mapping[int, Made]) -> dict[int, str]:

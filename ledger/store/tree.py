@@ -371,9 +371,7 @@ def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]
     if row[10] is None:
         digest = _redaction_digest(conn, row[1])
         if digest is None:
-            raise TreeOutOfStep(
-                f"the event at position {position} has no salt: it has no leaf yet"
-            )
+            raise TreeOutOfStep(f"the event at position {position} has no salt: it has no leaf yet")
         # A redacted event is shown by its metadata and the digest its leaf commits to: the
         # removed text and its salt are gone, the proof through the leaf is not.
         shown = dict(zip(_COLUMNS[:7], row[:7], strict=True))

@@ -10,10 +10,10 @@ guard now refuses every UPDATE except one that
   ``redaction:<the row's event_id>``), and
 * writes a payload that names that redaction (``"redacted_by":"<its event id>"``).
 
-What the marker holds beyond that is checked by ``verify`` (the residue the redaction records, see
-``ledger.store.verify``). DELETE, TRUNCATE and REPLACE stay refused. On PostgreSQL the trigger is the
-second line of defence: only a role granted it (``factledger db grant-redactor``) holds
-``UPDATE (payload)`` on ``events``, and the writer and reader roles do not.
+What the marker holds beyond that is checked by ``verify`` (the residue the redaction records,
+see ``ledger.store.verify``). DELETE, TRUNCATE and REPLACE stay refused. On PostgreSQL the
+trigger is the second line of defence: only a role granted it (``factledger db
+grant-redactor``) holds ``UPDATE (payload)`` on ``events``; the writer and reader roles do not.
 
 Revision ID: 0009
 Revises: 0008
