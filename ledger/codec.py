@@ -515,6 +515,22 @@ def is_redacted(payload: str) -> bool:
     return f'"{REDACTED_BY}":' in payload
 
 
+def same_payload(stored: str, payload: str, event: Event) -> bool:
+    """Whether a stored payload is ``payload`` (the encoding of ``event``) or what a redaction
+    left of it: so a file holding a redacted event's original text re-imports as a repeat, and
+    the text is not stored again."""
+    if stored == payload:
+        return True
+    if not is_redacted(stored):
+        return False
+    kept = json.loads(stored)
+    kept.pop(REDACTED_BY)
+    try:
+        return canonical_json(kept) == residue_text(event)
+    except InvalidRecord:  # not a type that can be redacted: no residue to compare
+        return False
+
+
 #: Today's event classes and payload shapes.
 CODEC = Codec(EVENT_TYPES, SHAPES)
 to_payload = CODEC.to_payload

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
-from ledger.events import CorrectionMade, Event, StatementMade, corrected
+from ledger.events import CorrectionMade, Event, RedactionMade, StatementMade, corrected
 from ledger.jsonl.importer import FIELDS, RECORD_TYPE_OF
 from ledger.times import TimeLike, iso
 
@@ -44,15 +44,32 @@ CSV_COLUMNS: tuple[str, ...] = (
     "corrected_by",
     "position",
     "recorded_at",
+    "redacted_at",
 )
 
 
 def export_jsonl(ledger: Ledger, out: IO[str], *, known_at: TimeLike | None = None) -> int:
     """Write the log (as known at ``known_at``, default: all of it) to ``out`` as JSON Lines;
-    returns the number of records written."""
+    returns the number of records written.
+
+    A redacted event is written as the redaction left it (its free text ``[redacted]``) with
+    ``"redacted": {"at", "by", "reason"}``, whenever the redaction was made: the text is gone
+    from the ledger at every ``known_at``. Redaction events themselves have no import record
+    and are not written."""
+    redacted = {r.position: r for r in ledger.redactions()}
     count = 0
     for recorded in ledger.read(known_at=known_at):
-        out.write(dumps(to_record(recorded.event)) + "\n")
+        if isinstance(recorded.event, RedactionMade):
+            continue  # no import record: its mark is on the event it redacted (below)
+        record = to_record(recorded.event)
+        made = redacted.get(recorded.position)
+        if made is not None:
+            record["redacted"] = {
+                "at": format_time(made.redacted_at),
+                "by": made.by,
+                "reason": made.reason,
+            }
+        out.write(dumps(record) + "\n")
         count += 1
     return count
 
@@ -114,6 +131,7 @@ class _Row:
         self.recorded_at = recorded_at
         self.withdrawn = False
         self.corrected_by: list[str] = []
+        self.redacted_at: datetime | None = None
 
     def correct(self, correction: CorrectionMade) -> None:
         self.corrected_by.append(correction.correction_id)
@@ -136,6 +154,7 @@ class _Row:
             ";".join(self.corrected_by),
             str(self.position),
             iso(self.recorded_at),
+            "" if self.redacted_at is None else iso(self.redacted_at),
         ]
 
 
@@ -144,16 +163,24 @@ def export_csv(ledger: Ledger, out: IO[str], *, known_at: TimeLike | None = None
     all), to ``out`` as CSV with a header row of :data:`CSV_COLUMNS`; returns the number of
     statements written. ``position`` and ``recorded_at`` are the statement's own; withdrawn
     statements are included, marked ``withdrawn=true``; ``corrected_by`` lists correction ids
-    in log order, separated by ``;``. ``stated_at`` and ``recorded_at`` are both written
-    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, whatever the time of day. Rows end in CRLF (RFC 4180):
-    open files with ``newline=""``."""
+    in log order, separated by ``;``; ``redacted_at`` is when the statement's text, or the
+    text of a correction to it, was last redacted (empty if never). ``stated_at``,
+    ``recorded_at`` and ``redacted_at`` are written ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, whatever
+    the time of day. Rows end in CRLF (RFC 4180): open files with ``newline=""``."""
+    redacted = {r.position: r.redacted_at for r in ledger.redactions()}
     rows: dict[str, _Row] = {}
     for recorded in ledger.read(known_at=known_at):
         event = recorded.event
         if isinstance(event, StatementMade):
-            rows[event.statement_id] = _Row(event, recorded.position, recorded.recorded_at)
+            row = rows[event.statement_id] = _Row(event, recorded.position, recorded.recorded_at)
         elif isinstance(event, CorrectionMade) and event.corrects in rows:
-            rows[event.corrects].correct(event)
+            row = rows[event.corrects]
+            row.correct(event)
+        else:
+            continue
+        when = redacted.get(recorded.position)
+        if when is not None:  # the statement's text, or a correction's, was redacted
+            row.redacted_at = max(when, row.redacted_at or when)
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(row.cells() for row in rows.values())

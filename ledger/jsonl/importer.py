@@ -820,13 +820,11 @@ class _Checked:
         refs = {ref for ref, _, _ in wanting}
         found = self.ledger.store.lookup({enc.event_id for _, _, enc in encoded}, refs)
         conflicts = []
-        for line, _, enc in encoded:
+        for line, event, enc in encoded:
             stored = found.stored.get(enc.event_id)
-            if stored is not None and tuple(stored) != (
-                enc.type,
-                enc.stream_id,
-                enc.stated_at,
-                enc.payload,
+            if stored is not None and not (
+                (stored[0], stored[1], stored[2]) == (enc.type, enc.stream_id, enc.stated_at)
+                and codec.same_payload(stored[3], enc.payload, event)
             ):
                 conflicts.append((line, enc.event_id))
         for ref in found.known:
@@ -1032,8 +1030,18 @@ def _checked_event(record: Mapping[str, Any]) -> Event | list[InvalidRecord]:
         return [InvalidRecord(e.reason, field=field)]
 
 
+#: What the exporter writes beside an event's fields and the importer reads past: ``redacted``,
+#: an object saying when, by whom and why the event's text was removed (issue 15). A ledger that
+#: imports such a record holds the text as the export gave it (``[redacted]``) and no redaction:
+#: it never held the removed text. Records carrying it take the checked way (rare).
+READ_PAST = ("redacted",)
+
+
 def _unknown_fields(record: Mapping[str, Any], spec: tuple[Field, ...]) -> Iterator[InvalidRecord]:
-    known = ["type", *(f.name for f in spec)]
+    known = ["type", *(f.name for f in spec), *READ_PAST]
+    for name in READ_PAST:
+        if name in record and not isinstance(record[name], dict):
+            yield InvalidRecord(f"expected object, got {json_kind(record[name])}", field=name)
     for name in record:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)

@@ -18,7 +18,7 @@ import attrs
 from sqlalchemy import Connection, Engine, RowMapping, case, func, select
 
 from ledger import hashing
-from ledger.codec import encoding
+from ledger.codec import encoding, same_payload
 from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict, UnknownReference
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
@@ -62,11 +62,12 @@ class Prepared:
 
     def same_content(self, other: Any) -> bool:
         """Equal to a stored row, or another prepared event, in everything that is hashed."""
-        return (other.type, other.stream_id, other.stated_at, other.payload) == (
+        return (other.type, other.stream_id, other.stated_at) == (
             self.type,
             self.stream_id,
             self.stated_at,
-            self.payload,
+        ) and (
+            other.payload == self.payload or same_payload(other.payload, self.payload, self.event)
         )
 
 

@@ -9,7 +9,9 @@ SQLite, after the file is scrubbed, the text is in none of its bytes.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -360,3 +362,60 @@ def test_only_a_redactor_role_may_redact(pg_url: str, roles: tuple[str, str]) ->
         owner.grant_writer(redactor)  # back to a writer: the column privilege goes too
     with Ledger.open(_as(pg_url, redactor)) as lg, pytest.raises(Exception, match="permission"):
         lg.redact("s2", reason="privacy", by="redactor")
+
+
+# -- exports and re-imports ----------------------------------------------------------------------
+
+
+def test_an_export_marks_what_was_redacted_and_imports_as_it_reads(
+    ledger: Ledger, databases: Databases, clock: FakeClock
+) -> None:
+    _story(ledger)
+    original = io.StringIO()
+    ledger.export_jsonl(original)
+    ledger.redact("s1", reason="privacy request", by="editor", scrub=False)
+
+    out = io.StringIO()
+    written = ledger.export_jsonl(out)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert written == len(records) == 7  # the redaction event has no import record
+    (s1,) = [r for r in records if r.get("id") == "s1"]
+    assert s1["quote"] == REDACTED and s1["note"] == REDACTED
+    assert s1["redacted"]["by"] == "editor" and s1["redacted"]["reason"] == "privacy request"
+    assert "Jane Roe, 14 Elm" not in out.getvalue()
+    assert sum("redacted" in r for r in records) == 1
+
+    with Ledger.open(databases.new_url(), clock=clock) as copy:
+        report = copy.import_jsonl(io.StringIO(out.getvalue()), name="export.jsonl")
+        assert report.appended == 7
+        assert _answers(copy) == _answers(ledger)
+        assert copy.redactions() == []
+
+    # The original file, text and all, re-imports as repeats: nothing is stored again.
+    again = ledger.import_jsonl(io.StringIO(original.getvalue()), name="original.jsonl")
+    assert (again.appended, again.skipped) == (0, 7)
+    assert ledger.verify().ok
+    with ledger.store.engine.connect() as conn:
+        payloads = conn.execute(select(events.c.payload)).scalars().all()
+    assert not any("14 Elm" in p for p in payloads)
+
+
+def test_the_csv_export_says_when_a_statement_was_redacted(ledger: Ledger) -> None:
+    _story(ledger)
+    ledger.redact("c1", reason="privacy", by="editor", scrub=False)
+    out = io.StringIO()
+    ledger.export_csv(out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    by_id = {row["statement"]: row for row in rows}
+    (made,) = ledger.redactions()
+    assert by_id["s1"]["redacted_at"] == made.redacted_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert by_id["s1"]["quote"] == REDACTED  # the correction's replacement quote
+    assert by_id["s2"]["redacted_at"] == ""
+
+
+def test_a_record_with_a_malformed_redacted_mark_is_refused(ledger: Ledger) -> None:
+    line = json.dumps(
+        {"type": "source", "id": "x", "name": "X", "category": "media", "redacted": 1}
+    )
+    with pytest.raises(InvalidRecord, match="redacted"):
+        ledger.import_jsonl(io.StringIO(line + "\n"), name="bad.jsonl")

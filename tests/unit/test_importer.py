@@ -446,7 +446,7 @@ def test_the_schema_and_the_importer_agree_on_the_fields_of_each_type() -> None:
     defs = schema()["$defs"]
     for kind, fields in imp.FIELDS.items():
         assert defs[kind]["additionalProperties"] is False
-        assert set(defs[kind]["properties"]) == {"type", *(f.name for f in fields)}, kind
+        assert set(defs[kind]["properties"]) == {"type", *(f.name for f in fields), *imp.READ_PAST}
     correctable = set(defs["correction"]["properties"]["set"]["properties"])
     assert correctable == set(CORRECTABLE)
 
