@@ -424,10 +424,17 @@ class Ledger:
         when) and, in the same transaction, the event's payload becomes what the redaction
         leaves of it and its salt is deleted. Every checkpoint and proof stays valid, and
         ``verify`` still passes. ``scrub`` (SQLite): then rewrite the database file so the text
-        is in none of its pages (:meth:`scrub`); pass False to redact several events and scrub
-        once. On PostgreSQL see docs/proofs.md for what the server may still hold."""
+        is in none of its pages (:meth:`scrub`). On PostgreSQL see docs/proofs.md for what the
+        server may still hold."""
+        (done,) = self.redact_all([ident], reason=reason, by=by, scrub=scrub)
+        return done
+
+    def redact_all(
+        self, idents: Sequence[str], *, reason: str, by: str, scrub: bool = True
+    ) -> list[Redaction]:
+        """:meth:`redact` for several events in one transaction, all or none, and one scrub."""
         done = redaction.redact(
-            self.store, ident, reason=reason, by=by, within=self.projection.catch_up
+            self.store, idents, reason=reason, by=by, within=self.projection.catch_up
         )
         if scrub:
             self.scrub()

@@ -64,14 +64,20 @@ Within = Callable[[Connection, Sequence[Mapping[str, Any]]], object]
 
 
 def redact(
-    store: EventStore, ident: str, *, reason: str, by: str, within: Within | None = None
-) -> Redaction:
-    """Redact the event named by ``ident`` (see :func:`ledger.store.tree.position_of`)."""
+    store: EventStore,
+    idents: Sequence[str],
+    *,
+    reason: str,
+    by: str,
+    within: Within | None = None,
+) -> list[Redaction]:
+    """Redact the events named by ``idents`` (see :func:`ledger.store.tree.position_of`) in one
+    transaction: all of them or none."""
     with reading(store.engine) as conn:
-        position = position_of(conn, ident)
-    store.redact(position, reason=reason, by=by, within=within)
-    (found,) = [r for r in redactions(store) if r.position == position]
-    return found
+        positions = [position_of(conn, ident) for ident in idents]
+    store.redact(positions, reason=reason, by=by, within=within)
+    made = {r.position: r for r in redactions(store)}
+    return [made[p] for p in positions]
 
 
 def redactions(store: EventStore, *, known_at: datetime | None = None) -> list[Redaction]:

@@ -5,7 +5,7 @@ write, read and check; ``demo`` the guided story. Importing this package registe
 """
 
 import ledger.cli.proofs  # noqa: F401 - keygen, prove, verify-proof; checkpoint --sign (issue 15)
-from ledger.cli import analysis, commands, demo, policy, track
+from ledger.cli import analysis, commands, demo, policy, redaction, track
 from ledger.cli.app import cli, main
 
-__all__ = ["analysis", "cli", "commands", "demo", "main", "policy", "track"]
+__all__ = ["analysis", "cli", "commands", "demo", "main", "policy", "redaction", "track"]

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger import codec
-from ledger.errors import BusyError
+from ledger.errors import BusyError, InvalidRecord
 from ledger.events import Event, RedactionMade
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store import redact
@@ -109,26 +109,38 @@ class EventStore:
         )
 
     def redact(
-        self, position: int, *, reason: str, by: str, within: Within | None = None
-    ) -> tuple[RedactionMade, AppendResult]:
-        """Redact the event at ``position``: append a :class:`~ledger.events.RedactionMade`
-        and, in the same transaction, replace the event's payload with the redaction's marker
-        and delete its salt (:mod:`ledger.store.redact`); ``within`` then runs as for
-        :meth:`append`. On SQLite the transaction zeroes what it overwrites
-        (``secure_delete``); :func:`ledger.store.redact.scrub_file` clears the rest of the file.
-        """
+        self,
+        positions: Sequence[int],
+        *,
+        reason: str,
+        by: str,
+        within: Within | None = None,
+    ) -> tuple[list[RedactionMade], AppendResult]:
+        """Redact the events at ``positions``, all or none: append one
+        :class:`~ledger.events.RedactionMade` each and, in the same transaction, replace each
+        event's payload with its redaction's marker and delete its salt
+        (:mod:`ledger.store.redact`); ``within`` then runs as for :meth:`append`. On SQLite the
+        transaction zeroes what it overwrites (``secure_delete``);
+        :func:`ledger.store.redact.scrub_file` clears the rest of the file."""
+        if len(set(positions)) != len(positions):
+            raise InvalidRecord("names the same event twice", field="event")
         with reading(self.engine) as conn:
-            redaction = redact.prepare(conn, position, reason, by)
+            redactions = [redact.prepare(conn, p, reason, by) for p in positions]
 
         def removing(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-            if not rows:  # the same redaction, appended meanwhile by someone else: done
-                return
+            if len(rows) != len(redactions):  # some appended meanwhile by someone else
+                raise InvalidRecord(
+                    "an event named was redacted by another writer meanwhile: nothing was "
+                    "redacted; run the command again for the others",
+                    field="event",
+                )
             with redact.secure_delete(conn):
-                redact.remove(conn, redaction)
+                for redaction in redactions:
+                    redact.remove(conn, redaction)
                 if within is not None:
                     within(conn, rows)
 
-        return redaction, self.append([redaction], within=removing)
+        return redactions, self.append(redactions, within=removing)
 
     def append_batches(
         self, batches: Iterable[Sequence[Event]], *, within: Within | None = None

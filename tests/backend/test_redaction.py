@@ -419,3 +419,16 @@ def test_a_record_with_a_malformed_redacted_mark_is_refused(ledger: Ledger) -> N
     )
     with pytest.raises(InvalidRecord, match="redacted"):
         ledger.import_jsonl(io.StringIO(line + "\n"), name="bad.jsonl")
+
+
+def test_several_redactions_are_made_together_or_not_at_all(ledger: Ledger) -> None:
+    _story(ledger)
+    with pytest.raises(NotFound):
+        ledger.redact_all(["s1", "doc1", "nowhere"], reason="privacy", by="editor", scrub=False)
+    with pytest.raises(InvalidRecord, match="twice"):
+        ledger.redact_all(["s1", "statement_made/s1"], reason="privacy", by="editor")
+    assert ledger.redactions() == [] and ledger.head().position == 7
+    done = ledger.redact_all(["s1", "doc1"], reason="privacy", by="editor")
+    assert [r.record_id for r in done] == ["s1", "doc1"]
+    assert {r.redacted_at for r in done} == {ledger.head().recorded_at}
+    assert ledger.verify().ok
