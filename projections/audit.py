@@ -70,7 +70,7 @@ def replay(
             p,
             known_at,
             known_at,
-            verdict_of(state, p, known_at, decider, statements=grouped.get(p, [])),
+            verdict_of(state, p, known_at, decider, rows=grouped.get(p, ())),
         )
         for p in sorted(state.propositions)
     )

@@ -63,9 +63,7 @@ def plain_records(
                 (
                     k.said()
                     for k in state.statements.values()
-                    if k.statement.proposition_id == p
-                    and not k.withdrawn
-                    and k.statement.stated_at <= as_of
+                    if k.proposition_id == p and not k.withdrawn and k.stated_at <= as_of
                 ),
                 key=lambda s: s.order,
             )
