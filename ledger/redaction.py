@@ -15,12 +15,14 @@ import attrs
 from sqlalchemy import Connection, select
 
 from ledger.events import FREE_TEXT
+from ledger.records import RecordedEvent
 from ledger.store.backends import reading
 from ledger.store.eventstore import EventStore
 from ledger.store.redact import recorded
 from ledger.store.schema import events as t
 from ledger.store.tree import position_of
 from ledger.times import from_micros, iso, to_micros
+from projections.beliefs import BeliefState
 
 
 @attrs.frozen
@@ -108,3 +110,17 @@ def redactions(store: EventStore, *, known_at: datetime | None = None) -> list[R
         for p, m in made.items()
     ]
     return sorted(out, key=lambda r: r.redaction_position)
+
+
+def in_answer(
+    found: Sequence[Redaction], state: BeliefState, events: Sequence[RecordedEvent]
+) -> list[Redaction]:
+    """The redactions that touch an answer: of the proposition's definition, of a source whose
+    stance it shows, or of an event of its history (``events``: :meth:`Ledger.history`), so
+    that the answer can say where its text was removed and when."""
+    streams = {f"proposition:{state.proposition}"}
+    v = state.verdict
+    shown = (*v.supporters, *v.deniers, *v.confirmers, *v.refuters)
+    streams |= {f"source:{s.source}" for s in shown}
+    positions = {e.position for e in events}
+    return [r for r in found if r.position in positions or r.stream_id in streams]

@@ -34,6 +34,7 @@ from ledger.cli.revisions import revisions
 from ledger.cli.whatif import policy_option
 from ledger.codec import to_payload
 from ledger.events import PolicySet
+from ledger.redaction import Redaction, in_answer
 from ledger.store.retry import LockWait
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -324,11 +325,19 @@ def believe(
         state = lg.believed(proposition, as_of=as_of, known_at=known_at, via=via, policy=policy)
         events = lg.history(proposition, known_at=state.known_at)
         ratings = lg.ratings(state, grades=grades, policy=policy)
+        redacted = in_answer(lg.redactions(), state, events)
     revised = revisions(events, proposition, state.as_of)
     if as_json:
-        print_json(state.to_dict() | revised.to_dict() | ratings.to_dict())
+        print_json(
+            state.to_dict()
+            | revised.to_dict()
+            | ratings.to_dict()
+            | {"redactions": [r.to_dict() for r in redacted]}
+        )
     else:
         render.console().print(render.belief(state, revised, ratings))
+        if redacted:
+            render.console().print(render.redactions(redacted, title="text removed by redaction"))
 
 
 @cli.command(
@@ -436,10 +445,16 @@ def history(proposition: str, known_at: str | None, as_json: bool) -> None:
     and when it was stated."""
     with opened() as lg, naming(lg, [proposition], known_at):
         events = lg.history(proposition, known_at=known_at)
+        redacted = {r.position: r for r in lg.redactions()}
     if as_json:
-        print_json([r.to_dict() for r in events])
+        print_json([_marked(r.to_dict(), redacted.get(r.position)) for r in events])
     else:
-        render.console().print(render.history(events))
+        render.console().print(render.history(events, redacted))
+
+
+def _marked(event: dict[str, Any], made: Redaction | None) -> dict[str, Any]:
+    """An event's JSON form, with ``redacted`` (its redaction) when its text was removed."""
+    return event if made is None else event | {"redacted": made.to_dict()}
 
 
 def as_of_option_for_records(f: F) -> F:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import getpass
 
 import click
-from rich.text import Text
 
 from ledger.cli import commands, render
 from ledger.cli.app import cli, db_option, example, json_option, known_at_option, opened
 from ledger.cli.app import print_json as _print_json
-from ledger.redaction import Redaction
 
 
 @cli.command(
@@ -56,7 +54,7 @@ def redact(
     if as_json:
         _print_json({"redacted": [r.to_dict() for r in done], "file_scrubbed": scrubbed})
         return
-    render.console().print(listing(done, title="redacted"))
+    render.console().print(render.redactions(done, title="redacted"))
     if server == "postgresql":
         click.echo(
             "note: PostgreSQL may still hold the old text in dead row versions until VACUUM "
@@ -81,22 +79,7 @@ def redactions(known_at: str | None, as_json: bool) -> None:
     elif not found:
         click.echo("no redactions")
     else:
-        render.console().print(listing(found))
-
-
-def listing(found: list[Redaction], *, title: str | None = None) -> Text:
-    """Redactions for a person, one block each (ids are long: a table would squeeze out the
-    reason): the event, the fields removed, when, by whom, why."""
-    out = Text()
-    if title is not None:
-        out.append(f"{title}\n", style="bold")
-    for r in found:
-        out.append(f"{r.type}/{r.record_id}", style="bold")
-        out.append(f"  (position {r.position})\n")
-        out.append(f"  removed: {', '.join(r.fields)}\n")
-        out.append(f"  at {render.instant(r.redacted_at)} by {r.by}\n")
-        out.append(f"  why: {r.reason}\n")
-    return out
+        render.console().print(render.redactions(found))
 
 
 @commands.db.command("grant-redactor", epilog=example("factledger db grant-redactor desk_editor"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import IO, Any, cast
 
@@ -32,6 +32,7 @@ from ledger.events import (
     StatementMade,
 )
 from ledger.records import RecordedEvent, VerifyReport
+from ledger.redaction import Redaction
 from ledger.times import iso
 from projections.audit import AuditReplay
 from projections.beliefs import BeliefState, Estimate, EstimateSummary, Status
@@ -379,12 +380,19 @@ def legend() -> Text:
 # -- the log ---------------------------------------------------------------------------------
 
 
-def history(events: Iterable[RecordedEvent]) -> Table:
+def history(
+    events: Iterable[RecordedEvent], redacted: Mapping[int, Redaction] | None = None
+) -> Table:
+    """The events, one row each; a redacted one says when its text was removed, by whom, why."""
     table = _table("pos", "recorded at", "stated", "type", "event", keep=("recorded at", "stated"))
     for r in events:
         stated = day(r.stated_at) if r.stated_at else ""
         kind = r.type.rsplit("_", 1)[0]
-        table.add_row(str(r.position), instant(r.recorded_at), stated, kind, event_text(r))
+        text = event_text(r)
+        made = (redacted or {}).get(r.position)
+        if made is not None:
+            text += f"\n(text redacted {instant(made.redacted_at)} by {made.by}: {made.reason})"
+        table.add_row(str(r.position), instant(r.recorded_at), stated, kind, text)
     table.columns[0].justify = "right"
     return table
 
@@ -688,3 +696,21 @@ def replay_brief(audit: AuditReplay) -> Text:
         chain,
         f", projection {agrees}",
     )
+
+
+# -- redactions -------------------------------------------------------------------------------
+
+
+def redactions(found: list[Redaction], *, title: str | None = None) -> Text:
+    """Redactions for a person, one block each (ids are long: a table would squeeze out the
+    reason): the event, the fields removed, when, by whom, why."""
+    out = Text()
+    if title is not None:
+        out.append(f"{title}\n", style="bold")
+    for r in found:
+        out.append(f"{r.type}/{r.record_id}", style="bold")
+        out.append(f"  (position {r.position})\n")
+        out.append(f"  removed: {', '.join(r.fields)}\n")
+        out.append(f"  at {instant(r.redacted_at)} by {r.by}\n")
+        out.append(f"  why: {r.reason}\n")
+    return out

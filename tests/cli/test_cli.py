@@ -70,15 +70,15 @@ def test_the_spec_s_commands_all_exist() -> None:
         "init", "import", "export", "believe", "timeline", "history", "diff", "estimates",
         "sources", "propositions", "verify", "checkpoint", "replay", "rebuild", "demo", "db",
         "grid", "chart", "report", "keygen", "prove", "verify-proof", "track", "policy",
-        "source",
+        "source", "redact", "redactions",
     }  # fmt: skip
     assert set(COMMANDS) == expected
     db = cli.commands["db"]
     assert isinstance(db, click.Group)
-    assert set(db.commands) == {"grant-writer", "grant-reader"}
+    assert set(db.commands) == {"grant-writer", "grant-reader", "grant-redactor"}
 
 
-@pytest.mark.parametrize("command", ["grant-writer", "grant-reader"])
+@pytest.mark.parametrize("command", ["grant-writer", "grant-reader", "grant-redactor"])
 def test_the_db_subcommands_help_ends_with_an_example(command: str) -> None:
     lines = run(["db", command, "--help"]).stdout.rstrip().splitlines()
     assert lines[-2].strip() == "Example:"

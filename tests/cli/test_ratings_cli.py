@@ -25,7 +25,7 @@ def test_believe_json_appends_the_ratings_after_the_keys_of_before(example: Exam
     args = ["believe", "dprk-troops-in-russia", "--as-of", "2025-05-01", "--json"]
     doc = json.loads(run(args, env=env).stdout)
     keys = list(doc)
-    assert keys[-3:] == ["credibility", "credibility_label", "grades"]
+    assert keys[-4:] == ["credibility", "credibility_label", "grades", "redactions"]
     assert keys.index("corrections") < keys.index("credibility")
     assert (doc["credibility"], doc["credibility_label"], doc["grades"]) == (1, "confirmed", {})
     graded = json.loads(run([*args, "--grades"], env=env).stdout)

@@ -76,3 +76,26 @@ def test_grant_redactor_is_refused_on_sqlite_with_a_useful_message(tmp_path: Pat
     assert run(["--db", url, "init"]).exit_code == 0
     refused = run(["--db", url, "db", "grant-redactor", "someone"])
     assert refused.exit_code == 2 and "file-system permissions" in refused.output
+
+
+def test_believe_and_history_say_where_the_text_was_removed_and_when(loaded: str) -> None:
+    prop = "dprk-troops-in-russia"
+    assert QUOTE in run(["--db", loaded, "history", prop, "--json"]).stdout
+    done = run(["--db", loaded, "redact", STATEMENT, "--reason", "privacy", "--by", "desk"])
+    assert done.exit_code == 0, done.output
+
+    history = run(["--db", loaded, "history", prop], env={"COLUMNS": "400"}).stdout
+    assert "[redacted]" in history and "text redacted" in history and "by desk" in history
+    as_json = run(["--db", loaded, "history", prop, "--json"]).stdout
+    assert QUOTE not in as_json
+    events = json.loads(as_json)
+    marked = [e for e in events if "redacted" in e]
+    assert [e["stream_id"] for e in marked] == [f"statement:{STATEMENT}"]
+    assert marked[0]["redacted"]["by"] == "desk"
+
+    answer = run(["--db", loaded, "believe", prop, "--as-of", "2024-11-01"]).stdout
+    assert "text removed by redaction" in answer and STATEMENT in answer
+    as_json = json.loads(run(["--db", loaded, "believe", prop, "--json"]).stdout)
+    assert [r["stream_id"] for r in as_json["redactions"]] == [f"statement:{STATEMENT}"]
+    other = json.loads(run(["--db", loaded, "believe", "dprk-casualties", "--json"]).stdout)
+    assert other["redactions"] == []
