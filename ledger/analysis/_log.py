@@ -17,6 +17,7 @@ from ledger import (
 )
 from ledger.analysis._times import TimeLike, known
 from ledger.events import corrected
+from ledger.redaction import Redaction
 
 
 @attrs.frozen
@@ -111,6 +112,9 @@ class Log:
 
     #: Statement ids by the propositions they are filed under (now, or when first recorded).
     filed: dict[str, list[str]] = attrs.field(factory=dict, repr=False)
+    #: Every redaction, by the position of the event whose text it removed (whenever it was
+    #: made: the text is gone at every ``known_at``).
+    redacted: dict[int, Redaction] = attrs.field(factory=dict, repr=False)
 
     def about(self, proposition: str) -> list[Statement]:
         """The statements filed under ``proposition`` (now or first), in valid-time order."""
@@ -147,6 +151,16 @@ def read_log(lg: Ledger, known_at: TimeLike | None = None) -> Log:
     for s in statements.values():
         for p in dict.fromkeys((s.original.proposition_id, s.current.proposition_id)):
             filed.setdefault(p, []).append(s.id)
+    redacted = {r.position: r for r in lg.redactions()}
     return Log(
-        k, sources, propositions, documents, statements, count, last_position, last_hash, filed
+        k,
+        sources,
+        propositions,
+        documents,
+        statements,
+        count,
+        last_position,
+        last_hash,
+        filed,
+        redacted,
     )

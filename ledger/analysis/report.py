@@ -25,6 +25,7 @@ from ledger.analysis._log import Correction, Log, Statement, read_log
 from ledger.analysis._times import TimeLike, short
 from ledger.analysis.charts import BANDS, MARKS, chart_of, inline_svg
 from ledger.analysis.grid import GridCell, belief_grid, main_summary
+from ledger.redaction import Redaction
 
 _CSS = """
 :root { color-scheme: light; }
@@ -116,12 +117,13 @@ def report_html(
         '<nav><p class="meta">Propositions: '
         + ", ".join(f'<a href="#p-{e(p)}">{e(p)}</a>' for p in wanted)
         + ' · <a href="#sources">sources</a> · <a href="#documents">documents</a> · '
-        '<a href="#integrity">integrity</a></p></nav>',
+        '<a href="#redactions">redactions</a> · <a href="#integrity">integrity</a></p></nav>',
     ]
     for i, p in enumerate(wanted):
         parts.append(_section(lg, log, p, i, beliefs.get(p), known_given=known_at is not None))
     parts.append(_sources(log))
     parts.append(_documents(log))
+    parts.append(_redactions(log))
     parts.append(_integrity(log, check, known_given=known_at is not None))
     parts.append("</body>\n</html>\n")
     return "\n".join(parts)
@@ -254,6 +256,9 @@ def _statements(log: Log, statements: list[Statement], p: str) -> str:
             extra += f'<div class="meta">Note: {e(now.note)}</div>'
         for c in s.corrections:
             extra += _erratum(c)
+        for position in (s.position, *(c.position for c in s.corrections)):
+            if position in log.redacted:
+                extra += _redacted(log.redacted[position])
         quote = f"<blockquote>{e(now.quote)}</blockquote>" if now.quote else ""
         row_class = ' class="withdrawn"' if s.withdrawn else ""
         out.append(
@@ -286,6 +291,38 @@ def _erratum(c: Correction) -> str:
         f'<div class="erratum"><strong>Corrected</strong> by {key}, {e(when)}{e(late)}: '
         f"{e(changes or 'no field changed')}. Reason: {e(c.correction.reason)}</div>"
     )
+
+
+def _redacted(r: Redaction) -> str:
+    what = "statement" if r.type == "statement_made" else "correction"
+    return (
+        f'<div class="erratum redacted"><strong>Redacted</strong>: the {what}\'s text '
+        f"({e(', '.join(r.fields))}) was removed from the ledger on {e(short(r.redacted_at))} "
+        f"by {e(r.by)}: {e(r.reason)}. Its place, stance and date remain, and every proof of "
+        "it still holds.</div>"
+    )
+
+
+def _redactions(log: Log) -> str:
+    """Every redaction of the ledger: where text was removed, when, by whom and why."""
+    out = ['<section id="redactions"><h2>Redactions</h2>']
+    if not log.redacted:
+        out.append('<p class="meta">No text was removed from this ledger.</p></section>')
+        return "\n".join(out)
+    out.append(
+        '<p class="meta">Text removed from the ledger (a takedown or a privacy request): the '
+        "events keep their place, ids and stances; their text reads [redacted].</p>"
+        "<table><thead><tr><th>event</th><th>removed</th><th>when</th><th>by</th>"
+        "<th>why</th></tr></thead><tbody>"
+    )
+    for r in sorted(log.redacted.values(), key=lambda r: r.redaction_position):
+        out.append(
+            f"<tr><td><code>{e(r.stream_id)}</code></td><td>{e(', '.join(r.fields))}</td>"
+            f'<td class="when">{e(short(r.redacted_at))}</td><td>{e(r.by)}</td>'
+            f"<td>{e(r.reason)}</td></tr>"
+        )
+    out.append("</tbody></table></section>")
+    return "\n".join(out)
 
 
 def _shown(value: object) -> str:
