@@ -74,6 +74,10 @@ def replay(
         )
         for p in sorted(state.propositions)
     )
+    position, last_hash = state.position, state.hash
+    # The fold's state (a row per statement) is let go before the projection reads every
+    # proposition's evidence, so that the two never take memory at the same time.
+    del state, grouped
     projected = projection.verdicts_at(known_at, known_at, answered_with or decider)
     mismatches = tuple(b.proposition for b in beliefs if projected.get(b.proposition) != b.verdict)
-    return AuditReplay(known_at, state.position, state.hash, verification, beliefs, mismatches)
+    return AuditReplay(known_at, position, last_hash, verification, beliefs, mismatches)
