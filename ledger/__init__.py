@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Event,
         PolicySet,
         PropositionDefined,
+        RedactionMade,
         Reliability,
         SourceRegistered,
         Stance,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     )
     from ledger.jsonl.importer import ImportFailed, ImportReport
     from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
+    from ledger.redaction import Redaction
     from ledger.store.append import BatchesResult
     from ledger.store.retry import RetryPolicy
     from projections.audit import AuditReplay
@@ -92,6 +94,8 @@ _EXPORTS: dict[str, str] = {
     "PolicySet": "ledger.events",
     "PropositionDefined": "ledger.events",
     "RecordedEvent": "ledger.records",
+    "Redaction": "ledger.redaction",
+    "RedactionMade": "ledger.events",
     "Reliability": "ledger.events",
     "RetryPolicy": "ledger.store.retry",
     "Role": "projections.beliefs",
@@ -147,6 +151,8 @@ __all__ = [
     "PropositionDefined",
     "Ratings",
     "RecordedEvent",
+    "Redaction",
+    "RedactionMade",
     "Reliability",
     "Result",
     "RetryPolicy",

@@ -556,8 +556,8 @@ class RedactionMade(_Encoded):
 
     The redacted row keeps its metadata (ids, stream, times) and its Merkle leaf; its payload
     becomes a marker holding ``residue`` (the payload with every free-text field replaced, see
-    :func:`residue`), and its salt is deleted, so the leaf's ``payload_digest`` (copied here)
-    can no longer be opened. ``verify`` trusts the redacted row through that leaf (see
+    ``ledger.events.residue``), and its salt is deleted, so the leaf's ``payload_digest``
+    (copied here) can no longer be opened. ``verify`` trusts the redacted row through that leaf (see
     ``docs/proofs.md``, *Redaction*). The belief rules ignore this event: a residue keeps every
     field they read.
     """

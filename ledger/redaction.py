@@ -34,7 +34,7 @@ class Redaction:
     event_id: str
     stream_id: str
     type: str
-    #: The fields whose text was removed (:data:`ledger.events.FREE_TEXT` of its type).
+    #: The fields whose text was removed (``ledger.events.FREE_TEXT`` of its type).
     fields: tuple[str, ...]
     #: The redaction event: its position and ``recorded_at`` (when the text was removed).
     redaction_position: int
