@@ -27,14 +27,17 @@ from ledger.events import (
     REDACTED,
     CorrectionMade,
     DocumentRegistered,
+    Event,
     PolicySet,
     StatementMade,
 )
 from ledger.store.schema import events
 from ledger.store.tree import event_salts
 from ledger.transparency import SigningKey, offline
+from projections import fold as reference
 from tests.conftest import Databases, FakeClock, new_pg_schema, pg_admin
 from tests.helpers import basics, derived_rows, drop_guards, raw, statement
+from tests.strategies import histories
 
 KEY = SigningKey("example.org/claims", bytes(range(32)))
 TRUSTED = [KEY.verifier]
@@ -432,3 +435,55 @@ def test_several_redactions_are_made_together_or_not_at_all(ledger: Ledger) -> N
     assert [r.record_id for r in done] == ["s1", "doc1"]
     assert {r.redacted_at for r in done} == {ledger.head().recorded_at}
     assert ledger.verify().ok
+
+
+# -- random histories ------------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories(max_statements=12), data=st.data())
+def test_redacting_random_events_of_a_random_history_keeps_proofs_answers_and_the_fold(
+    databases: Databases, history: list[list[Event]], data: st.DataObject
+) -> None:
+    """Any events of any history: every proof against a checkpoint signed before and after
+    still verifies, every answer (materialized and the reference fold, which must agree) is
+    the one before, and a rebuild writes the same derived rows."""
+    clock = FakeClock()
+    with Ledger.open(databases.new_url(), clock=clock) as lg:
+        for batch in history:
+            lg.append(batch)
+        before = lg.checkpoint_note(KEY)
+        recorded = list(lg.read())
+        as_ofs = [r.stated_at for r in recorded if r.stated_at is not None][:4]
+        props = sorted({r.event.key for r in recorded if r.type == "proposition_defined"})
+        answers = {(p, a): lg.believed(p, as_of=a).verdict for p in props for a in as_ofs}
+        chosen = data.draw(
+            st.lists(
+                st.sampled_from(recorded), min_size=1, max_size=3, unique_by=lambda r: r.position
+            )
+        )
+
+        lg.redact_all(
+            [str(r.event_id) for r in chosen], reason="takedown", by="editor", scrub=False
+        )
+
+        assert lg.verify().ok
+        after = lg.checkpoint_note(KEY)
+        size = offline.open_checkpoint(after, TRUSTED).size
+        lg.prove_consistency(before, after).verify(TRUSTED)
+        assert lg.verify_checkpoint(before, keys=TRUSTED).ok
+        log = list(lg.read())
+        for r in log:
+            proof = lg.prove(str(r.event_id), after)
+            assert proof.verify(TRUSTED, require_event=True).size == size
+        for (p, a), verdict in answers.items():
+            now = lg.believed(p, as_of=a)
+            assert now.verdict == verdict
+            assert reference.believed(log, p, as_of=a, known_at=now.known_at).verdict == verdict
+        rows = derived_rows(lg)
+        lg.rebuild()
+        assert derived_rows(lg) == rows
