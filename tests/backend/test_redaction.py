@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -487,3 +488,19 @@ def test_redacting_random_events_of_a_random_history_keeps_proofs_answers_and_th
         rows = derived_rows(lg)
         lg.rebuild()
         assert derived_rows(lg) == rows
+
+
+def test_an_audit_replay_before_the_redaction_still_verifies_its_prefix(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    _story(ledger)
+    before = ledger.head().recorded_at
+    assert before is not None
+    statuses = {b.proposition: b.status for b in ledger.replay(known_at=before).beliefs}
+    clock.now += timedelta(days=1)
+    ledger.redact("s1", reason="privacy", by="editor", scrub=False)
+
+    audit = ledger.replay(known_at=before)
+
+    assert audit.ok, (audit.verification, audit.mismatches)
+    assert {b.proposition: b.status for b in audit.beliefs} == statuses
