@@ -39,10 +39,12 @@ def ancestors(instant: int) -> tuple[list[int], list[int]]:
     """The tree nodes whose periods may contain ``instant``: those left of it (a period there
     contains it iff it ends after it) and those at or right of it (iff it starts by then)."""
     point = instant + _OFFSET
-    left: list[int] = []
-    right: list[int] = [point]
     level = (point & -point).bit_length()  # one above the point's own level
-    for t in range(level, _TOP):
-        node = ((point >> (t + 1)) << (t + 1)) | (1 << t)
-        (left if node < point else right).append(node)
-    return left, right
+    # the ancestor at level t keeps the point's bits above t and sets bit t
+    nodes = [(point & high) | bit for high, bit in _LEVELS[level:]]
+    return [n for n in nodes if n < point], [point, *[n for n in nodes if n >= point]]
+
+
+#: For each level t below the top: the mask of the bits above t, and bit t (every answer walks
+#: some sixty levels, and shifting at each one was most of building its parameters).
+_LEVELS = [(~((1 << (t + 1)) - 1), 1 << t) for t in range(_TOP)]

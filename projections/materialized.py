@@ -702,9 +702,16 @@ def _answer_params(dialect: str, p: str, a: int, k: int | None) -> dict[str, Any
         if dialect == "postgresql":
             params[name] = nodes
         else:
-            padded = [*nodes, *[_NO_NODE] * (_NODES - len(nodes))]
-            params.update({f"{name}{i}": n for i, n in enumerate(padded)})
+            # zip stops at the last ancestor: the names after it get the padding
+            params.update(_PADDING[name])
+            params.update(zip(_NODE_NAMES[name], nodes, strict=False))
     return params
+
+
+#: The named parameters of each fixed-length list of nodes, and all of them set to the padding
+#: (formatting the names for every answer was a tenth of an answer on an ordinary proposition).
+_NODE_NAMES = {side: [f"{side}{i}" for i in range(_NODES)] for side in ("left_node", "right_node")}
+_PADDING = {side: dict.fromkeys(names, _NO_NODE) for side, names in _NODE_NAMES.items()}
 
 
 def _rest_sql(dialect: str) -> str:

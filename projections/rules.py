@@ -162,14 +162,31 @@ class DefaultPolicy:
     def role(
         self, source: str, proposition: PropositionDefined, sources: Mapping[str, SourceRegistered]
     ) -> Role:
-        if self.parties_decide and source in proposition.parties:
-            return Role.PARTY
-        if source in self.authoritative_sources:
-            return Role.AUTHORITY
-        registered = sources.get(source)
-        if registered is not None and registered.category in self.authoritative:
-            return Role.AUTHORITY
-        return Role.OTHER
+        return self.roles(proposition, sources)(source)
+
+    def roles(
+        self, proposition: PropositionDefined, sources: Mapping[str, SourceRegistered]
+    ) -> Callable[[str], Role]:
+        """Each source's role on ``proposition``, as a function of the source (what
+        :meth:`role` answers; a verdict asks it once per live stance)."""
+        parties = proposition.parties if self.parties_decide else ()
+        named, authoritative, registered = (
+            self.authoritative_sources,
+            self.authoritative,
+            sources.get,
+        )
+
+        def role(source: str) -> Role:
+            if source in parties:
+                return Role.PARTY
+            if source in named:
+                return Role.AUTHORITY
+            found = registered(source)
+            if found is not None and found.category in authoritative:
+                return Role.AUTHORITY
+            return Role.OTHER
+
+        return role
 
     def verdict(
         self,
@@ -185,9 +202,9 @@ class DefaultPolicy:
         deniers: list[SourceStance] = []
         confirmers: list[SourceStance] = []
         refuters: list[SourceStance] = []
-        role = self.role
+        role = self.roles(proposition, sources)
         for said in live:
-            weight = role(said.source, proposition, sources)
+            weight = role(said.source)
             stance = _stance(said, weight)
             kind = said.stance
             if kind is Stance.ASSERT:
