@@ -339,12 +339,10 @@ class StoredNodes:
         keys = [stored_index(node.level, node.index) for node in ids]
         wanted = sorted(set(keys))
         marks = ", ".join([placeholder(self._conn)] * len(wanted))
-        found = {
-            key: bytes(value)
-            for key, value in self._conn.exec_driver_sql(
-                f"SELECT id, hash FROM merkle_nodes WHERE id IN ({marks})", tuple(wanted)
-            )
-        }
+        rows = self._conn.exec_driver_sql(
+            f"SELECT id, hash FROM merkle_nodes WHERE id IN ({marks})", tuple(wanted)
+        ).all()  # one fetch: row by row was a tenth of a proof's time
+        found = {key: bytes(value) for key, value in rows}
         for node, key in zip(ids, keys, strict=True):
             if key not in found:
                 raise MissingNode(node)
