@@ -12,6 +12,9 @@ high-water mark of the whole process, interpreter and imports included) and ``ba
   ``per_file`` / ``per_file_records`` give each call's seconds and records appended;
 * ``verify``: ``Ledger.verify()``, every hash, link and position;
 * ``replay``: the reference fold over the whole log, ``projections.fold.fold(store.read())``;
+* ``audit``: ``Ledger.replay`` at ``Ledger.answered_at()``, the last event's time (what
+  ``factledger replay`` does: the chain verified, the fold, every proposition's verdict from it
+  and from the projection, compared); ``events`` is the prefix's last position;
 * ``rebuild``: ``Ledger.rebuild()``, the materialized projection recomputed from the log;
 * ``read``: ``EventStore.read()`` decoded into events, nothing else (the floor of replay).
 """
@@ -82,6 +85,11 @@ def run(operation: str, url: str) -> dict[str, float]:
             events = report.checked
         elif operation == "replay":
             events = fold(lg.store.read()).position
+        elif operation == "audit":
+            audit = lg.replay(lg.answered_at())
+            if not audit.ok:
+                raise SystemExit(f"replay failed: {audit.mismatches[:5]} {audit.verification}")
+            events = audit.position
         elif operation == "rebuild":
             events = lg.rebuild()
         elif operation == "read":
