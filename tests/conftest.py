@@ -154,6 +154,15 @@ class Databases:
             drop()
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema on the PostgreSQL test server, for the tests of PostgreSQL alone (roles,
+    lock waits); dropped afterwards."""
+    url, drop = new_pg_schema()
+    yield url
+    drop()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

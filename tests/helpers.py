@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, make_url, select, text
 
 from ledger import Ledger, PropositionDefined, SourceRegistered, StatementMade
 from projections.tables import belief_propositions, belief_sources, belief_stances
@@ -48,3 +48,11 @@ def derived_rows(ledger: Ledger) -> list[tuple[object, ...]]:
             for table in (belief_stances, belief_sources, belief_propositions)
             for row in conn.execute(select(table))
         )
+
+
+def as_role(url: str, role: str, application: str | None = None) -> str:
+    """A PostgreSQL URL connecting as ``role`` (and, given, naming the application)."""
+    parsed = make_url(url).set(username=role)
+    if application is not None:
+        parsed = parsed.update_query_dict({"application_name": application})
+    return parsed.render_as_string(hide_password=False)

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select, text
 
 from ledger import Ledger
 from ledger.errors import InvalidRecord, NotFound
@@ -36,8 +37,8 @@ from ledger.store.schema import events
 from ledger.store.tree import event_salts
 from ledger.transparency import SigningKey, offline
 from projections import fold as reference
-from tests.conftest import Databases, FakeClock, new_pg_schema, pg_admin
-from tests.helpers import basics, derived_rows, drop_guards, raw, statement
+from tests.conftest import Databases, FakeClock, pg_admin
+from tests.helpers import as_role, basics, derived_rows, drop_guards, raw, statement
 from tests.strategies import histories
 
 KEY = SigningKey("example.org/claims", bytes(range(32)))
@@ -321,24 +322,15 @@ def test_one_redaction_scrubs_the_file_by_default(tmp_path: Path, clock: FakeClo
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    url, drop = new_pg_schema()
-    yield url
-    drop()
-
-
-@pytest.fixture
 def roles() -> Iterator[tuple[str, str]]:
-    names = ("factledger_test_redactor", "factledger_test_plainwriter")
+    """A redactor and a writer role with names of their own (roles are server-wide)."""
+    suffix = uuid.uuid4().hex[:8]
+    names = (f"fl_redactor_{suffix}", f"fl_writer_{suffix}")
     yield names
     with pg_admin().connect() as conn:
         for name in names:
             conn.execute(text(f"DROP OWNED BY {name}"))
             conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
-
-
-def _as(url: str, role: str) -> str:
-    return make_url(url).set(username=role).render_as_string(hide_password=False)
 
 
 @pytest.mark.postgresql
@@ -350,11 +342,11 @@ def test_only_a_redactor_role_may_redact(pg_url: str, roles: tuple[str, str]) ->
         owner.grant_redactor(redactor)  # idempotent
         owner.grant_writer(writer)
 
-    with Ledger.open(_as(pg_url, writer)) as lg:
+    with Ledger.open(as_role(pg_url, writer)) as lg:
         with pytest.raises(Exception, match="permission denied"):
             lg.redact("s1", reason="privacy", by="writer")
         assert lg.redactions() == [] and lg.verify().ok
-    with Ledger.open(_as(pg_url, redactor)) as lg:
+    with Ledger.open(as_role(pg_url, redactor)) as lg:
         done = lg.redact("s1", reason="privacy", by="redactor")
         assert done.record_id == "s1" and lg.verify().ok
         # The redactor's UPDATE is the guard's one exception, nothing more.
@@ -364,7 +356,7 @@ def test_only_a_redactor_role_may_redact(pg_url: str, roles: tuple[str, str]) ->
             c.execute(text("UPDATE events SET hash = hash WHERE position = 4"))
     with Ledger.open(pg_url) as owner:
         owner.grant_writer(redactor)  # back to a writer: the column privilege goes too
-    with Ledger.open(_as(pg_url, redactor)) as lg, pytest.raises(Exception, match="permission"):
+    with Ledger.open(as_role(pg_url, redactor)) as lg, pytest.raises(Exception, match="permission"):
         lg.redact("s2", reason="privacy", by="redactor")
 
 

@@ -30,18 +30,11 @@ from ledger.errors import LockTimeout
 from ledger.store.backends import WRITER_LOCK_TABLES, begin_write, make_engine
 from ledger.store.privileges import grant_reader, grant_writer
 from ledger.store.retry import LockWait
-from tests.conftest import new_pg_schema, pg_admin
-from tests.helpers import basics, statement
+from tests.conftest import pg_admin
+from tests.helpers import as_role, basics, statement
 
 BASELINE = Path(__file__).resolve().parents[1] / "data" / "good" / "baseline.jsonl"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url, drop = new_pg_schema()
-    yield url
-    drop()
 
 
 @pytest.fixture
@@ -55,13 +48,6 @@ def roles() -> Iterator[tuple[str, str]]:
         for name in names:
             conn.execute(text(f"DROP OWNED BY {name}"))
             conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
-
-
-def as_role(url: str, role: str, application: str | None = None) -> str:
-    parsed = make_url(url).set(username=role)
-    if application is not None:
-        parsed = parsed.update_query_dict({"application_name": application})
-    return parsed.render_as_string(hide_password=False)
 
 
 def schema_of(url: str) -> str:

@@ -7,20 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from ledger import Ledger, LedgerError, StoreError
 from ledger.store.privileges import grant_reader, grant_writer
 from ledger.transparency import SigningKey
-from tests.conftest import new_pg_schema, pg_admin
-from tests.helpers import basics, statement
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url, drop = new_pg_schema()
-    yield url
-    drop()
+from tests.conftest import pg_admin
+from tests.helpers import as_role, basics, statement
 
 
 @pytest.fixture
@@ -30,10 +23,6 @@ def role_name() -> Iterator[str]:
     with pg_admin().connect() as conn:
         conn.execute(text(f"DROP OWNED BY {name}"))
         conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
-
-
-def as_role(url: str, role: str) -> str:
-    return make_url(url).set(username=role).render_as_string(hide_password=False)
 
 
 @pytest.mark.postgresql
