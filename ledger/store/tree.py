@@ -62,7 +62,13 @@ _IN_CHUNK = 500  # stored leaf hashes read per statement when looking for a wron
 
 def leaf_of_row(row: Sequence[Any], salt: bytes) -> bytes:
     """The leaf of a stored event: ``row`` in :data:`ledger.store.schema.EVENT_COLUMNS` order."""
-    position, event_id, stream_id, version, type_, stated, recorded, payload = row[:8]
+    return leaf_with_digest(row, payload_digest(salt, row[7]))
+
+
+def leaf_with_digest(row: Sequence[Any], digest: str) -> bytes:
+    """The leaf of a stored event from its metadata and its payload's salted digest (all a
+    redacted event has left: its redaction recorded the digest)."""
+    position, event_id, stream_id, version, type_, stated, recorded = row[:7]
     return event_leaf(
         position=position,
         event_id=event_id,
@@ -71,7 +77,7 @@ def leaf_of_row(row: Sequence[Any], salt: bytes) -> bytes:
         type=type_,
         stated_at=stated,
         recorded_at=recorded,
-        payload_digest=payload_digest(salt, payload),
+        payload_digest=digest,
     )
 
 
@@ -249,22 +255,7 @@ def _leaf(row: Sequence[Any], redacted: Mapping[int, str]) -> bytes:
     """A row's leaf, through the digest its redaction recorded when its salt is gone."""
     if row[10] is not None:
         return leaf_of_row(row, bytes(row[10]))
-    return redacted_leaf(row, redacted.get(row[0], ""))
-
-
-def redacted_leaf(row: Sequence[Any], digest: str) -> bytes:
-    """The leaf of a redacted row: its metadata and the digest its redaction recorded."""
-    position, event_id, stream_id, version, type_, stated, recorded = row[:7]
-    return event_leaf(
-        position=position,
-        event_id=event_id,
-        stream_id=stream_id,
-        stream_version=version,
-        type=type_,
-        stated_at=stated,
-        recorded_at=recorded,
-        payload_digest=digest,
-    )
+    return leaf_with_digest(row, redacted.get(row[0], ""))
 
 
 # -- reading checkpoints and proofs ----------------------------------------------------------
@@ -374,7 +365,7 @@ def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]
         # removed text and its salt are gone, the proof through the leaf is not.
         shown = dict(zip(_COLUMNS[:7], row[:7], strict=True))
         shown["payload_digest"] = digest
-        return shown, redacted_leaf(row, digest)
+        return shown, leaf_with_digest(row, digest)
     salt = bytes(row[10])
     shown = dict(zip(_COLUMNS[:8], row[:8], strict=True))
     shown["salt"] = base64.b64encode(salt).decode("ascii")
