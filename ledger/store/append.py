@@ -23,7 +23,7 @@ from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict,
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.store import bulk, tree
-from ledger.store.backends import binds_arrays, refresh_statistics, writing
+from ledger.store.backends import binds_arrays, refresh_statistics, size_write_cache, writing
 from ledger.store.schema import EVENT_COLUMNS
 from ledger.store.schema import events as t
 from ledger.times import from_micros
@@ -178,6 +178,7 @@ def _write(
     within: Within | None,
 ) -> _Written:
     """Check ``prepared`` against the log, write its new rows, read them back, run ``within``."""
+    size_write_cache(conn, len(prepared))
     streams = {p.stream_id for p in prepared} | set(expected)
     streams.update(ref for p in prepared for _, ref in p.event.references())
     found = lookup(conn, {p.event_id for p in prepared}, streams)
