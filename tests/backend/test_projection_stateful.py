@@ -1,11 +1,13 @@
-"""A stateful test of the belief projection: appends, corrections, queries and rebuilds
-interleaved at random, the reference fold over the model's own copy of the log as the oracle."""
+"""A stateful test of the belief projection: appends, corrections, redactions, queries and
+rebuilds interleaved at random, the reference fold over the model's own copy of the log as the
+oracle."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import attrs
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -18,6 +20,7 @@ from ledger import (
     RecordedEvent,
     SourceRegistered,
 )
+from ledger.events import residue
 from projections import fold as reference
 from projections.beliefs import Verdict
 from tests.conftest import Databases, FakeClock
@@ -44,6 +47,7 @@ class ProjectionMachine(RuleBasedStateMachine):
         self.ledger = Ledger.open(new_url(), clock=self.clock)
         self.log: list[RecordedEvent] = list(self.ledger.append([*SOURCES, *PROPOSITIONS]).appended)
         self.statements: list[str] = []
+        self.unredacted: set[int] = set()  # indices in self.log of statements not yet redacted
         self.counter = 0
 
     def teardown(self) -> None:
@@ -60,6 +64,7 @@ class ProjectionMachine(RuleBasedStateMachine):
         made = data.draw(statements(SOURCE_IDS, PROPOSITION_IDS, self._new_id("s")))
         self.log.extend(self.ledger.append([made]).appended)
         self.statements.append(made.statement_id)
+        self.unredacted.add(len(self.log) - 1)
 
     @rule(data=st.data())
     def the_ledger_corrects_a_statement(self, data: st.DataObject) -> None:
@@ -71,6 +76,20 @@ class ProjectionMachine(RuleBasedStateMachine):
         )
         assert isinstance(fix, CorrectionMade)
         self.log.extend(self.ledger.append([fix]).appended)
+
+    @rule(data=st.data())
+    def an_editor_redacts_a_statement(self, data: st.DataObject) -> None:
+        """The text goes, the statement stays: the model keeps what the redaction leaves of it
+        (its residue) and the redaction event; no answer may change (the queries check it)."""
+        open_ = [i for i, r in enumerate(self.log) if i in self.unredacted]
+        if not open_:
+            return
+        i = data.draw(st.sampled_from(open_))
+        self.clock.now += timedelta(seconds=1)
+        self.ledger.redact(str(self.log[i].event_id), reason="takedown", by="ed", scrub=False)
+        self.log[i] = attrs.evolve(self.log[i], event=residue(self.log[i].event))
+        self.unredacted.discard(i)
+        self.log.extend(self.ledger.store.read(after=len(self.log)))
 
     @rule()
     def the_projection_is_rebuilt(self) -> None:
@@ -100,6 +119,10 @@ class ProjectionMachine(RuleBasedStateMachine):
     @invariant()
     def the_log_is_exactly_what_was_appended(self) -> None:
         assert self.ledger.head().position == len(self.log)
+
+    @invariant()
+    def the_log_reads_back_as_the_model_says(self) -> None:
+        assert [r.event for r in self.ledger.read()] == [r.event for r in self.log]
 
 
 def test_interleaved_appends_corrections_queries_and_rebuilds_agree_with_the_fold(
