@@ -82,6 +82,9 @@ class VerifyReport:
     head: Head
     position: int | None = None
     problem: str | None = None
+    #: How many of the events checked were redacted (issue 15): their text is gone, so each was
+    #: checked through its redaction's marker and its Merkle leaf instead of its chain hash.
+    redacted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (the CLI's ``verify --json``)."""
@@ -91,11 +94,19 @@ class VerifyReport:
             "head": self.head.to_dict(),
             "position": self.position,
             "problem": self.problem,
+            "redacted": self.redacted,
         }
 
     def __str__(self) -> str:
         if self.ok:
-            return f"ok: {self.checked} events, head {self.head.position} {self.head.hash}"
+            redacted = (
+                f" ({self.redacted} redacted: checked through their Merkle leaves)"
+                if self.redacted
+                else ""
+            )
+            return (
+                f"ok: {self.checked} events{redacted}, head {self.head.position} {self.head.hash}"
+            )
         where = "" if self.position is None else f" at position {self.position}"
         return f"TAMPERED{where}: {self.problem}"
 

@@ -446,7 +446,14 @@ def propositions(rows: Iterable[tuple[PropositionDefined, BeliefState]]) -> Tabl
 def verify(report: VerifyReport, *, head: bool = True) -> Text:
     if report.ok:
         where = f", head {checkpoint(report.head.position, report.head.hash)}" if head else ""
-        return Text.assemble(("ok", "bold green"), f": {report.checked} events verified{where}")
+        redacted = (
+            f" ({report.redacted} redacted: checked through their Merkle leaves)"
+            if report.redacted
+            else ""
+        )
+        return Text.assemble(
+            ("ok", "bold green"), f": {report.checked} events verified{redacted}{where}"
+        )
     where = "" if report.position is None else f" at position {report.position}"
     return Text.assemble(("TAMPERED", "bold red"), f"{where}: {report.problem}")
 

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import attrs
 from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
@@ -367,6 +368,9 @@ class EventStore:
             # verify of the whole log; the prefix's own leaves are checked against the tree.
             redactions = redact.recorded(conn)
         report = verify_rows(rows, checkpoint, redact.markers(redactions))
+        if report.ok:
+            within = sum(1 for p in redactions if p <= report.head.position)
+            report = attrs.evolve(report, redacted=within)
         return self._verify_tree(report, redact.digests(redactions))
 
     def _verify_tree(self, report: VerifyReport, redacted: Mapping[int, str]) -> VerifyReport:

@@ -38,9 +38,10 @@ def test_verify_json_is_the_report_s_to_dict(example: Example) -> None:
     with Ledger.open(example.url) as lg:
         report = lg.verify()
     assert doc == report.to_dict()
-    assert list(doc) == ["ok", "checked", "head", "position", "problem"]
+    assert list(doc) == ["ok", "checked", "head", "position", "problem", "redacted"]
     assert list(doc["head"]) == ["position", "hash", "recorded_at"]
     assert doc["ok"] is True and doc["position"] is None and doc["problem"] is None
+    assert doc["redacted"] == 0
 
 
 def test_replay_json_is_the_audit_s_to_dict(example: Example) -> None:

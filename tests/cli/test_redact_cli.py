@@ -34,7 +34,11 @@ def test_redact_removes_the_text_and_keeps_verify_and_proofs(loaded: str) -> Non
 
     assert done.exit_code == 0, done.output
     assert STATEMENT in done.stdout and "privacy request" in done.stdout
-    assert run(["--db", loaded, "verify"]).exit_code == 0
+    verified = run(["--db", loaded, "verify"])
+    assert verified.exit_code == 0 and "(1 redacted: checked through their Merkle leaves)" in (
+        verified.stdout
+    )
+    assert json.loads(run(["--db", loaded, "verify", "--json"]).stdout)["redacted"] == 1
     assert run(["--db", loaded, "verify", "--checkpoint", "before.note"]).exit_code == 0
     exported = run(["--db", loaded, "export"]).stdout
     assert QUOTE not in exported and '"redacted": {' in exported
