@@ -39,6 +39,7 @@ from sqlalchemy.pool import StaticPool
 from ledger.errors import ConnectTimeout, LedgerError, LockTimeout, StoreError
 from ledger.store.dberrors import translated
 from ledger.store.retry import WaitBudget, current_budget, lock_timeout_from_env, seconds_from_env
+from ledger.store.schema import EVENT_COLUMNS
 
 DEFAULT_URL = "sqlite:///ledger.db"
 #: Seconds a PostgreSQL connection may take to be established (psycopg's own default is 130).
@@ -387,9 +388,23 @@ def refresh_statistics(conn: Connection, tables: Sequence[str]) -> None:
     ANALYZE samples a bounded number of rows, counts this transaction's own inserts, and needs
     ownership of the table: for a role without it PostgreSQL skips it with a warning, which is
     harmless here. SQLite's planner trusts its indexes without statistics, so it gets nothing.
+
+    ``events`` is analyzed without its payload and hashes (:data:`UNPLANNED`): no query filters,
+    joins or sorts on them, and their histograms were half the time of each ANALYZE of it (at
+    100k events, 0.85-1.10 s against 0.37-0.51 s without them, on a loaded machine), which the
+    projection pays inside an append every time its tables have grown by a tenth. (With a column
+    list PostgreSQL leaves the table's change counter alone: autovacuum's own ANALYZE, where it
+    runs, still comes when due and covers every column.)
     """
     if _postgresql(conn):
-        conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
+        conn.exec_driver_sql("ANALYZE " + ", ".join(_PLANNED.get(t, t) for t in tables))
+
+
+#: Columns of tables that no query filters, joins or sorts on: ANALYZE leaves them out.
+UNPLANNED = {"events": ("payload", "prev_hash", "hash")}
+_PLANNED = {
+    "events": "events (" + ", ".join(c for c in EVENT_COLUMNS if c not in UNPLANNED["events"]) + ")"
+}
 
 
 def begin_write(engine: Engine) -> Any:
