@@ -203,9 +203,14 @@ class DefaultPolicy:
         confirmers: list[SourceStance] = []
         refuters: list[SourceStance] = []
         role = self.roles(proposition, sources)
+        built = _STANCES_BUILT
         for said in live:
             weight = role(said.source)
-            stance = _stance(said, weight)
+            entry = built.get(id(said))  # _stance, its usual hit inlined
+            if entry is not None and entry[0] is said and entry[1].role is weight:
+                stance = entry[1]
+            else:
+                stance = _stance(said, weight)
             kind = said.stance
             if kind is Stance.ASSERT:
                 supporters.append(stance)
@@ -219,14 +224,15 @@ class DefaultPolicy:
             evidence, tuple(confirmers), tuple(refuters), tuple(supporters), tuple(deniers)
         )
         first = evidence.first_support
+        estimates, summaries = _quantities(evidence)
         return Verdict(
             status=status,
             supporters=tuple(supporters),
             deniers=tuple(deniers),
             confirmers=tuple(confirmers),
             refuters=tuple(refuters),
-            estimates=_estimates(evidence),
-            summaries=_summaries(evidence),
+            estimates=estimates,
+            summaries=summaries,
             first_claimed_at=None if first is None else first.stated_at,
             confirmed_at=min(s.stated_at for s in decisive) if status is Status.CONFIRMED else None,
             decisive=tuple(s.statement for s in decisive),
@@ -237,39 +243,36 @@ class DefaultPolicy:
 
 _BY_TIME_AND_SOURCE = attrgetter("stated_at", "source")
 
-#: The SourceStance and Estimate built for a Said, by the Said's identity: answers on a busy
-#: proposition list hundreds of stances, most of them the same objects as the last answer's
-#: (the projection shares Said values between answers), and building each frozen value anew
-#: was a third of the rules' time. The entry holds the Said, so its id cannot be reused while
-#: the entry lives; bounded, cleared when full.
-_BUILT: dict[int, tuple[Said, SourceStance | None, Estimate | None]] = {}
+#: The SourceStance and the Estimate built for a Said, by the Said's identity: answers on a
+#: busy proposition list hundreds of stances, most of them the same objects as the last
+#: answer's (the projection shares Said values between answers), and building each frozen
+#: value anew was a third of the rules' time. An entry holds its Said, so the id cannot be
+#: reused while the entry lives; bounded, cleared when full.
+_STANCES_BUILT: dict[int, tuple[Said, SourceStance]] = {}
+_ESTIMATES_BUILT: dict[int, tuple[Said, Estimate]] = {}
 _BUILT_MAX = 32_768
 
 
 def _stance(said: Said, role: Role) -> SourceStance:
-    entry = _BUILT.get(id(said))
-    if entry is not None and entry[0] is said:
-        stance = entry[1]
-        if stance is not None and stance.role is role:
-            return stance
+    entry = _STANCES_BUILT.get(id(said))
+    if entry is not None and entry[0] is said and entry[1].role is role:
+        return entry[1]
     stance = SourceStance(said.source, said.stance, said.stated_at, said.statement, role)
-    _remember(said, stance, None if entry is None or entry[0] is not said else entry[2])
+    if len(_STANCES_BUILT) >= _BUILT_MAX:
+        _STANCES_BUILT.clear()
+    _STANCES_BUILT[id(said)] = (said, stance)
     return stance
 
 
 def _estimate(said: Said, value: int | float) -> Estimate:
-    entry = _BUILT.get(id(said))
-    if entry is not None and entry[0] is said and entry[2] is not None:
-        return entry[2]
+    entry = _ESTIMATES_BUILT.get(id(said))
+    if entry is not None and entry[0] is said:
+        return entry[1]
     estimate = Estimate(said.source, value, said.unit, said.stated_at, said.statement)
-    _remember(said, None if entry is None or entry[0] is not said else entry[1], estimate)
+    if len(_ESTIMATES_BUILT) >= _BUILT_MAX:
+        _ESTIMATES_BUILT.clear()
+    _ESTIMATES_BUILT[id(said)] = (said, estimate)
     return estimate
-
-
-def _remember(said: Said, stance: SourceStance | None, estimate: Estimate | None) -> None:
-    if len(_BUILT) >= _BUILT_MAX:
-        _BUILT.clear()
-    _BUILT[id(said)] = (said, stance, estimate)
 
 
 def _decide(
@@ -298,20 +301,31 @@ def _decide(
     return Status.UNKNOWN, ()
 
 
-def _estimates(evidence: Evidence) -> tuple[Estimate, ...]:
-    said = sorted(evidence.quantities.values(), key=_BY_TIME_AND_SOURCE)
-    return tuple(_estimate(s, s.value) for s in said if s.value is not None)
-
-
-def _summaries(evidence: Evidence) -> tuple[EstimateSummary, ...]:
+def _quantities(
+    evidence: Evidence,
+) -> tuple[tuple[Estimate, ...], tuple[EstimateSummary, ...]]:
+    """Each live source's latest estimate, in (stated_at, source) order, and the min, max and
+    median of them in each unit."""
+    estimates: list[Estimate] = []
     by_unit: dict[str | None, list[int | float]] = {}
-    for s in evidence.quantities.values():
-        if s.value is not None:
-            by_unit.setdefault(s.unit, []).append(s.value)
-    return tuple(
+    built = _ESTIMATES_BUILT
+    for said in sorted(evidence.quantities.values(), key=_BY_TIME_AND_SOURCE):
+        value = said.value
+        if value is None:
+            continue
+        entry = built.get(id(said))  # _estimate, its usual hit inlined
+        estimates.append(
+            entry[1] if entry is not None and entry[0] is said else _estimate(said, value)
+        )
+        values = by_unit.get(said.unit)
+        if values is None:
+            values = by_unit[said.unit] = []
+        values.append(value)
+    summaries = tuple(
         EstimateSummary(unit, len(v), min(v), max(v), statistics.median(v))
         for unit, v in sorted(by_unit.items(), key=lambda kv: kv[0] or "")
     )
+    return tuple(estimates), summaries
 
 
 def _day(when: datetime) -> str:
