@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import attrs
@@ -100,7 +101,8 @@ class Version:
 
     def row(self, tx_to: int) -> tuple[Any, ...]:
         f = self.fields
-        reach = self.reach_to
+        valid_to, qty_to = self.valid_to, self.qty_to
+        reach = valid_to if qty_to is None or qty_to < valid_to else qty_to  # reach_to, inlined
         return (
             f.statement_id,
             self.tx_from,
@@ -110,8 +112,8 @@ class Version:
             f.stance,
             f.position,
             f.valid_from,
-            self.valid_to,
-            self.qty_to,
+            valid_to,
+            qty_to,
             reach,
             fork(f.valid_from, reach),
             None if tx_to == OPEN else fork(self.tx_from, tx_to),
@@ -239,8 +241,13 @@ class Batch:
         can change: each period ends at the next row's start or the next quantity's)."""
         members = self.chains[chain]
         start = _index(members, anchor)
-        next_from = members[start + 1].fields.valid_from if start + 1 < len(members) else OPEN
-        stop = next((v.fields.valid_from for v in members[start + 1 :] if _stops(v.fields)), OPEN)
+        if start + 1 < len(members):
+            next_from = members[start + 1].fields.valid_from
+            stop = next(
+                (v.fields.valid_from for v in members[start + 1 :] if _stops(v.fields)), OPEN
+            )
+        else:  # the anchor is the chain's last row (most statements in a log's order)
+            next_from = stop = OPEN
         for j in range(start, -1, -1):
             version = members[j]
             f = version.fields
@@ -286,8 +293,9 @@ class Batch:
                 self.updated[(version.fields.statement_id, version.tx_from)] = version.row(OPEN)
 
 
-def _order(version: Version) -> tuple[int, int]:
-    return (version.fields.valid_from, version.fields.position)
+#: A version's place in its chain, (valid_from, position): ``Version.order`` as a C-level key
+#: for bisect and sort, which call it a dozen times per statement.
+_order = attrgetter("fields.valid_from", "fields.position")
 
 
 def _index(members: list[Version], version: Version) -> int:
