@@ -722,7 +722,7 @@ _PADDING = {side: dict.fromkeys(names, _NO_NODE) for side, names in _NODE_NAMES.
 
 def _rest_sql(dialect: str) -> str:
     """Every retraction of ``p`` stated by ``a`` (tag 0, in order) and how many declined to
-    comment (tag 1, the count in the position column), as known at ``k``."""
+    comment (tag 1, the count in the first column after the tag), as known at ``k``."""
     where = (
         "WHERE proposition_id = {p} AND stance = '%s' AND valid_from <= {a} "
         "AND tx_from <= {k} AND tx_to > {k}"
