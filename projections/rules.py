@@ -168,7 +168,7 @@ class DefaultPolicy:
         self, proposition: PropositionDefined, sources: Mapping[str, SourceRegistered]
     ) -> Callable[[str], Role]:
         """Each source's role on ``proposition``, as a function of the source (what
-        :meth:`role` answers; a verdict asks it once per live stance)."""
+        ``role`` answers; a verdict asks it once per live stance)."""
         parties = proposition.parties if self.parties_decide else ()
         named, authoritative, registered = (
             self.authoritative_sources,

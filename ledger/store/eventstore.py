@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger import codec
-from ledger.errors import BusyError, InvalidRecord
+from ledger.errors import BusyError, DamagedDatabase, InvalidRecord
 from ledger.events import Event, RedactionMade
 from ledger.records import AppendResult, Head, RecordedEvent, VerifyReport
 from ledger.store import redact
@@ -362,11 +362,14 @@ class EventStore:
         rows = self.read_rows(until=last)
         if checkpoint is not None and checkpoint[0] <= 0:
             return with_genesis(verify_rows(rows), checkpoint)
-        with reading(self.engine) as conn:
-            # Every redaction, also those recorded after ``until``: the text of a row in the
-            # prefix is gone now whenever it was removed. Those redactions are verified by a
-            # verify of the whole log; the prefix's own leaves are checked against the tree.
-            redactions = redact.recorded(conn)
+        try:
+            with reading(self.engine) as conn:
+                # Every redaction, also those recorded after ``until``: the text of a row in the
+                # prefix is gone now whenever it was removed. Those redactions are verified by
+                # a verify of the whole log; the prefix's own leaves against the tree.
+                redactions = redact.recorded(conn)
+        except DamagedDatabase:
+            redactions = {}  # a table or column gone: the chain's pass reports where, as damage
         report = verify_rows(rows, checkpoint, redact.markers(redactions))
         if report.ok:
             within = sum(1 for p in redactions if p <= report.head.position)
