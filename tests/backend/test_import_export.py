@@ -344,7 +344,7 @@ def test_an_interrupted_chunked_import_resumes_when_run_again(
     monkeypatch.setattr(importer, "AUTO_CHUNK", 7)
     monkeypatch.setattr(importer, "BATCH", 3)
     text = sources_file(20)
-    real_append = Ledger.append
+    real_append = Ledger.append_batches  # a chunk is one append_batches call
     calls = 0
 
     def dies_on_the_third_chunk(self: Ledger, events: Any, **kw: Any) -> Any:
@@ -354,11 +354,11 @@ def test_an_interrupted_chunked_import_resumes_when_run_again(
             raise KeyboardInterrupt  # the process dies part way
         return real_append(self, events, **kw)
 
-    monkeypatch.setattr(Ledger, "append", dies_on_the_third_chunk)
+    monkeypatch.setattr(Ledger, "append_batches", dies_on_the_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         ledger.import_jsonl(io.StringIO(text))
     assert ledger.head().position == 14
-    monkeypatch.setattr(Ledger, "append", real_append)
+    monkeypatch.setattr(Ledger, "append_batches", real_append)
 
     report = ledger.import_jsonl(io.StringIO(text))
     assert (report.appended, report.skipped) == (6, 14)

@@ -385,7 +385,7 @@ def test_a_chunked_import_stopped_part_way_resumes_when_run_again(
 ) -> None:
     whole = Ledger.open("sqlite://")
     whole.import_jsonl(EXAMPLE)
-    real_append = Ledger.append
+    real_append = Ledger.append_batches  # a chunk is one append_batches call
     calls = 0
 
     def crash_on_third(self: Ledger, events: Any, **kw: Any) -> Any:
@@ -395,11 +395,11 @@ def test_a_chunked_import_stopped_part_way_resumes_when_run_again(
             raise KeyboardInterrupt  # the process dies part way
         return real_append(self, events, **kw)
 
-    monkeypatch.setattr(Ledger, "append", crash_on_third)
+    monkeypatch.setattr(Ledger, "append_batches", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         imp.import_jsonl(mem, EXAMPLE, chunk_size=20)
     assert mem.head().position == 40
-    monkeypatch.setattr(Ledger, "append", real_append)
+    monkeypatch.setattr(Ledger, "append_batches", real_append)
 
     report = imp.import_jsonl(mem, EXAMPLE, chunk_size=20)
     assert (report.appended, report.skipped) == (EXAMPLE_RECORDS - 40, 40)
