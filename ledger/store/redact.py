@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -82,7 +83,7 @@ def prepare(conn: Connection, position: int, reason: str, by: str) -> RedactionM
     )
 
 
-def _stated(micros: int | None) -> Any:
+def _stated(micros: int | None) -> datetime | None:
     return None if micros is None else from_micros(micros)
 
 
