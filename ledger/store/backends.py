@@ -62,10 +62,13 @@ _SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 #: twice; at 8,000 a checkpoint comes every few deliveries and copies a page the deliveries in
 #: between all changed (the upper levels and leaves of the random-keyed indexes) once.
 WAL_AUTOCHECKPOINT = 8_000
-#: SQLite: the page cache (KiB) of a write of at most :data:`WRITE_CACHE_ROWS` events. Such a
-#: delivery dirties about 12.5 MiB of pages at 100k events; in SQLite's default 2 MiB they spilled
-#: to the WAL before the commit and were read back and written again. A larger write keeps the
-#: default: its own rows dominate its memory (the importer's peak is bounded by its chunks).
+#: SQLite: the page cache (KiB) of a write of at most :data:`WRITE_CACHE_ROWS` events (a batch:
+#: the importer appends in batches of 5,000, so every import gets it). A delivery of 1,000
+#: records dirties about 12.5 MiB of pages at 100k events; in SQLite's default 2 MiB they spilled
+#: to the WAL before the commit and were read back and written again. It costs memory only
+#: while a batch's rows are held: a one-file import of 100k records peaks at 143 MB instead of
+#: 134 (and takes 8% less CPU). A single larger batch keeps the default: its rows already hold
+#: more memory than the cache would.
 WRITE_CACHE_KIB = 16 * 1024
 WRITE_CACHE_ROWS = 5_000
 _DEFAULT_CACHE = -2000  # SQLite's own default: 2,000 KiB

@@ -1,9 +1,9 @@
 """SQLite's page cache and WAL checkpoints, as the append path sets them.
 
 A delivery-sized write gets a page cache that holds what it changes (in SQLite's default 2 MiB
-its pages spilled into the WAL before the commit and were written again); a larger write keeps
-the default, so that an import's peak memory stays what its chunks take. Commits checkpoint the
-WAL every few deliveries, not at every commit.
+its pages spilled into the WAL before the commit and were written again); a single larger batch
+keeps the default, its rows already holding more memory than the cache would. Commits
+checkpoint the WAL every few deliveries, not at every commit.
 """
 
 from __future__ import annotations
