@@ -30,8 +30,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MESSAGE = "factledger: the events table is append-only"
-_SAME = ("position", "event_id", "stream_id", "stream_version", "type", "stated_at")
-_SAME += ("recorded_at", "prev_hash", "hash")
+#: Every column but ``payload``: what a redaction must leave as it was.
+_SAME: tuple[str, ...] = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "stated_at",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+)
 _MARK = '"redacted_by":'
 
 _SQLITE_ALLOWED = (

@@ -142,14 +142,16 @@ def test_the_report_says_where_text_was_redacted_and_hostile_reasons_stay_text(
     statement = next(
         r.event for r in hostile.read() if isinstance(r.event, StatementMade) and r.event.quote
     )
+    assert isinstance(statement, StatementMade) and statement.quote is not None
+    quote = statement.quote
     before = Page(report_html(hostile))
-    assert "No text was removed" in before.words and statement.quote in before.words
+    assert "No text was removed" in before.words and quote in before.words
 
     hostile.redact(statement.statement_id, reason=SCRIPT, by=IMG, scrub=False)
 
     text = report_html(hostile)
     page = Page(text)
-    assert statement.quote not in page.words
+    assert quote not in page.words
     assert "Redacted" in page.words and SCRIPT in page.words and IMG in page.words
     assert "script" not in page.tags and "img" not in page.tags
     assert f"statement:{statement.statement_id}" in page.words
