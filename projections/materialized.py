@@ -109,8 +109,12 @@ class MaterializedProjection:
     def __init__(self, store: EventStore, policy: BeliefPolicy):
         self.store = store
         self.policy = policy
-        # Sources never change once registered: decoded once, shared by every question.
+        # Sources never change once registered, but for a redaction of their text: decoded
+        # once, shared by every question, and forgotten when a redaction is recorded (by
+        # anyone: see _forget_if_redacted).
         self._sources: dict[str, tuple[int, SourceRegistered]] = {}
+        self._head_seen: int | None = None  # the head (recorded_at) the cache was checked at
+        self._redactions_seen: int | None = None  # the newest redaction's position then
 
     # -- maintenance ---------------------------------------------------------------------
 
@@ -195,6 +199,7 @@ class MaterializedProjection:
                     if found.status.payload is None:
                         raise _unknown(proposition)
                     known = _stable(known_at, status.head_at, clock)
+                    self._forget_if_redacted(conn, status.head_at)
                     verdict = self._judge(
                         conn,
                         found.status.payload,
@@ -218,14 +223,36 @@ class MaterializedProjection:
     ) -> Verdict:
         definition = _decode_proposition(payload)
         chosen = self.policy if policy is None else policy
-        return chosen.verdict(definition, self.sources(k, conn), evidence)
+        return chosen.verdict(definition, self.sources(k, conn, checked=True), evidence)
 
-    def sources(self, known_at: int, conn: Connection | None = None) -> _Sources:
+    def sources(
+        self, known_at: int, conn: Connection | None = None, *, checked: bool = False
+    ) -> _Sources:
         """Every source registered by ``known_at``, looked up on demand (through ``conn`` if
-        given, else on a connection of its own)."""
+        given, else on a connection of its own). Unless the caller ``checked`` already, the
+        cache is first checked against the redactions recorded (one indexed lookup)."""
         if len(self._sources) > _SOURCE_CACHE:
             self._sources.clear()
+        if not checked:
+            if conn is not None:
+                self._forget_if_redacted(conn, None)
+            else:
+                with reading(self.store.engine) as own:
+                    self._forget_if_redacted(own, None)
         return _Sources(self.store.engine, conn, known_at, self._sources)
+
+    def _forget_if_redacted(self, conn: Connection, head_at: int | None) -> None:
+        """Empty the source cache if a redaction was recorded since it was last checked (it
+        may have removed a cached source's name), looking only when the log's head moved: an
+        answer knows the head from its own statement, so this costs one indexed lookup per new
+        head, not per question."""
+        if head_at is not None and head_at == self._head_seen:
+            return
+        newest = conn.execute(_NEWEST_REDACTION).scalar()
+        if newest != self._redactions_seen:
+            self._sources.clear()
+            self._redactions_seen = newest
+        self._head_seen = head_at
 
     # -- whole histories and every proposition -------------------------------------------
 
@@ -410,6 +437,11 @@ _CORRECTION = CorrectionMade.TYPE
 _SOURCE = SourceRegistered.TYPE
 _PROPOSITION = PropositionDefined.TYPE
 _REDACTION = RedactionMade.TYPE
+#: The newest redaction's position: redaction streams are ``redaction:<event id>``, a range of
+#: the (stream_id, stream_version) index.
+_NEWEST_REDACTION = select(func.max(ev.c.position)).where(
+    ev.c.stream_id >= "redaction:", ev.c.stream_id < "redaction;"
+)
 
 
 def _recopy(conn: Connection, redactions: list[str]) -> None:

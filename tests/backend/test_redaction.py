@@ -36,6 +36,7 @@ from ledger.events import (
 )
 from ledger.store.schema import events
 from ledger.store.tree import event_salts
+from ledger.times import to_micros
 from ledger.transparency import SigningKey, offline
 from projections import fold as reference
 from tests.conftest import Databases, FakeClock, pg_admin
@@ -522,3 +523,24 @@ def test_an_audit_replay_before_the_redaction_still_verifies_its_prefix(
 
     assert audit.ok, (audit.verification, audit.mismatches)
     assert {b.proposition: b.status for b in audit.beliefs} == statuses
+
+
+def test_another_ledger_object_forgets_a_source_it_had_decoded_once_it_is_redacted(
+    ledger_url: str, clock: FakeClock
+) -> None:
+    """A long-lived process caches decoded sources for its answers; a redaction recorded by
+    anyone else must not leave the removed name in that cache (found by review: it did)."""
+    with Ledger.open(ledger_url, clock=clock) as a, Ledger.open(ledger_url, clock=clock) as b:
+        _story(a)
+        first = a.believed("troops", as_of="2024-10-20")
+        k = to_micros(first.known_at)
+        assert a.projection.sources(k, checked=True)["kr-nis"].name != REDACTED
+        clock.now += timedelta(seconds=1)
+        b.redact("source_registered/kr-nis", reason="privacy", by="editor", scrub=False)
+
+        again = a.believed("troops", as_of="2024-10-20")
+
+        assert again.verdict == first.verdict
+        known = a.projection.sources(to_micros(again.known_at), checked=True)
+        assert known["kr-nis"].name == REDACTED
+        assert a.projection.sources(k)["kr-nis"].name == REDACTED  # a bulk read checks too
