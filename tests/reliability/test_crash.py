@@ -37,9 +37,17 @@ from ledger import Ledger
 url, path, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ledger = Ledger.open(url, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 if os.environ.get("CRASH_TEST_BREAK_BATCHES"):
-    # The deliberately broken importer: one transaction per event instead of per chunk.
-    append = ledger.append
-    ledger.append = lambda events, **kw: [append([e], **kw) for e in events][-1]
+    # The deliberately broken importer: one transaction per event instead of per chunk (a
+    # chunk is one append_batches call).
+    from ledger.store.append import BatchesResult
+
+    def one_by_one(batches, **kw):
+        results = [ledger.append([e]) for batch in batches for e in batch]
+        appended = sum(len(r.appended) for r in results)
+        skipped = sum(r.skipped for r in results)
+        return BatchesResult(appended, skipped, len(results), ledger.head())
+
+    ledger.append_batches = one_by_one
 ledger.import_jsonl(path, chunk_size=chunk)
 """
 
