@@ -136,9 +136,18 @@ class MaterializedProjection:
                 if values is not None
                 else [tuple(r[c] for c in EVENT_COLUMNS) for r in written]
             )
-            folded, last = fold_rows(conn, rows)
-            assert last is not None
-            if _advance_checkpoint(conn, (first["position"] - 1, first["prev_hash"]), last):
+            was = (first["position"] - 1, first["prev_hash"])
+            if len(rows) < bulk.COPY_FROM:
+                # One window, too small for any statistics refresh (fold_rows): its write moves
+                # the checkpoint too, in one statement on PostgreSQL (see _write).
+                advance = _Advance(was, (rows[-1][0], rows[-1][9]))
+                _fold_window(conn, list(rows), None, advance)
+                folded, moved = len(rows), bool(advance.done)
+            else:
+                folded, last = fold_rows(conn, rows)
+                assert last is not None
+                moved = _advance_checkpoint(conn, was, last)
+            if moved:
                 return folded
             _wipe(conn)
             return self.catch_up(conn)
@@ -376,8 +385,14 @@ class _Touched:
         return bool(self.bits[h >> 3] & (1 << (h & 7)))
 
 
-def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touched | None) -> int:
-    """Fold one window; returns how many rows it wrote. ``touched``: see :func:`fold_rows`."""
+def _fold_window(
+    conn: Connection,
+    rows: list[tuple[Any, ...]],
+    touched: _Touched | None,
+    advance: _Advance | None = None,
+) -> int:
+    """Fold one window; returns how many rows it wrote. ``touched``: see :func:`fold_rows`;
+    ``advance``: the checkpoint's move, made by this window's write (see :func:`_write`)."""
     sources: list[tuple[Any, ...]] = []
     propositions: list[tuple[Any, ...]] = []
     ops: list[tuple[str, int, Any]] = []
@@ -428,7 +443,7 @@ def _fold_window(conn: Connection, rows: list[tuple[Any, ...]], touched: _Touche
     batch = Batch(plan, [*stored.values(), *_chain_rows(conn, since)])
     batch.apply()
     batch.finish()
-    _write(conn, batch)
+    _write(conn, batch, advance)
     return len(sources) + len(propositions) + len(batch.inserted)
 
 
@@ -583,9 +598,24 @@ _PG_REVISE_SQL = (
 )
 
 
-def _write(conn: Connection, batch: Batch) -> None:
+class _Advance:
+    """The checkpoint's move from ``was`` to ``now`` that a catch-up's write makes; ``done``:
+    whether the checkpoint was at ``was`` (None until the write has run)."""
+
+    def __init__(self, was: tuple[int, str], now: tuple[int, str]):
+        self.was, self.now = was, now
+        self.done: bool | None = None
+
+
+def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> None:
     """Deletes first (a version may be replaced under the same key), then revisions, then the
-    new rows through the driver's bulk path."""
+    new rows through the driver's bulk path; then ``advance``, the checkpoint's move. On
+    PostgreSQL a small write (one append's) is one statement, revisions, rows and checkpoint
+    together: each statement is a round trip to the server, and an append's projection made
+    three of them (the log's own are five)."""
+    if advance is not None and _one_statement(conn, batch):
+        advance.done = _write_at_once(conn, batch, advance)
+        return
     if batch.deleted:
         conn.execute(_DELETE, [{"k_statement": s, "k_tx_from": t} for s, t in batch.deleted])
     if batch.updated:
@@ -599,6 +629,39 @@ def _write(conn: Connection, batch: Batch) -> None:
             sql = _sql(conn, _REVISE_SQL)
             conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
+    if advance is not None:
+        advance.done = _advance_checkpoint(conn, advance.was, advance.now)
+
+
+def _one_statement(conn: Connection, batch: Batch) -> bool:
+    return (
+        conn.dialect.name == "postgresql"
+        and not batch.deleted
+        and len(batch.inserted) < bulk.COPY_FROM
+    )
+
+
+def _write_at_once(conn: Connection, batch: Batch, advance: _Advance) -> bool:
+    """:func:`_write` and the checkpoint's move in one PostgreSQL statement: the revisions and
+    the new rows as data-modifying ``WITH`` queries (they touch different rows: a revision
+    never changes a row's key), the checkpoint's ``UPDATE`` the statement's own, whose row
+    count says whether the checkpoint was where the catch-up assumed."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if batch.updated:
+        revisions = [revised_values(row) for row in batch.updated.values()]
+        parts.append(f"r AS ({_PG_REVISE_SQL} RETURNING 1)")
+        params += [list(c) for c in zip(*revisions, strict=True)]
+    if batch.inserted:
+        row = f"({', '.join(['%s'] * len(COLUMNS))})"
+        rows = ", ".join([row] * len(batch.inserted))
+        parts.append(
+            f"i AS (INSERT INTO belief_stances ({', '.join(COLUMNS)}) VALUES {rows} RETURNING 1)"
+        )
+        params += [value for values in batch.inserted for value in values]
+    head = f"WITH {', '.join(parts)} " if parts else ""
+    params += [*advance.now, NAME, *advance.was, FORMAT]
+    return conn.exec_driver_sql(head + _sql(conn, _ADVANCE), tuple(params)).rowcount == 1
 
 
 # -- reading stances --------------------------------------------------------------------------
