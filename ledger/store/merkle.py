@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import BigInteger, Column, Connection, Integer, LargeBinary, Table, func, select
 
 from ledger.errors import LedgerError
-from ledger.store.backends import placeholder
+from ledger.store import bulk
 from ledger.store.schema import metadata
 from ledger.transparency.merkle import (
     Appender,
@@ -84,17 +84,16 @@ def append_leaves(conn: Connection, size: int, leaves: Iterable[bytes]) -> Appen
     transaction; return the appender, whose ``root()`` is the new tree head.
 
     Reads the tree's right edge (at most ``log2(size) + 1`` rows, one statement) and inserts two
-    rows per leaf on average, in one ``executemany``."""
+    rows per leaf on average, in one driver call (:func:`ledger.store.bulk.insert_many`)."""
     stored = tree_size(conn)
     if stored != size:
         raise TreeOutOfStep(f"the Merkle tree has {stored} leaves; the log expects {size}")
     appender = Appender.resume(NodeTable(conn), size)
     rows = [(stored_index(node.level, node.index), node.hash) for node in appender.extend(leaves)]
-    if rows:
-        # The driver's own executemany: two rows per leaf make Core's per-row parameter handling
-        # most of the tree's cost (7.2 s against 4.3 s for 200,000 leaves on SQLite).
-        mark = placeholder(conn)
-        conn.exec_driver_sql(f"INSERT INTO merkle_nodes (id, hash) VALUES ({mark}, {mark})", rows)
+    # The driver's own bulk path: two rows per leaf made Core's per-row parameter handling most
+    # of the tree's cost (7.2 s against 4.3 s for 200,000 leaves on SQLite), and on PostgreSQL
+    # an executemany of a delivery's 2,000 nodes was ~40 ms of it, where COPY is one stream.
+    bulk.insert_many(conn, "merkle_nodes", ("id", "hash"), rows)
     return appender
 
 
