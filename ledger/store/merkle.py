@@ -79,13 +79,16 @@ def tree_size(conn: Connection) -> int:
         raise TreeOutOfStep(f"the Merkle node table is damaged: {e}") from None
 
 
-def append_leaves(conn: Connection, size: int, leaves: Iterable[bytes]) -> Appender:
+def append_leaves(
+    conn: Connection, size: int, leaves: Iterable[bytes], *, checked: bool = False
+) -> Appender:
     """Append ``leaves`` (their bytes) to the stored tree of ``size`` leaves, in the caller's
-    transaction; return the appender, whose ``root()`` is the new tree head.
+    transaction; return the appender, whose ``root()`` is the new tree head. ``checked``: the
+    caller has just read the stored tree's size, in this transaction, and found ``size``.
 
     Reads the tree's right edge (at most ``log2(size) + 1`` rows, one statement) and inserts two
     rows per leaf on average, in one driver call (:func:`ledger.store.bulk.insert_many`)."""
-    stored = tree_size(conn)
+    stored = size if checked else tree_size(conn)
     if stored != size:
         raise TreeOutOfStep(f"the Merkle tree has {stored} leaves; the log expects {size}")
     appender = Appender.resume(NodeTable(conn), size)

@@ -102,7 +102,7 @@ def extend(conn: Connection, before: int, rows: Sequence[tuple[Any, ...]]) -> No
     salts = new_salts(len(rows))
     pairs = list(zip(rows, salts, strict=True))
     bulk.insert_many(conn, "event_salts", ("position", "salt"), [(r[0], s) for r, s in pairs])
-    append_leaves(conn, before, [leaf_of_row(r, s) for r, s in pairs])
+    append_leaves(conn, before, [leaf_of_row(r, s) for r, s in pairs], checked=True)
 
 
 def _out_of_step(stored: int, log: int) -> str:
