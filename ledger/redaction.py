@@ -7,15 +7,16 @@ users do (an event id, ``TYPE/KEY`` or a record id) and lists the redactions a l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from ledger.events import FREE_TEXT
 from ledger.records import RecordedEvent
+from ledger.store.append import Within
 from ledger.store.backends import reading
 from ledger.store.eventstore import EventStore
 from ledger.store.redact import recorded
@@ -60,9 +61,6 @@ class Redaction:
             "by": self.by,
             "reason": self.reason,
         }
-
-
-Within = Callable[[Connection, Sequence[Mapping[str, Any]]], object]
 
 
 def redact(

@@ -28,11 +28,9 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from ledger import codec
 from ledger.errors import IntegrityError, InvalidRecord
 from ledger.events import RedactionMade
-from ledger.store.backends import placeholder
 from ledger.store.merkle import NodeTable
-from ledger.store.schema import EVENT_COLUMNS
 from ledger.store.schema import events as t
-from ledger.store.tree import event_salts, leaf_of_row
+from ledger.store.tree import event_salts, leaf_of_row, row_with_salt
 from ledger.times import from_micros
 from ledger.transparency.merkle import NodeId, leaf_hash
 from ledger.transparency.offline import payload_digest
@@ -46,12 +44,7 @@ def prepare(conn: Connection, position: int, reason: str, by: str) -> RedactionM
     """The redaction of the event at ``position``, checked against the log: the event exists,
     is not redacted yet, may be redacted (it has free text), and still matches its Merkle leaf
     (so the digest the redaction records is the leaf's)."""
-    columns = ", ".join(f"e.{name}" for name in EVENT_COLUMNS)
-    row = conn.exec_driver_sql(
-        f"SELECT {columns}, s.salt FROM events e LEFT JOIN event_salts s "
-        f"ON s.position = e.position WHERE e.position = {placeholder(conn)}",
-        (position,),
-    ).first()
+    row = row_with_salt(conn, position)
     if row is None:
         raise InvalidRecord(f"no event at position {position}", field="event")
     type_, payload, salt = row[4], row[7], row[10]

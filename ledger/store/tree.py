@@ -347,14 +347,20 @@ def root_and_path(conn: Connection, index: int, size: int) -> tuple[bytes, list[
     return root, path
 
 
-def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]:
-    """The event at ``position`` as a proof shows it (``offline.EVENT_FIELDS``), and its leaf."""
-    row = conn.exec_driver_sql(
+def row_with_salt(conn: Connection, position: int) -> Any:
+    """The stored row at ``position`` (``EVENT_COLUMNS``) and its salt (None when it has none),
+    or None when there is no such event."""
+    return conn.exec_driver_sql(
         f"SELECT {', '.join(f'e.{name}' for name in _COLUMNS)}, s.salt FROM events e "
         "LEFT JOIN event_salts s ON s.position = e.position "
         f"WHERE e.position = {placeholder(conn)}",
         (position,),
     ).first()
+
+
+def event_shown(conn: Connection, position: int) -> tuple[dict[str, Any], bytes]:
+    """The event at ``position`` as a proof shows it (``offline.EVENT_FIELDS``), and its leaf."""
+    row = row_with_salt(conn, position)
     if row is None:
         raise NotFound(f"no event at position {position}")
     if row[10] is None:
