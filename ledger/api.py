@@ -480,9 +480,19 @@ class Ledger:
         cp = read_checkpoint(checkpoint, keys)
         return proofs.extends(self.store, cp, self.verify(chain_checkpoint(cp)))
 
-    def rebuild(self) -> int:
-        """Recompute the materialized projection from the whole log; returns events folded."""
-        return self.projection.rebuild()
+    def rebuild(
+        self, *, online: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Recompute the materialized projection from the whole log, in one transaction;
+        returns the events folded. ``progress(done, total)`` is called as it goes.
+
+        On PostgreSQL, a rebuild by the owner of the projection's tables has them to itself:
+        readers of the projection wait until it commits (on SQLite they never wait). If
+        readers must go on reading the previous rows meanwhile, pass ``online=True`` (about
+        half the speed); a role that does not own the tables, or that cannot get them to
+        itself within two seconds, rebuilds online anyway. See docs/concepts.md, "Rebuilding
+        the projection"."""
+        return self.projection.rebuild(online=online, progress=progress)
 
     def _bound(self, known_at: TimeLike | None) -> datetime | None:
         """``known_at`` as an instant (None: no bound), with the projection caught up."""

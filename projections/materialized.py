@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from ledger import codec as trusted
 from ledger.codec import upgraded
@@ -165,13 +166,28 @@ class MaterializedProjection:
             with writing(self.store.engine) as conn:
                 self.catch_up(conn)
 
-    def rebuild(self) -> int:
-        """Drop every derived row and fold the whole log in again, atomically (see
-        :func:`_indexes_deferred`)."""
+    def rebuild(
+        self, *, online: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Drop every derived row and fold the whole log in again, atomically. ``progress``
+        is called with (events folded, events in the log) after each window.
+
+        On PostgreSQL a rebuild by the tables' owner empties them with ``TRUNCATE`` and builds
+        the indexes only questions read once at the end (:func:`_indexes_deferred`): readers
+        of the projection wait until it commits. ``online`` keeps them reading the previous
+        rows meanwhile (a ``DELETE``, every index kept up to date row by row), at about half
+        the speed; a role that does not own the tables, or that cannot have them within
+        :data:`REBUILD_LOCK_WAIT_MS`, rebuilds that way. On SQLite
+        readers read their snapshot either way, and both are the fast path."""
         with writing(self.store.engine) as conn:
-            _wipe(conn)
-            with _indexes_deferred(conn), _page_cache(conn, REBUILD_CACHE_KIB):
-                folded, last = fold_rows(conn, _rows_after(conn, 0), fresh=True)
+            exclusive = not online and _takes_derived(conn)
+            _lookups_by_index(conn)
+            _wipe(conn, truncate=exclusive)
+            total = conn.execute(select(func.max(ev.c.position))).scalar() or 0
+            on_window = None if progress is None else (lambda done: progress(done, total))
+            with _indexes_deferred(conn, exclusive), _page_cache(conn, REBUILD_CACHE_KIB):
+                rows = _rows_after(conn, 0)
+                folded, last = fold_rows(conn, rows, fresh=True, progress=on_window)
                 if last is not None:
                     _save_checkpoint(conn, *last)
                 return folded
@@ -305,14 +321,20 @@ class MaterializedProjection:
 
 
 def fold_rows(
-    conn: Connection, rows: Iterable[tuple[Any, ...]], *, fresh: bool = False
+    conn: Connection,
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    fresh: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[int, tuple[int, str] | None]:
     """Fold event rows (``events`` columns in table order, in log order) into the derived
     tables through ``conn``, a window at a time. Returns how many were folded and the last
     one's position and hash. ``fresh``: the tables were emptied in this transaction, so a
     chain no earlier window touched has no rows to read."""
     folded, last, written, total, due = 0, None, 0, 0, ANALYZE_AFTER
-    tables: tuple[str, ...] = _ANALYZED
+    # A rebuild never writes events, nor reads them but in order of position: their
+    # statistics are the append path's business.
+    tables: tuple[str, ...] = _DERIVED_ANALYZED if fresh else _ANALYZED
     touched = _Touched() if fresh else None
     for window in _windows(rows, WINDOW):
         count = _fold_window(conn, window, touched)
@@ -320,6 +342,8 @@ def fold_rows(
         total += count
         folded += len(window)
         last = (window[-1][0], window[-1][9])
+        if progress is not None:
+            progress(folded)
         if written >= due:
             # Later windows' lookups must not be planned as scans (ledger.store.backends).
             # Statistics half the table's size still plan index lookups, so refreshes come
@@ -1261,16 +1285,63 @@ _QUERY_INDEXES = (
 
 
 @contextmanager
-def _indexes_deferred(conn: Connection) -> Iterator[None]:
-    """On SQLite, drop the indexes only questions read and build them afresh at the end: for a
-    rebuild, sorting the finished table costs far less than keeping them up to date row by
-    row, and readers are unaffected (they read the snapshot before the write transaction).
-    PostgreSQL keeps them: dropping an index there locks out every reader of the table until
-    the transaction ends."""
-    dropped = _drop_query_indexes(conn) if conn.dialect.name == "sqlite" else []
+def _indexes_deferred(conn: Connection, exclusive: bool) -> Iterator[None]:
+    """Drop the indexes only questions read and build them afresh at the end: for a rebuild,
+    sorting the finished table costs far less than keeping them up to date row by row. On
+    SQLite readers are unaffected (they read the snapshot before the write transaction); on
+    PostgreSQL dropping an index locks out every reader of the table until the transaction
+    ends, so only an ``exclusive`` rebuild does (see :meth:`MaterializedProjection.rebuild`)."""
+    drop = conn.dialect.name == "sqlite" or exclusive
+    dropped = _drop_query_indexes(conn) if drop else []
     yield
     for index in dropped:
         index.create(conn)
+
+
+_DERIVED_NAMES = ", ".join(table.name for table in DERIVED)
+_OWNED = (
+    "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class WHERE oid IN ("
+    + ", ".join(f"CAST('{table.name}' AS regclass)" for table in DERIVED)
+    + ")"
+)
+#: How long (ms) a rebuild waits for the derived tables to itself before it rebuilds online.
+REBUILD_LOCK_WAIT_MS = 2_000
+
+
+def _takes_derived(conn: Connection) -> bool:
+    """Whether this rebuild may empty the derived tables with ``TRUNCATE`` and drop their
+    indexes: on SQLite always; on PostgreSQL if its role owns them (both need the owner) and
+    it gets their ``ACCESS EXCLUSIVE`` lock within :data:`REBUILD_LOCK_WAIT_MS`. A reader in a
+    long transaction would otherwise hold the rebuild up, and every new reader queued behind
+    the rebuild's lock request with it; so past that wait the rebuild goes online instead."""
+    if conn.dialect.name != "postgresql":
+        return True
+    if not conn.exec_driver_sql(_OWNED).scalar():
+        return False
+    was = conn.exec_driver_sql("SHOW lock_timeout").scalar()
+    savepoint = conn.begin_nested()
+    try:
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {REBUILD_LOCK_WAIT_MS}")
+        conn.exec_driver_sql(f"LOCK TABLE {_DERIVED_NAMES} IN ACCESS EXCLUSIVE MODE")
+    except DBAPIError as e:
+        if getattr(e.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    conn.exec_driver_sql("SELECT set_config('lock_timeout', %s, true)", (str(was),))
+    return True
+
+
+def _lookups_by_index(conn: Connection) -> None:
+    """For the rest of a rebuild's transaction, let PostgreSQL join a window's few hundred keys
+    to ``belief_stances`` only by its indexes. Costed with a cold cache, a hash join of the
+    whole table (hashed anew for every window) looks cheaper than a few hundred index lookups
+    until the table holds about a million rows; in fact the pages are cached and the lookups
+    are far faster (at 100k events, one run each on a loaded machine: the revisions of the
+    20 windows took 1.54 s, 0.51 s with this)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
 
 
 def _drop_query_indexes(conn: Connection) -> list[Index]:
@@ -1280,9 +1351,17 @@ def _drop_query_indexes(conn: Connection) -> list[Index]:
     return indexes
 
 
-def _wipe(conn: Connection) -> None:
-    for table in DERIVED:
-        conn.execute(delete(table))
+def _wipe(conn: Connection, *, truncate: bool = False) -> None:
+    """Empty the derived tables. ``truncate`` (PostgreSQL): with ``TRUNCATE``, which gives
+    them new, empty files: a ``DELETE`` leaves every old row and index entry in place until a
+    vacuum, and each row a rebuild inserts then checks its key against the dead one it
+    replaces (at 100k events, the rebuild's inserts took 4.8 s after a ``DELETE``, 1.5 s
+    after a ``TRUNCATE``). It takes the tables' ``ACCESS EXCLUSIVE`` lock."""
+    if truncate and conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"TRUNCATE {_DERIVED_NAMES}")
+    else:
+        for table in DERIVED:
+            conn.execute(delete(table))
     conn.execute(
         insert(belief_checkpoint).values(name=NAME, position=0, hash=GENESIS, policy=FORMAT)
     )

@@ -109,7 +109,7 @@ def import_(
 
 @contextmanager
 def _progress(
-    show: bool | None, waiting: _WaitLine | None = None
+    show: bool | None, waiting: _WaitLine | None = None, label: str = "importing"
 ) -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done, total)`` callback that starts a rich bar once it is worth one."""
     bar: Progress | None = None
@@ -123,7 +123,7 @@ def _progress(
                 return
             bar = render.progress_bar()
             bar.start()
-            bar.add_task("importing", total=total or None)
+            bar.add_task(label, total=total or None)
             if waiting is not None:
                 waiting.bar = bar
         bar.update(bar.task_ids[0], completed=done, total=total or None)
@@ -276,12 +276,33 @@ def grant_reader(role: str) -> None:
 
 
 @cli.command(epilog=example("factledger rebuild"))
+@click.option(
+    "--online",
+    is_flag=True,
+    help="PostgreSQL: let readers go on reading the previous rows while it runs (about half "
+    "the speed). Without it, the tables' owner has them to itself and readers wait.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr. Default: on a terminal, for logs of a few thousand "
+    "events or more.",
+)
+@json_option
 @db_option
-def rebuild() -> None:
+def rebuild(online: bool, progress: bool | None, as_json: bool) -> None:
     """Recompute the materialized belief projection from the whole log."""
-    with opened() as lg:
-        folded = lg.rebuild()
-    click.echo(f"rebuilt the belief projection from {folded} events")
+    waiting = _WaitLine()
+    with (
+        waiting,
+        opened(on_wait=waiting) as lg,
+        _progress(progress, waiting, "rebuilding") as on_progress,
+    ):
+        folded = lg.rebuild(online=online, progress=on_progress)
+    if as_json:
+        print_json({"events": folded})
+    else:
+        click.echo(f"rebuilt the belief projection from {folded} events")
 
 
 # -- beliefs ---------------------------------------------------------------------------------

@@ -457,6 +457,20 @@ def test_rebuild_recomputes_the_projection_and_answers_stay_the_same(
     assert as_json(run(["--db", url, "timeline", RUSSIA, "--all", "--json"])) == before
 
 
+def test_rebuild_online_shows_its_progress_and_says_how_many_events_in_json(
+    example: Example, tmp_path: Path
+) -> None:
+    url = example.copy(tmp_path)
+    before = as_json(run(["--db", url, "timeline", RUSSIA, "--all", "--json"]))
+
+    result = run(["--db", url, "rebuild", "--online", "--progress", "--json"])
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"events": 85}  # the bar goes to stderr
+    assert "rebuilding" in result.stderr and "85/85" in result.stderr
+    assert as_json(run(["--db", url, "timeline", RUSSIA, "--all", "--json"])) == before
+
+
 # -- init, import, export ----------------------------------------------------------------------
 
 

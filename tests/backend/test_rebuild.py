@@ -1,0 +1,134 @@
+"""Rebuilding the projection: the same rows whichever way it runs, progress as it goes, and on
+PostgreSQL the fast path (the tables to itself) only when it can have them without holding
+anybody up for long.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+
+import projections.materialized as materialized
+from ledger import Event, Ledger
+from tests.backend.test_projection_properties import built, scenarios
+from tests.conftest import Databases, pg_admin
+from tests.helpers import as_role, basics, derived_rows, statement
+
+PROPERTY = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@PROPERTY
+@given(scenario=scenarios(), online=st.booleans())
+def test_a_rebuild_online_or_not_leaves_the_rows_the_appends_left(
+    databases: Databases, scenario: tuple[list[list[Event]], list[bool]], online: bool
+) -> None:
+    with built(databases, *scenario) as b:
+        incremental = derived_rows(b.ledger)
+        b.ledger.rebuild(online=online)
+        assert derived_rows(b.ledger) == incremental
+
+
+def _story(lg: Ledger, statements: int = 30) -> None:
+    lg.append(basics())
+    for i in range(statements):
+        source = "kr-nis" if i % 2 else "kcna"
+        stance = ("assert", "deny", "confirm")[i % 3]
+        lg.append([statement(f"s{i}", source, stance, f"2024-10-{1 + i % 28:02d}")])
+
+
+def test_a_rebuild_reports_its_progress_up_to_the_head_of_the_log(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _story(ledger)
+    monkeypatch.setattr(materialized, "WINDOW", 7)  # several windows from a short log
+    seen: list[tuple[int, int]] = []
+    before = derived_rows(ledger)
+    folded = ledger.rebuild(progress=lambda done, total: seen.append((done, total)))
+    head = ledger.head()
+    assert head is not None and folded == head.position
+    assert [total for _, total in seen] == [head.position] * len(seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and len(done) > 1 and done[-1] == head.position
+    assert derived_rows(ledger) == before
+
+
+# -- PostgreSQL: who may take the tables, and for how long ------------------------------------
+
+
+def _filenode(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(text("SELECT pg_relation_filenode('belief_stances')")).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def writer_role() -> Iterator[str]:
+    name = f"fl_rebuilder_{uuid.uuid4().hex[:8]}"
+    yield name
+    with pg_admin().connect() as conn:
+        conn.execute(text(f"DROP OWNED BY {name}"))
+        conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
+
+
+@pytest.mark.postgresql
+def test_the_owner_rebuilds_into_fresh_tables_and_online_into_the_same(pg_url: str) -> None:
+    with Ledger.open(pg_url) as lg:
+        _story(lg)
+        rows, first = derived_rows(lg), _filenode(pg_url)
+        lg.rebuild()  # TRUNCATE: new, empty files, no dead rows left behind
+        second = _filenode(pg_url)
+        assert second != first and derived_rows(lg) == rows
+        lg.rebuild(online=True)  # DELETE: the same files, readers read the old rows meanwhile
+        assert _filenode(pg_url) == second and derived_rows(lg) == rows
+
+
+@pytest.mark.postgresql
+def test_a_role_that_does_not_own_the_tables_rebuilds_online(pg_url: str, writer_role: str) -> None:
+    with Ledger.open(pg_url) as owner:
+        _story(owner)
+        owner.grant_writer(writer_role)
+        rows, before = derived_rows(owner), _filenode(pg_url)
+    with Ledger.open(as_role(pg_url, writer_role)) as writer:
+        assert writer.rebuild() == 33
+        assert derived_rows(writer) == rows
+    assert _filenode(pg_url) == before
+
+
+@pytest.mark.postgresql
+def test_a_reader_in_a_long_transaction_does_not_hold_up_a_rebuild(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(materialized, "REBUILD_LOCK_WAIT_MS", 300)
+    with Ledger.open(pg_url) as lg:
+        _story(lg)
+        rows, before = derived_rows(lg), _filenode(pg_url)
+        reader = create_engine(pg_url)
+        try:
+            with reader.connect() as conn:
+                conn.execute(text("SELECT count(*) FROM belief_stances")).scalar()  # holds its lock
+                started = time.monotonic()
+                lg.rebuild()
+                waited = time.monotonic() - started
+                # the reader still reads (its snapshot) in its open transaction
+                assert conn.execute(text("SELECT count(*) FROM belief_stances")).scalar_one() > 0
+        finally:
+            reader.dispose()
+        assert waited < 10  # gave up the lock after 0.3 s and went online; never waited it out
+        assert _filenode(pg_url) == before and derived_rows(lg) == rows
+        lg.rebuild()  # nobody reading now: the fast path again
+        assert _filenode(pg_url) != before and derived_rows(lg) == rows
