@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple, Protocol, overload
 
 import attrs
 from sqlalchemy import Connection, Engine, RowMapping, case, func, select
@@ -40,6 +40,22 @@ Within = Callable[[Connection, Sequence[Mapping[str, Any]]], object]
 
 #: The columns of ``events`` in table order (:data:`ledger.store.schema.EVENT_COLUMNS`).
 COLUMNS = EVENT_COLUMNS
+
+#: A read that ``within`` will make, named before the append's rows are written: a ``SELECT`` of
+#: one text column and its parameters (see :class:`ReadsAhead`).
+Read = tuple[str, Sequence[Any]]
+
+
+class ReadsAhead(Protocol):
+    """What a ``within`` (or the object it is a bound method of) may offer to save round trips:
+    the reads it will make, given the events of an append, before anything is written. On
+    PostgreSQL the store sends them in its own first statement (the lookup), and ``within``
+    finds each one's rows (text, in no particular order) in ``rows.ahead`` (see :class:`Rows`).
+    Only for reads whose answer the append's own writes cannot change (the log's tables are
+    all the store writes before ``within`` runs); ``within`` decides whether what it read
+    ahead still serves."""
+
+    def reads_ahead(self, conn: Connection, events: Sequence[Event]) -> Sequence[Read]: ...
 
 
 @attrs.frozen
@@ -88,6 +104,7 @@ class Lookup:
     stored: dict[str, Stored]  # event id -> stored content, for the ids asked about
     versions: dict[str, int]  # stream -> its last version, for the streams asked about that exist
     known: set[str]  # of those streams, the ones whose version 1 is stored (they exist)
+    ahead: list[list[str]] = attrs.Factory(list)  # the rows of each read ahead, if any
 
 
 def append_once(
@@ -181,13 +198,14 @@ def _write(
     size_write_cache(conn, len(prepared))
     streams = {p.stream_id for p in prepared} | set(expected)
     streams.update(ref for p in prepared for _, ref in p.event.references())
-    found = lookup(conn, {p.event_id for p in prepared}, streams)
+    ahead = _reads_ahead(conn, within, prepared)
+    found = lookup(conn, {p.event_id for p in prepared}, streams, ahead)
     fresh, skipped = _drop_repeats(found.stored, prepared)
     versions = found.versions
     _check_expected(versions, expected)
     _check_references(found.known, fresh)
     when = recorded_at(found.head)
-    rows = Rows(_chain(fresh, found.head, versions, when))
+    rows = Rows(_chain(fresh, found.head, versions, when), found.ahead)
     if rows:
         insert_rows(conn, rows.values)
         check_written(conn, found.head, rows)
@@ -267,11 +285,29 @@ _PG_LOOKUP = " UNION ALL ".join(
 )
 
 
-def lookup(conn: Connection, event_ids: Iterable[str], stream_ids: Iterable[str]) -> Lookup:
-    """The head, the stored content of ``event_ids`` and the versions of ``stream_ids``."""
+def lookup(
+    conn: Connection,
+    event_ids: Iterable[str],
+    stream_ids: Iterable[str],
+    ahead: Sequence[Read] = (),
+) -> Lookup:
+    """The head, the stored content of ``event_ids`` and the versions of ``stream_ids``; and
+    on PostgreSQL, in the same statement, the rows of the reads ``ahead`` (:class:`ReadsAhead`;
+    ignored elsewhere)."""
     ids, streams = sorted(event_ids), sorted(stream_ids)
+    ahead_rows: list[list[str]] = []
     if binds_arrays(conn):
-        statements: Iterable[tuple[str, tuple[Any, ...]]] = [(_PG_LOOKUP, (ids, streams))]
+        pg_sql, pg_params = _PG_LOOKUP, [ids, streams]
+        for i, (read, read_params) in enumerate(ahead):
+            # Tagged after the lookup's own parts; the read's one column goes where the
+            # payload does (text).
+            pg_sql += (
+                f" UNION ALL SELECT {_AHEAD + i}, NULL, NULL, NULL, NULL, NULL, x.r "
+                f"FROM ({read}) AS x(r)"
+            )
+            pg_params += read_params
+            ahead_rows.append([])
+        statements: Iterable[tuple[str, Sequence[Any]]] = [(pg_sql, tuple(pg_params))]
     else:
         statements = _qmark_lookups(ids, streams)
     head = Head(0, hashing.GENESIS, None)
@@ -284,11 +320,27 @@ def lookup(conn: Connection, event_ids: Iterable[str], stream_ids: Iterable[str]
                 head = Head(n1, c, from_micros(n2))
             elif tag == 1:
                 stored[a] = Stored(b, c, n1, d)
-            else:
+            elif tag == 2:
                 versions[c] = n1
                 if n2 == 1:
                     known.add(c)
-    return Lookup(head, stored, versions, known)
+            else:
+                ahead_rows[tag - _AHEAD].append(d)
+    return Lookup(head, stored, versions, known, ahead_rows)
+
+
+_AHEAD = 3  # the tag of the first read ahead's rows
+
+
+def _reads_ahead(conn: Connection, within: Within | None, prepared: list[Prepared]) -> list[Read]:
+    """The reads ``within`` names ahead (:class:`ReadsAhead`), where they save a round trip
+    (PostgreSQL): the lookup can carry them."""
+    if within is None or not binds_arrays(conn):
+        return []
+    offers = getattr(getattr(within, "__self__", within), "reads_ahead", None)
+    if offers is None:
+        return []
+    return list(offers(conn, [p.event for p in prepared]))
 
 
 def _qmark_lookups(ids: list[str], streams: list[str]) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -376,12 +428,15 @@ def _unknown(p: Prepared, field: str, ref: str) -> UnknownReference:
 class Rows(Sequence[dict[str, Any]]):
     """The rows one batch wrote: the tuples inserted (:attr:`values`, in :data:`COLUMNS`
     order), seen as a sequence of dicts of column to value, each made when it is read. (Dicts
-    kept for a whole batch would take as much memory again as the tuples.)"""
+    kept for a whole batch would take as much memory again as the tuples.) :attr:`ahead`: the
+    rows of the reads ``within`` named ahead, one list per read (:class:`ReadsAhead`), empty
+    when none were sent."""
 
-    __slots__ = ("values",)
+    __slots__ = ("ahead", "values")
 
-    def __init__(self, values: list[tuple[Any, ...]]):
+    def __init__(self, values: list[tuple[Any, ...]], ahead: list[list[str]] | None = None):
         self.values = values
+        self.ahead = [] if ahead is None else ahead
 
     def __len__(self) -> int:
         return len(self.values)
