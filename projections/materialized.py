@@ -248,7 +248,9 @@ class MaterializedProjection:
     ) -> Verdict:
         definition = _decode_proposition(payload)
         chosen = self.policy if policy is None else policy
-        return chosen.verdict(definition, self.sources(k, conn, checked=True), evidence)
+        sources = self.sources(k, conn, checked=True)
+        _cache_sources(conn, self._sources, evidence.live)
+        return chosen.verdict(definition, sources, evidence)
 
     def sources(
         self, known_at: int, conn: Connection | None = None, *, checked: bool = False
@@ -885,6 +887,47 @@ _REST_SQL = {dialect: _rest_sql(dialect) for dialect in ("sqlite", "postgresql")
 _ALL_OF = select(S.proposition_id, *_COLUMNS_READ).where(
     S.proposition_id == bindparam("p"), _visible_at_k()
 )
+
+
+#: A ledger with at most this many sources has them all cached by the first answer that needs
+#: one it has not decoded yet (one statement); a larger one has each answer's missing ones read
+#: together.
+_SOURCES_AT_ONCE = 2_000
+_SOURCE_COLUMNS = (
+    belief_sources.c.source_id,
+    belief_sources.c.payload,
+    belief_sources.c.recorded_at,
+)
+_FIRST_SOURCES = select(*_SOURCE_COLUMNS).limit(_SOURCES_AT_ONCE + 1)
+
+
+def _cache_sources(
+    conn: Connection, cache: dict[str, tuple[int, SourceRegistered]], wanted: Iterable[str]
+) -> None:
+    """Decode into ``cache`` the sources among ``wanted`` (an answer's live stances, whose
+    roles the policy is about to ask) that it lacks, in one statement. One at a time, on a
+    fresh process over a ledger of 300 sources, they were a query each (0.4 ms through
+    SQLAlchemy) in a quarter of the first 500 answers: the part of an answer that grew most
+    from a 10k ledger (33 sources) to a 1M one. The cache is what ``_Sources`` reads (entries
+    ``(recorded_at, source)``, checked against the answer's known_at there)."""
+    missing = [source for source in wanted if source not in cache]
+    if not missing:
+        return
+    rows: Sequence[Any] = ()
+    if not cache:
+        rows = conn.execute(_FIRST_SOURCES).all()
+        if len(rows) > _SOURCES_AT_ONCE:
+            rows = ()
+    if not rows:
+        rows = [
+            row
+            for chunk in _chunks(missing)
+            for row in conn.execute(
+                select(*_SOURCE_COLUMNS).where(belief_sources.c.source_id.in_(chunk))
+            )
+        ]
+    for source, payload, recorded_at in rows:
+        cache[source] = (recorded_at, _decode_source(payload))
 
 
 class _Answer(NamedTuple):
