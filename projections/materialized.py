@@ -44,6 +44,7 @@ from ledger.codec import upgraded
 from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
+    Event,
     PropositionDefined,
     RedactionMade,
     SourceRegistered,
@@ -54,6 +55,7 @@ from ledger.events import (
 from ledger.hashing import GENESIS, canonical_json
 from ledger.store import bulk
 from ledger.store.append import COLUMNS as EVENT_COLUMNS
+from ledger.store.append import Read
 from ledger.store.backends import reading, refresh_statistics, writing
 from ledger.store.dberrors import translated
 from ledger.store.eventstore import (
@@ -142,7 +144,8 @@ class MaterializedProjection:
                 # One window, too small for any statistics refresh (fold_rows): its write moves
                 # the checkpoint too, in one statement on PostgreSQL (see _write).
                 advance = _Advance(was, (rows[-1][0], rows[-1][9]))
-                _fold_window(conn, list(rows), None, advance)
+                ahead = _ChainsAhead.of(getattr(written, "ahead", None))
+                _fold_window(conn, list(rows), None, advance, ahead)
                 folded, moved = len(rows), bool(advance.done)
             else:
                 folded, last = fold_rows(conn, rows)
@@ -157,6 +160,12 @@ class MaterializedProjection:
         if last is not None:
             _save_checkpoint(conn, *last)
         return folded
+
+    def reads_ahead(self, conn: Connection, events: Sequence[Event]) -> list[Read]:
+        """The chain read a one-window :meth:`catch_up` of ``events`` will make, for the store
+        to send with its own first statement (``ledger.store.append.ReadsAhead``): a single
+        append on PostgreSQL is a round trip shorter."""
+        return _chains_ahead(conn, events)
 
     def ensure_current(self) -> None:
         """Catch up first if anything was appended behind the projection's back."""
@@ -416,9 +425,11 @@ def _fold_window(
     rows: list[tuple[Any, ...]],
     touched: _Touched | None,
     advance: _Advance | None = None,
+    ahead: _ChainsAhead | None = None,
 ) -> int:
     """Fold one window; returns how many rows it wrote. ``touched``: see :func:`fold_rows`;
-    ``advance``: the checkpoint's move, made by this window's write (see :func:`_write`)."""
+    ``advance``: the checkpoint's move, made by this window's write (see :func:`_write`);
+    ``ahead``: chain rows read ahead with the append's lookup (see :func:`_chains_ahead`)."""
     sources: list[tuple[Any, ...]] = []
     propositions: list[tuple[Any, ...]] = []
     ops: list[tuple[str, int, Any]] = []
@@ -466,7 +477,8 @@ def _fold_window(
     if touched is not None:
         since = {chain: t for chain, t in since.items() if chain in touched}
         touched.add(plan.since)
-    batch = Batch(plan, [*stored.values(), *_chain_rows(conn, since)])
+    chains = _chain_rows(conn, since) if ahead is None else ahead.rows(conn, since)
+    batch = Batch(plan, [*stored.values(), *chains])
     batch.apply()
     batch.finish()
     _write(conn, batch, advance)
@@ -605,6 +617,67 @@ def _chain_rows(conn: Connection, since: Mapping[tuple[str, str], int]) -> Itera
         )
         flat = tuple(x for key in chunk for x in (*key, since[key]))
         yield from map(Version.from_row, conn.exec_driver_sql(sql, flat).fetchall())
+
+
+# The same rows as _PG_CHAINS, each as one JSON array after its chain and valid time, and a
+# row of its own for a chain with none (so that what was read is known): the one text column
+# a read ahead gives (ledger.store.append.ReadsAhead).
+_PG_CHAINS_AHEAD = (
+    f"SELECT CAST(json_build_array(t.p, t.s, t.since, {_CHAIN_SELECT}) AS TEXT) "
+    "FROM unnest(CAST(%s AS TEXT[]), CAST(%s AS TEXT[]), CAST(%s AS BIGINT[])) AS t(p, s, since) "
+    f"LEFT {_CHAIN_JOIN.format(open=OPEN)}"
+)
+
+
+def _chains_ahead(conn: Connection, events: Sequence[Event]) -> list[Read]:
+    """The chain read of a one-window catch-up of ``events``, known before they are written:
+    each statement's chain from its valid time (as :class:`projections.stances.Plan` asks it).
+    None with a correction: its chains are known only from the row it corrects."""
+    if conn.dialect.name != "postgresql" or len(events) >= bulk.COPY_FROM:
+        return []
+    since: dict[Chain, int] = {}
+    for event in events:
+        if isinstance(event, CorrectionMade):
+            return []
+        if isinstance(event, StatementMade) and event.stance is not Stance.NO_COMMENT:
+            chain, at = (event.proposition_id, event.source_id), to_micros(event.stated_at)
+            since[chain] = min(at, since.get(chain, at))
+    if not since:
+        return []
+    keys = sorted(since)
+    params = ([p for p, _ in keys], [s for _, s in keys], [since[key] for key in keys])
+    return [(_PG_CHAINS_AHEAD, params)]
+
+
+class _ChainsAhead:
+    """The chain rows read ahead (:func:`_chains_ahead`): which chains from which valid time,
+    and their rows (in ``COLUMNS`` order)."""
+
+    def __init__(self, texts: list[str]):
+        self.since: dict[Chain, int] = {}
+        self.found: list[list[Any]] = []
+        for text in texts:
+            p, s, at, *row = _loads(text)
+            self.since[(p, s)] = at
+            if row[0] is not None:
+                self.found.append(row)
+
+    @classmethod
+    def of(cls, ahead: list[list[str]] | None) -> _ChainsAhead | None:
+        return cls(ahead[0]) if ahead else None
+
+    def rows(self, conn: Connection, since: Mapping[Chain, int]) -> Iterable[Version]:
+        """What :func:`_chain_rows` would read for ``since``, from the rows read ahead if they
+        cover it (each chain read from no later a valid time; nothing has written the stance
+        rows since), else read now."""
+        known = self.since
+        if any(known.get(chain, at + 1) > at for chain, at in since.items()):
+            return list(_chain_rows(conn, since))
+        return [
+            Version.from_row(row)
+            for row in self.found
+            if (row[3], row[4]) in since and row[10] >= since[(row[3], row[4])]
+        ]
 
 
 _DELETE = delete(belief_stances).where(
