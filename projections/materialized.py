@@ -1417,7 +1417,7 @@ def _page_cache(conn: Connection, kib: int) -> Iterator[None]:
 
 
 #: Indexes that only questions read (the fold reads by chain and by statement id).
-_QUERY_INDEXES = (
+QUERY_INDEXES = (
     "ix_belief_stances_current",
     "ix_belief_stances_stance",
     "ix_belief_stances_closed",
@@ -1485,7 +1485,7 @@ def _lookups_by_index(conn: Connection) -> None:
 
 
 def _drop_query_indexes(conn: Connection) -> list[Index]:
-    indexes = [i for i in belief_stances.indexes if i.name in _QUERY_INDEXES]
+    indexes = [i for i in belief_stances.indexes if i.name in QUERY_INDEXES]
     for index in indexes:
         index.drop(conn)
     return indexes
