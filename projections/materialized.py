@@ -371,20 +371,31 @@ def fold_rows(
 
 #: A catch-up that writes this many rows asks whether the planner's statistics are stale.
 _CHECK_AFTER = 200
-# PostgreSQL counts the rows changed since a table's last ANALYZE; past autovacuum's own
-# default threshold the statistics are refreshed here, since autovacuum may be off (it is
-# on the machine the tests run on) or behind, and answers are planned from them: without
-# them the interval-tree lookups become scans of the proposition's rows.
+# PostgreSQL counts the rows changed since a table's last ANALYZE; once belief_stances has
+# changed by as many rows as it had then (50 at first) the statistics are refreshed here,
+# since autovacuum may be off (it is on the machine the tests run on) or behind, and answers
+# are planned from them: without them the interval-tree lookups become scans of the
+# proposition's rows. Statistics half the table's size still plan index lookups (as in
+# fold_rows), and an ANALYZE samples the whole table: at 100k events one of belief_stances
+# took 0.35-0.6 s, which autovacuum's own threshold (a tenth) put into every ninth daily
+# delivery of 1,000 records. ``events`` only once it has doubled since (or never was): the
+# append path's lookups need its statistics to exist, not to be recent, and its ANALYZE costs
+# as much (its size, not its change counter, which an ANALYZE of some columns keeps).
 _STALE = (
-    "SELECT n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) "
-    "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-    "WHERE s.relid = CAST('belief_stances' AS regclass)"
+    "SELECT c.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+    "WHERE (s.relid = CAST('belief_stances' AS regclass) "
+    "AND n_mod_since_analyze > 50 + GREATEST(c.reltuples, 0)) "
+    "OR (s.relid = CAST('events' AS regclass) "
+    "AND (SELECT max(position) FROM events) > 2 * GREATEST(c.reltuples, 0))"
 )
 
 
 def _analyze_if_stale(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql" and conn.exec_driver_sql(_STALE).scalar():
-        refresh_statistics(conn, _ANALYZED)
+    if conn.dialect.name != "postgresql":
+        return
+    stale = {name for (name,) in conn.exec_driver_sql(_STALE)}
+    if "belief_stances" in stale:
+        refresh_statistics(conn, _ANALYZED if "events" in stale else _DERIVED_ANALYZED)
 
 
 def _windows(rows: Iterable[T], size: int) -> Iterator[list[T]]:
