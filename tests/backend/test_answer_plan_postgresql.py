@@ -3,11 +3,12 @@
 PostgreSQL plans a prepared statement either with the values of its parameters (a *custom*
 plan, made again for every execution) or without them (a *generic* plan, made once), and after
 five trial runs keeps the generic plan only if its estimated cost is no higher than the custom
-plans' average. The answer statement reads each parameter through a one-row subquery, so both
-plans are costed from the same figures: they are the same plan, for a busy proposition and a
-quiet one, before and after the statistics are refreshed, and the plan cache settles on the
-generic one instead of planning every answer again (about 0.8 ms of the server's time each, with
-an estimate that followed whether the sample counted the busy proposition as common).
+plans' average. The answer statement reads its parameters from a one-row subquery it is joined
+to, so both plans are costed from the same figures: they are the same plan with the same
+estimates, for a busy proposition and a quiet one, before and after the statistics are
+refreshed, and the plan cache settles on the generic one instead of planning every answer again
+(about 0.8 ms of the server's time each, with an estimate that followed whether the sample
+counted the busy proposition as common).
 """
 
 from __future__ import annotations
@@ -74,9 +75,13 @@ def _literal(value: Any, type_: str) -> str:
 
 
 def _shape(node: dict[str, Any]) -> Any:
-    """A plan without its estimates' figures other than cost: what it does, in which order."""
-    keep = {k: v for k, v in node.items() if k not in ("Plans", "Plan Rows", "Plan Width")}
-    keep.pop("Startup Cost", None)
+    """What a plan does, in which order, and what the planner estimated for each step; not the
+    text of its conditions (a custom plan shows the values there, after costing)."""
+    keep = {
+        key: value
+        for key, value in node.items()
+        if key != "Plans" and not key.endswith(("Cond", "Filter"))
+    }
     return keep, [_shape(child) for child in node.get("Plans", [])]
 
 
