@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -738,9 +739,18 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
         else:
             sql = _sql(conn, _REVISE_SQL)
             conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
+    # In chain order: the chain index is the one the rows land in at random (the key index
+    # follows the log), and neighbours in it share pages. A 1M rebuild on SQLite spilled and
+    # re-read fewer of them: 85 -> 76 s wall, the same CPU (alternated twice, load 6).
+    batch.inserted.sort(key=_CHAIN_ORDER)
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
     if advance is not None:
         advance.done = _advance_checkpoint(conn, advance.was, advance.now)
+
+
+_CHAIN_ORDER = itemgetter(
+    COLUMNS.index("proposition_id"), COLUMNS.index("source_id"), COLUMNS.index("reach_to")
+)
 
 
 def _one_statement(conn: Connection, batch: Batch) -> bool:
