@@ -1491,7 +1491,9 @@ def _takes_derived(conn: Connection) -> bool:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {REBUILD_LOCK_WAIT_MS}")
         conn.exec_driver_sql(f"LOCK TABLE {_DERIVED_NAMES} IN ACCESS EXCLUSIVE MODE")
     except DBAPIError as e:
-        if getattr(e.orig, "sqlstate", None) != "55P03":  # lock_not_available
+        # lock_not_available; or deadlock_detected: a reader in a transaction (verify's
+        # check, say) holding one of the tables and asking for the next behind this request
+        if getattr(e.orig, "sqlstate", None) not in ("55P03", "40P01"):
             raise
         savepoint.rollback()
         return False

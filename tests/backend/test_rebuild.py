@@ -5,6 +5,8 @@ anybody up for long.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 import projections.materialized as materialized
 from ledger import Event, Ledger
@@ -132,3 +135,32 @@ def test_a_reader_in_a_long_transaction_does_not_hold_up_a_rebuild(
         assert _filenode(pg_url) == before and derived_rows(lg) == rows
         lg.rebuild()  # nobody reading now: the fast path again
         assert _filenode(pg_url) != before and derived_rows(lg) == rows
+
+
+@pytest.mark.postgresql
+def test_a_reader_that_deadlocks_with_a_rebuild_sends_it_online_not_into_an_error(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader in a transaction holds one derived table and then asks for another, which the
+    rebuild's lock request has queued behind it: PostgreSQL breaks the cycle by failing one of
+    them. Whichever it fails, the rebuild completes and leaves the same rows."""
+    monkeypatch.setattr(materialized, "REBUILD_LOCK_WAIT_MS", 20_000)  # the deadlock comes first
+    with Ledger.open(pg_url) as lg:
+        _story(lg)
+        rows = derived_rows(lg)
+        reader = create_engine(pg_url)
+        done: list[int] = []
+        try:
+            with reader.connect() as conn:
+                conn.execute(text("SELECT count(*) FROM belief_checkpoint")).scalar_one()
+                rebuilding = threading.Thread(target=lambda: done.append(lg.rebuild()))
+                rebuilding.start()
+                time.sleep(0.5)  # the rebuild now waits for belief_checkpoint
+                with contextlib.suppress(DBAPIError):  # the reader may be the one failed
+                    conn.execute(text("SELECT count(*) FROM belief_sources")).scalar_one()
+                conn.rollback()
+                rebuilding.join(timeout=60)
+        finally:
+            reader.dispose()
+        assert done == [33]
+        assert derived_rows(lg) == rows
