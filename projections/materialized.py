@@ -307,26 +307,43 @@ class MaterializedProjection:
         return _decode_proposition(payload), said, self.sources(k)
 
     def verdicts_at(
-        self, as_of: datetime, known_at: datetime, policy: BeliefPolicy | None = None
+        self,
+        as_of: datetime,
+        known_at: datetime,
+        policy: BeliefPolicy | None = None,
+        *,
+        propositions: Iterable[str] | None = None,
     ) -> dict[str, Verdict]:
         """Every proposition's verdict at ``as_of`` as known at ``known_at``, by ``policy``
-        (default ``self.policy``): a few scans of the table in all, not a query per
-        proposition."""
+        (default ``self.policy``), in proposition id order; with ``propositions``, only theirs
+        (any not defined by ``known_at`` is left out). The table is read a slice of
+        propositions at a time, a few scans a slice, never a query per proposition, and each
+        slice's rows are let go once its verdicts are decided: what this holds is the verdicts
+        it returns and one slice's rows. To judge every proposition without holding every
+        verdict (the audit replay does), ask for a slice of ids at a time: asked so, it also
+        leaves alone the caches that answers share (decoded definitions and statements), which
+        a pass over every proposition would fill with what no answer asks for again."""
         chosen = self.policy if policy is None else policy
         self.ensure_current()
         a, k = to_micros(as_of), to_micros(known_at)
+        verdicts: dict[str, Verdict] = {}
         with reading(self.store.engine) as conn:
-            definitions = conn.execute(_PROPOSITIONS_KNOWN, {"k": k}).all()
-            found = _Everything(conn, a, k)
+            shared = propositions is None
+            if shared:
+                ids = sorted(row[0] for row in conn.execute(_PROPOSITION_IDS_KNOWN, {"k": k}))
+            else:
+                ids = sorted(set(propositions or ()))
+            decode = _decode_proposition if shared else _decoded
             sources = self.sources(k, conn)
-            return {
-                row.proposition_id: chosen.verdict(
-                    _decode_proposition(row.payload),
-                    sources,
-                    found.evidence(row.proposition_id),
-                )
-                for row in definitions
-            }
+            for chunk in _chunks(ids, _SLICE):
+                found = _Everything(conn, a, k, chunk, shared=shared)
+                # in id order as Python sorts (the database's collation may differ)
+                defined = sorted(conn.execute(_DEFINED_AMONG, {"k": k, "ids": chunk}).all())
+                for proposition, payload in defined:
+                    verdicts[proposition] = chosen.verdict(
+                        decode(payload), sources, found.evidence(proposition)
+                    )
+        return verdicts
 
 
 # -- folding events into the tables -----------------------------------------------------------
@@ -1183,26 +1200,28 @@ def _moment(micros: int) -> datetime:
 
 
 class _Everything:
-    """What every proposition's evidence needs at (``a``, ``k``), read in four scans."""
+    """What the evidence of each proposition of ``ids`` needs at (``a``, ``k``), read in four
+    scans of their rows; their statements put in the answers' cache if ``shared``."""
 
-    def __init__(self, conn: Connection, a: int, k: int):
-        params = {"a": a, "k": k}
+    def __init__(self, conn: Connection, a: int, k: int, ids: Sequence[str], *, shared: bool):
+        params = {"a": a, "k": k, "ids": list(ids)}
+        build = _said if shared else _said_of
         self.a = a
         self.live: dict[str, dict[str, Said]] = {}
         self.quantities: dict[str, dict[str, Said]] = {}
         self.first: dict[str, Said] = {}
         self.retractions: dict[str, list[Said]] = {}
         for row in conn.execute(_ALL_HOLDING, params):
-            said = _said(row)
+            said = build(row)
             p = row.proposition_id
             _take(row, said, a, self.live.setdefault(p, {}), self.quantities.setdefault(p, {}))
         for row in conn.execute(_ALL_SUPPORT, params):
-            said = _said(row)
+            said = build(row)
             earlier = self.first.get(row.proposition_id)
             if earlier is None or said.order < earlier.order:
                 self.first[row.proposition_id] = said
         for row in conn.execute(_ALL_RETRACTIONS, params):
-            self.retractions.setdefault(row.proposition_id, []).append(_said(row))
+            self.retractions.setdefault(row.proposition_id, []).append(build(row))
         self.no_comments = {p: n for p, n in conn.execute(_ALL_NO_COMMENTS, params)}
 
     def evidence(self, proposition: str) -> Evidence:
@@ -1215,9 +1234,29 @@ class _Everything:
         )
 
 
+def _said_of(row: Any) -> Said:
+    """:func:`_said`, without the cache: for a slice of a pass over every proposition."""
+    sid, source, stance, position, valid_from, value, unit = row[3:]
+    when = _MOMENTS.get(valid_from) or _moment(valid_from)
+    loaded = None if value is None else _loads(value)
+    return Said(sid, source, _STANCES[stance], when, position, loaded, unit)
+
+
+def _decoded(payload: str) -> PropositionDefined:
+    """:func:`_decode_proposition`, without the cache: for a slice of a pass over every
+    proposition."""
+    decoded = trusted.decode(PropositionDefined.TYPE, json.loads(payload), None, 0)
+    assert isinstance(decoded, PropositionDefined)
+    return decoded
+
+
+#: Propositions judged together by ``verdicts_at``: its memory is one slice's rows (about 30 rows
+#: a proposition in the generator's ledgers), its cost a few scans a slice.
+_SLICE = _IN
 _WITH_PROPOSITION = (S.proposition_id, *_COLUMNS_READ)
+_AMONG = S.proposition_id.in_(bindparam("ids", expanding=True))
 _ALL_HOLDING = select(*_WITH_PROPOSITION).where(
-    S.valid_from <= bindparam("a"), S.reach_to > bindparam("a"), _visible_at_k()
+    _AMONG, S.valid_from <= bindparam("a"), S.reach_to > bindparam("a"), _visible_at_k()
 )
 
 
@@ -1229,7 +1268,7 @@ def _first_supports() -> Any:
             .over(partition_by=S.proposition_id, order_by=(S.valid_from, S.position))
             .label("rank"),
         )
-        .where(S.stance.in_(_SUPPORT), S.valid_from <= bindparam("a"), _visible_at_k())
+        .where(_AMONG, S.stance.in_(_SUPPORT), S.valid_from <= bindparam("a"), _visible_at_k())
         .subquery()
     )
     return select(*(ranked.c[c.name] for c in _WITH_PROPOSITION)).where(ranked.c.rank == 1)
@@ -1238,13 +1277,30 @@ def _first_supports() -> Any:
 _ALL_SUPPORT = _first_supports()
 _ALL_RETRACTIONS = (
     select(*_WITH_PROPOSITION)
-    .where(S.stance == Stance.RETRACT.value, S.valid_from <= bindparam("a"), _visible_at_k())
+    .where(
+        _AMONG,
+        S.stance == Stance.RETRACT.value,
+        S.valid_from <= bindparam("a"),
+        _visible_at_k(),
+    )
     .order_by(S.proposition_id, S.valid_from, S.position)
 )
 _ALL_NO_COMMENTS = (
     select(S.proposition_id, func.count())
-    .where(S.stance == Stance.NO_COMMENT.value, S.valid_from <= bindparam("a"), _visible_at_k())
+    .where(
+        _AMONG,
+        S.stance == Stance.NO_COMMENT.value,
+        S.valid_from <= bindparam("a"),
+        _visible_at_k(),
+    )
     .group_by(S.proposition_id)
+)
+_PROPOSITION_IDS_KNOWN = select(belief_propositions.c.proposition_id).where(
+    belief_propositions.c.recorded_at <= bindparam("k")
+)
+_DEFINED_AMONG = select(belief_propositions.c.proposition_id, belief_propositions.c.payload).where(
+    belief_propositions.c.proposition_id.in_(bindparam("ids", expanding=True)),
+    belief_propositions.c.recorded_at <= bindparam("k"),
 )
 
 
@@ -1302,11 +1358,6 @@ _SOURCES_KNOWN = (
     select(belief_sources.c.source_id)
     .where(belief_sources.c.recorded_at <= bindparam("k"))
     .order_by(belief_sources.c.source_id)
-)
-_PROPOSITIONS_KNOWN = (
-    select(belief_propositions.c.proposition_id, belief_propositions.c.payload)
-    .where(belief_propositions.c.recorded_at <= bindparam("k"))
-    .order_by(belief_propositions.c.proposition_id)
 )
 
 
