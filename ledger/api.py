@@ -398,7 +398,14 @@ class Ledger:
 
     def replay(self, known_at: TimeLike) -> AuditReplay:
         """The audit view: every belief as the ledger would have answered at ``known_at``,
-        recomputed from the verified log prefix, with that prefix's last position and hash."""
+        recomputed from the verified log prefix, with that prefix's last position and hash.
+
+        The prefix is verified and folded before this returns; the beliefs are compared with
+        the projection's as they are handed out (:attr:`AuditReplay.beliefs`, an iterator, a
+        slice of propositions at a time), so the replay of a large ledger holds the fold and
+        one slice, never every belief. ``replay(t).ok`` runs that comparison without keeping
+        the beliefs; ``for b in audit.beliefs`` gets each as it is compared, and ``ok`` and
+        ``mismatches`` are ready after the last."""
         _, k = self._times(None, known_at)
         return replay(self.store, self.projection, self.policy, k, self.policies.at(k))
 

@@ -37,4 +37,6 @@ def test_the_audit_child_replays_the_whole_ledger(tmp_path: Path) -> None:
     db = _ledger(tmp_path)
     got = _child.run("audit", f"sqlite:///{db}")
     assert got["events"] == 85
-    assert got["peak_rss_mb"] >= got["base_rss_mb"] > 0
+    # The kernel keeps VmHWM lazily (per-thread RSS counters folded in now and then), so a
+    # replay that frees what it held may read a mark a few pages under the one read before it
+    assert got["peak_rss_mb"] >= got["base_rss_mb"] - 1 > 0

@@ -606,9 +606,15 @@ def replay(known_at: str, as_json: bool) -> None:
     projection disagrees with the replay)."""
     with opened() as lg:
         audit = lg.replay(known_at)
-    if as_json:
-        print_json(audit.to_dict())
-    else:
-        render.console().print(render.replay(audit))
-    if not audit.ok:
+        # written as the beliefs are compared, so that a large ledger's are never all held
+        if as_json:
+            for piece in audit.iter_json():
+                click.echo(piece, nl=False)
+            click.echo()
+        else:
+            out = render.console()
+            for part in render.replay(audit):
+                out.print(part)
+        ok = audit.ok
+    if not ok:
         sys.exit(1)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import IO, Any, cast
 
 import attrs
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.rule import Rule
 from rich.table import Table
@@ -458,20 +460,51 @@ def verify(report: VerifyReport, *, head: bool = True) -> Text:
     return Text.assemble(("TAMPERED", "bold red"), f"{where}: {report.problem}")
 
 
-def replay(audit: AuditReplay) -> Group:
-    agree = "yes" if not audit.mismatches else "NO: " + ", ".join(audit.mismatches)
-    head = Text.assemble(
+#: Rows of the replay's table printed together: its beliefs come as they are compared, never
+#: all held, so the table is printed in parts (one table to the eye: the header once, the same
+#: columns).
+REPLAY_ROWS = 100
+
+
+def replay(audit: AuditReplay) -> Iterator[RenderableType]:
+    """The audit replay for people, printed as it goes: the prefix and its verification, the
+    beliefs :data:`REPLAY_ROWS` at a time as they are compared, then whether the projection
+    agreed with every one (known only after the last)."""
+    yield Text.assemble(
         ("Audit replay", "bold"),
         f" as known at {instant(audit.known_at)}\n",
         f"log prefix: positions 1..{audit.position}, hash {audit.hash}\n",
         "chain: ",
         verify(audit.verification, head=False),
-        f"\nmaterialized projection agrees with the reference fold: {agree}",
+        "\n",
     )
+    widths = [
+        max([len("proposition"), *(cell_len(p) for p in audit.propositions)]),
+        max(len(s.value) for s in Status),
+    ]
+    rows: list[BeliefState] = []
+    shown = False
+    for belief in audit.beliefs:
+        rows.append(belief)
+        if len(rows) == REPLAY_ROWS:
+            yield _replay_rows(rows, widths, header=not shown)
+            rows, shown = [], True
+    if rows or not shown:
+        yield _replay_rows(rows, widths, header=not shown)
+    agree = "yes" if not audit.mismatches else "NO: " + ", ".join(audit.mismatches)
+    yield Text(f"\nmaterialized projection agrees with the reference fold: {agree}")
+
+
+def _replay_rows(rows: Sequence[BeliefState], widths: list[int], *, header: bool) -> Padding:
+    """A part of the replay's table, its proposition and status columns ``widths`` wide (the
+    widest of each in the whole table), so that the parts line up."""
     table = _table("proposition", "status", "explanation", keep=("proposition",))
-    for b in audit.beliefs:
+    table.show_header, table.show_edge = header, False
+    for column, width in zip(table.columns, widths, strict=False):
+        column.min_width = width
+    for b in rows:
         table.add_row(b.proposition, status(b.status), b.explanation)
-    return Group(head, table)
+    return Padding(table, (0, 1))  # the margins its edges give a table elsewhere
 
 
 def progress_bar() -> Progress:
