@@ -154,19 +154,41 @@ class Ledger:
     def stream_version(self, stream_id: str) -> int:
         return self.store.stream_version(stream_id)
 
-    def verify(self, checkpoint: tuple[int, str] | None = None) -> VerifyReport:
+    def verify(
+        self,
+        checkpoint: tuple[int, str] | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> VerifyReport:
         """Re-read the whole log and check every hash, link and position (streaming); then
-        prove the derived tables are exactly what the log implies (``projections.check``)."""
-        report = self.store.verify(checkpoint)
+        prove the derived tables are exactly what the log implies (``projections.check``).
+        ``progress(done, total)`` is called as it goes: the log's events once for the chain
+        (the Merkle tree's check follows it, uncounted) and once more for the fold of the
+        derived tables' check, so ``total`` is twice the events."""
+        count: Callable[[int], None] | None = None
+        derived_count: Callable[[int], None] | None = None
+        if progress is not None:
+            total = 2 * self._last_position()
+            count = lambda done: progress(done, total)  # noqa: E731
+            derived_count = lambda done: progress(total // 2 + done, total)  # noqa: E731
+        report = self.store.verify(checkpoint, progress=count)
         if not report.ok:
             return report
         try:
-            derived = check(self.store)
+            derived = check(self.store, derived_count)
         except DamagedDatabase as e:  # a derived table or column gone: damage, not a crash
             return attrs.evolve(report, ok=False, problem=f"derived tables damaged: {e}")
         if derived.ok:
             return report
         return attrs.evolve(report, ok=False, problem=derived.problem)
+
+    def _last_position(self) -> int:
+        """For a progress bar's total: 0 when even the last position cannot be read, or is
+        not a number (verify then reports what is wrong with the log, as without a bar)."""
+        try:
+            return self.store.last_position()
+        except (DamagedDatabase, ValueError):
+            return 0
 
     def import_jsonl(
         self,

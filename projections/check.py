@@ -12,7 +12,7 @@ difference is named by the first proposition (or source) it concerns; ``rebuild`
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -62,8 +62,9 @@ class DerivedReport:
         return f"derived tables TAMPERED: {self.problem}"
 
 
-def check(store: EventStore) -> DerivedReport:
-    """Compare the derived tables with a fold of the log up to their checkpoint."""
+def check(store: EventStore, progress: Callable[[int], None] | None = None) -> DerivedReport:
+    """Compare the derived tables with a fold of the log up to their checkpoint; ``progress``
+    is told how many events the fold has read, a window at a time."""
     with translated(), _snapshot(store.engine) as conn:
         checkpoint = conn.execute(
             select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
@@ -96,7 +97,8 @@ def check(store: EventStore) -> DerivedReport:
             expected = _scratch(Path(scratch) / "expected.db")
             try:
                 with expected.begin() as sconn:
-                    fold_rows(sconn, store.read_rows(until=position), fresh=True)
+                    rows = store.read_rows(until=position)
+                    fold_rows(sconn, rows, fresh=True, progress=progress)
                 with expected.connect() as sconn:
                     return _compare(conn, sconn, position)
             finally:

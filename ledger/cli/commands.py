@@ -566,13 +566,20 @@ def _is_hex(text: str) -> bool:
     callback=_parse_checkpoint,
     help="Also check that the log still extends this earlier `factledger checkpoint`.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr. Default: on a terminal, for logs of a few thousand "
+    "events or more.",
+)
 @json_option
 @db_option
-def verify(checkpoint: tuple[int, str] | None, as_json: bool) -> None:
-    """Re-read the whole log and check every hash, link and position. Exit 0 and "ok" if it is
-    intact; exit 1 and the first bad position, and what is wrong there, if not."""
-    with opened() as lg:
-        report = lg.verify(checkpoint)
+def verify(checkpoint: tuple[int, str] | None, progress: bool | None, as_json: bool) -> None:
+    """Re-read the whole log and check every hash, link and position, then that the derived
+    tables are what the log implies. Exit 0 and "ok" if it is intact; exit 1 and the first bad
+    position, and what is wrong there, if not."""
+    with opened() as lg, _progress(progress, None, "verifying") as on_progress:
+        report = lg.verify(checkpoint, progress=on_progress)
     if as_json:
         print_json(report.to_dict())
     else:

@@ -343,6 +343,11 @@ class EventStore:
         return [_decode(row) for row in rows]
 
     # -- verifying -----------------------------------------------------------------------
+    def last_position(self) -> int:
+        """The position of the last event (0 for an empty log), read without decoding it."""
+        with reading(self.engine) as conn:
+            return _last_position(conn)
+
     def last_position_at(self, known_at: datetime) -> int:
         """The last position recorded at or before ``known_at`` (0 if none)."""
         query = select(func.max(t.c.position)).where(t.c.recorded_at <= to_micros(known_at))
@@ -350,16 +355,23 @@ class EventStore:
             return int(conn.execute(query).scalar() or 0)
 
     def verify(
-        self, checkpoint: tuple[int, str] | None = None, *, until: int | None = None
+        self,
+        checkpoint: tuple[int, str] | None = None,
+        *,
+        until: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> VerifyReport:
         """Re-read the whole log, streaming, and report the first position that is wrong.
 
         With ``checkpoint`` (a position and hash printed earlier), also check that the log still
         extends it, which is how a truncated tail is caught. ``until`` verifies only the prefix
-        up to that position.
+        up to that position. ``progress`` is told how many rows the chain's pass has read, every
+        few thousand.
         """
         last = 2**62 if until is None else until
         rows = self.read_rows(until=last)
+        if progress is not None:
+            rows = counted(rows, progress)
         if checkpoint is not None and checkpoint[0] <= 0:
             return with_genesis(verify_rows(rows), checkpoint)
         try:
@@ -387,6 +399,19 @@ class EventStore:
         if found is None:
             return report
         return VerifyReport(False, report.checked, report.head, found[0], found[1])
+
+
+def counted(
+    rows: Iterable[Any], progress: Callable[[int], None], every: int = 5_000
+) -> Iterator[Any]:
+    """``rows``, telling ``progress`` how many have gone by every ``every`` and at the end."""
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            progress(done)
+    progress(done)
 
 
 class _Spent(Exception):

@@ -374,6 +374,14 @@ def test_verify_says_ok_and_exits_0_on_an_intact_log(example: Example) -> None:
     assert result.stdout.startswith("ok: 85 events verified")
 
 
+def test_verify_can_show_a_progress_bar_on_stderr(example: Example) -> None:
+    result = run(["--db", example.url, "verify", "--progress"])
+
+    assert result.exit_code == 0
+    assert "verifying" in result.stderr and "170/170" in result.stderr  # chain, then fold
+    assert result.stdout.startswith("ok: 85 events verified")
+
+
 def test_checkpoint_prints_position_and_hash_that_verify_accepts(example: Example) -> None:
     text = run(["--db", example.url, "checkpoint"]).stdout.strip()
     doc = as_json(run(["--db", example.url, "checkpoint", "--json"]))
