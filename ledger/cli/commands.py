@@ -107,6 +107,15 @@ def import_(
         click.echo(report.summary())
 
 
+#: ``--progress/--no-progress`` for the commands that read the whole log (rebuild, verify).
+log_progress_option = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr. Default: on a terminal, for logs of a few thousand "
+    "events or more.",
+)
+
+
 @contextmanager
 def _progress(
     show: bool | None, waiting: _WaitLine | None = None, label: str = "importing"
@@ -282,12 +291,7 @@ def grant_reader(role: str) -> None:
     help="PostgreSQL: let readers go on reading the previous rows while it runs (about half "
     "the speed). Without it, the tables' owner has them to itself and readers wait.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Show a progress bar on stderr. Default: on a terminal, for logs of a few thousand "
-    "events or more.",
-)
+@log_progress_option
 @json_option
 @db_option
 def rebuild(online: bool, progress: bool | None, as_json: bool) -> None:
@@ -566,12 +570,7 @@ def _is_hex(text: str) -> bool:
     callback=_parse_checkpoint,
     help="Also check that the log still extends this earlier `factledger checkpoint`.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Show a progress bar on stderr. Default: on a terminal, for logs of a few thousand "
-    "events or more.",
-)
+@log_progress_option
 @json_option
 @db_option
 def verify(checkpoint: tuple[int, str] | None, progress: bool | None, as_json: bool) -> None:
