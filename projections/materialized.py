@@ -1067,14 +1067,34 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> Sequence[Any]:
     SQLAlchemy's result machinery cost about 0.1 ms an answer, a tenth of reading the few
     hundred rows of a busy proposition. A driver error is raised again by the same statement
     through SQLAlchemy, so that it is translated (and the connection handled) as usual."""
+    raw: Any = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
-        raw: Any = conn.connection.driver_connection
         try:
             rows: list[Any] = raw.execute(sql, params).fetchall()
             return rows
         except raw.Error:
             pass
+    elif conn.dialect.name == "postgresql" and raw.info.transaction_status == _IDLE:
+        # (outside a transaction only: inside one the setting would outlast the statement)
+        try:
+            with raw.pipeline():  # one round trip, one implicit transaction for the two
+                raw.execute(_NO_BITMAP_SCANS)
+                cursor = raw.execute(sql, params)
+            found: list[Any] = cursor.fetchall()
+            return found
+        except raw.Error:
+            pass
     return conn.exec_driver_sql(sql, params).fetchall()
+
+
+#: For the answer statement only (PostgreSQL), set in the same implicit transaction: plan its
+#: first-support, retraction and no-comment parts as ordered index scans that stop at the first
+#: rows. Its plan is one for every question (see _named), whose estimates know nothing of the
+#: proposition, and for a part that finds one row a bitmap scan and a sort look as cheap as the
+#: ordered scan; on a busy proposition they read every row of its stance first (2,665 asserts
+#: of the hot story: 2.6 ms of a 3.7 ms execution, 1.05 ms in all with this).
+_NO_BITMAP_SCANS = "SELECT set_config('enable_bitmapscan', 'off', true)"
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
 
 
 def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answer:
