@@ -8,6 +8,7 @@ from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.pool import QueuePool
 
 from ledger import Ledger
 from tests.helpers import basics, statement
@@ -17,8 +18,13 @@ def _settings_of_every_pooled_connection(engine: Engine) -> list[str]:
     """``enable_bitmapscan`` on each connection the pool holds (all checked out at once, so
     each is asked once)."""
     with ExitStack() as stack:
-        conns = [stack.enter_context(engine.connect()) for _ in range(engine.pool.checkedin())]
+        conns = [stack.enter_context(engine.connect()) for _ in range(_pool(engine).checkedin())]
         return [c.execute(text("SHOW enable_bitmapscan")).scalar_one() for c in conns]
+
+
+def _pool(engine: Engine) -> QueuePool:
+    assert isinstance(engine.pool, QueuePool)
+    return engine.pool
 
 
 @pytest.mark.postgresql
@@ -29,8 +35,8 @@ def test_an_answer_s_planner_setting_does_not_outlast_it(pg_url: str) -> None:
         engine = lg.store.engine
         engine.pool.dispose()  # from here on, the pool holds only what answers used
         assert lg.believed("troops").status.value == "claimed"
-        assert _settings_of_every_pooled_connection(engine) == ["on"] * engine.pool.checkedin()
+        assert _settings_of_every_pooled_connection(engine) == ["on"] * _pool(engine).checkedin()
         for _ in range(8):  # past psycopg's prepare threshold: the prepared path too
             assert lg.believed("troops", as_of="2024-10-05").status.value == "claimed"
-        used = engine.pool.checkedin()
+        used = _pool(engine).checkedin()
         assert used >= 1 and _settings_of_every_pooled_connection(engine) == ["on"] * used
