@@ -518,9 +518,9 @@ class Ledger:
         On PostgreSQL, a rebuild by the owner of the projection's tables has them to itself:
         readers of the projection wait until it commits (on SQLite they never wait). If
         readers must go on reading the previous rows meanwhile, pass ``online=True`` (about
-        half the speed); a role that does not own the tables, or that cannot get them to
-        itself within two seconds, rebuilds online anyway. See docs/concepts.md, "Rebuilding
-        the projection"."""
+        1.3 times as long at 100k events); a role that does not own the tables, or that
+        cannot get them to itself within two seconds, rebuilds online anyway. See
+        docs/concepts.md, "Rebuilding the projection"."""
         return self.projection.rebuild(online=online, progress=progress)
 
     def _bound(self, known_at: TimeLike | None) -> datetime | None:
