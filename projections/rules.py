@@ -37,6 +37,11 @@ class Said:
     position: int
     value: int | float | None = None
     unit: str | None = None
+    # The SourceStance and the Estimate the rules last built from this statement (see _stance
+    # and _estimate): no part of its value (not compared, not shown), and gone with it.
+    _built: tuple[SourceStance | None, Estimate | None] = attrs.field(
+        default=(None, None), init=False, eq=False, repr=False
+    )
 
     @property
     def order(self) -> tuple[datetime, int]:
@@ -203,13 +208,10 @@ class DefaultPolicy:
         confirmers: list[SourceStance] = []
         refuters: list[SourceStance] = []
         role = self.roles(proposition, sources)
-        built = _STANCES_BUILT
         for said in live:
             weight = role(said.source)
-            entry = built.get(id(said))  # _stance, its usual hit inlined
-            if entry is not None and entry[0] is said and entry[1].role is weight:
-                stance = entry[1]
-            else:
+            stance = said._built[0]  # _stance, its usual hit inlined
+            if stance is None or stance.role is not weight:
                 stance = _stance(said, weight)
             kind = said.stance
             if kind is Stance.ASSERT:
@@ -220,61 +222,51 @@ class DefaultPolicy:
                 (supporters if weight is Role.OTHER else confirmers).append(stance)
             elif kind is Stance.REFUTE:
                 (deniers if weight is Role.OTHER else refuters).append(stance)
-        status, decisive = _decide(
-            evidence, tuple(confirmers), tuple(refuters), tuple(supporters), tuple(deniers)
-        )
+        supporting, denying = tuple(supporters), tuple(deniers)
+        confirming, refuting = tuple(confirmers), tuple(refuters)
+        status, decisive = _decide(evidence, confirming, refuting, supporting, denying)
         first = evidence.first_support
         estimates, summaries = _quantities(evidence)
         return Verdict(
             status=status,
-            supporters=tuple(supporters),
-            deniers=tuple(deniers),
-            confirmers=tuple(confirmers),
-            refuters=tuple(refuters),
+            supporters=supporting,
+            deniers=denying,
+            confirmers=confirming,
+            refuters=refuting,
             estimates=estimates,
             summaries=summaries,
             first_claimed_at=None if first is None else first.stated_at,
             confirmed_at=min(s.stated_at for s in decisive) if status is Status.CONFIRMED else None,
             decisive=tuple(s.statement for s in decisive),
-            explanation=explain(status, decisive, supporters, deniers, evidence),
+            explanation=explain(status, decisive, supporting, denying, evidence),
             policy=self.name,
         )
 
 
 _BY_TIME_AND_SOURCE = attrgetter("stated_at", "source")
 
-#: The SourceStance and the Estimate built for a Said, by the Said's identity: answers on a
-#: busy proposition list hundreds of stances, most of them the same objects as the last
-#: answer's (the projection shares Said values between answers), and building each frozen
-#: value anew was a third of the rules' time. An entry holds its Said, so the id cannot be
-#: reused while the entry lives; bounded, cleared when full. The bound is ten times a hot
-#: story's live stances, and no more: a pass over every proposition (an audit replay, whose
-#: fold makes new Saids for each verdict and so never hits) kept 32,768 of each alive, ~24 MB
-#: of the 1M audit's 190 MB peak.
-_STANCES_BUILT: dict[int, tuple[Said, SourceStance]] = {}
-_ESTIMATES_BUILT: dict[int, tuple[Said, Estimate]] = {}
-_BUILT_MAX = 4_096
+# The SourceStance and the Estimate built from a Said are kept by the Said itself: answers on
+# a busy proposition list hundreds of stances, most of them the same Said objects as the last
+# answer's (the projection shares Said values between answers), and building each frozen
+# value anew was a third of the rules' time. Kept there, they live exactly as long as the Said
+# (no cache of their own to bound, none to keep a Said alive); by the Said's identity in two
+# caches of 4,096 entries, a busy proposition asked about at many instants outgrew them (on
+# the hot story a quarter of its ~255 stances an answer were built again).
 
 
 def _stance(said: Said, role: Role) -> SourceStance:
-    entry = _STANCES_BUILT.get(id(said))
-    if entry is not None and entry[0] is said and entry[1].role is role:
-        return entry[1]
-    stance = SourceStance(said.source, said.stance, said.stated_at, said.statement, role)
-    if len(_STANCES_BUILT) >= _BUILT_MAX:
-        _STANCES_BUILT.clear()
-    _STANCES_BUILT[id(said)] = (said, stance)
+    stance, estimate = said._built
+    if stance is None or stance.role is not role:
+        stance = SourceStance(said.source, said.stance, said.stated_at, said.statement, role)
+        object.__setattr__(said, "_built", (stance, estimate))  # frozen: no part of its value
     return stance
 
 
 def _estimate(said: Said, value: int | float) -> Estimate:
-    entry = _ESTIMATES_BUILT.get(id(said))
-    if entry is not None and entry[0] is said:
-        return entry[1]
-    estimate = Estimate(said.source, value, said.unit, said.stated_at, said.statement)
-    if len(_ESTIMATES_BUILT) >= _BUILT_MAX:
-        _ESTIMATES_BUILT.clear()
-    _ESTIMATES_BUILT[id(said)] = (said, estimate)
+    stance, estimate = said._built
+    if estimate is None:
+        estimate = Estimate(said.source, value, said.unit, said.stated_at, said.statement)
+        object.__setattr__(said, "_built", (stance, estimate))
     return estimate
 
 
@@ -311,15 +303,11 @@ def _quantities(
     median of them in each unit."""
     estimates: list[Estimate] = []
     by_unit: dict[str | None, list[int | float]] = {}
-    built = _ESTIMATES_BUILT
     for said in sorted(evidence.quantities.values(), key=_BY_TIME_AND_SOURCE):
         value = said.value
         if value is None:
             continue
-        entry = built.get(id(said))  # _estimate, its usual hit inlined
-        estimates.append(
-            entry[1] if entry is not None and entry[0] is said else _estimate(said, value)
-        )
+        estimates.append(said._built[1] or _estimate(said, value))  # its usual hit inlined
         values = by_unit.get(said.unit)
         if values is None:
             values = by_unit[said.unit] = []
