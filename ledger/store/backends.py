@@ -27,6 +27,7 @@ does not complete within the connect timeout (default :data:`DEFAULT_CONNECT_TIM
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -120,7 +121,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_ms: int) -> Non
         f"wal_autocheckpoint={WAL_AUTOCHECKPOINT}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
+    require_json(cursor)
     cursor.close()
+
+
+def require_json(cursor: Any) -> None:
+    """Refuse an SQLite without its JSON functions, which answers read stance rows with
+    (``projections.materialized``): built in since SQLite 3.38 (2022), and in most builds
+    before it as the JSON1 extension. Said once, at connect, rather than at the first answer."""
+    try:
+        cursor.execute("SELECT json_array(1)")
+    except sqlite3.OperationalError as e:
+        raise LedgerError(
+            f"this Python's SQLite ({sqlite3.sqlite_version}) has no JSON functions ({e}): "
+            "factledger needs SQLite 3.38 or later, or a build with the JSON1 extension"
+        ) from e
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
