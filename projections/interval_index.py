@@ -26,7 +26,7 @@ _TOP = 63  # levels: nodes are below 2**63, so they fit a signed BIGINT
 def fork(start: int, end: int) -> int:
     """The fork node of the half-open period ``[start, end)`` (an empty one sits at ``start``)."""
     lo = start + _OFFSET
-    hi = max(end - 1, start) + _OFFSET
+    hi = (end - 1 if end > start else start) + _OFFSET  # max(end - 1, start), without the call
     if lo == hi:
         return lo
     top = (lo ^ hi).bit_length() - 1

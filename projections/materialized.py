@@ -41,19 +41,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from ledger import codec as trusted
-from ledger.codec import upgraded
 from ledger.errors import NotFound
 from ledger.events import (
     CorrectionMade,
     Event,
     PropositionDefined,
-    RedactionMade,
     SourceRegistered,
     Stance,
     StatementMade,
-    corrected,
 )
-from ledger.hashing import GENESIS, canonical_json
+from ledger.hashing import GENESIS
 from ledger.store import bulk
 from ledger.store.append import COLUMNS as EVENT_COLUMNS
 from ledger.store.append import Read
@@ -66,6 +63,8 @@ from ledger.store.eventstore import (
 from ledger.store.schema import events as ev
 from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
+from projections.chainfold import correction_targets, fold_by_chain
+from projections.eventrows import read_window
 from projections.interval_index import ancestors
 from projections.rules import BeliefPolicy, Evidence, Said
 from projections.stances import (
@@ -73,7 +72,6 @@ from projections.stances import (
     REVISED,
     Batch,
     Chain,
-    Fields,
     Version,
     plan_ops,
     revised_values,
@@ -195,12 +193,22 @@ class MaterializedProjection:
             _wipe(conn, truncate=exclusive)
             total = conn.execute(select(func.max(ev.c.position))).scalar() or 0
             on_window = None if progress is None else (lambda done: progress(done, total))
-            with _indexes_deferred(conn, exclusive), _page_cache(conn, REBUILD_CACHE_KIB):
+            targets = correction_targets(conn)
+            deferred = _indexes_deferred(conn, exclusive, chain=targets is not None)
+            with deferred, _page_cache(conn, REBUILD_CACHE_KIB):
                 rows = _rows_after(conn, 0)
-                folded, last = fold_rows(conn, rows, fresh=True, progress=on_window)
-                if last is not None:
-                    _save_checkpoint(conn, *last)
-                return folded
+                if targets is None:  # too many corrected statements to keep: by window
+                    folded, last = fold_rows(conn, rows, fresh=True, progress=on_window)
+                else:
+                    folded, last = fold_by_chain(
+                        conn, rows, targets, progress=on_window, total=total
+                    )
+            if targets is not None:
+                # the window fold refreshes them as it goes; this one reads nothing back
+                refresh_statistics(conn, _DERIVED_ANALYZED)
+            if last is not None:
+                _save_checkpoint(conn, *last)
+            return folded
 
     # -- one question --------------------------------------------------------------------
 
@@ -459,47 +467,7 @@ def _fold_window(
     """Fold one window; returns how many rows it wrote. ``touched``: see :func:`fold_rows`;
     ``advance``: the checkpoint's move, made by this window's write (see :func:`_write`);
     ``ahead``: chain rows read ahead with the append's lookup (see :func:`_chains_ahead`)."""
-    sources: list[tuple[Any, ...]] = []
-    propositions: list[tuple[Any, ...]] = []
-    ops: list[tuple[str, int, Any]] = []
-    targets: set[str] = set()
-    redacted: list[str] = []
-    loads = _loads
-    for position, _id, _stream, _version, type_, stated, recorded, payload, _prev, _hash in rows:
-        if type_ == _STATEMENT:
-            p = upgraded(_STATEMENT, loads(payload))  # the codec owns the payload's shape
-            value = p["value"]
-            if value is not None:
-                # json writes an int as int.__repr__ does, so str() is its canonical text
-                value = str(value) if type(value) is int else canonical_json(value)
-            fields = Fields(
-                p["statement_id"],
-                p["proposition_id"],
-                p["source_id"],
-                p["stance"],
-                position,
-                stated,
-                value,
-                p["unit"],
-            )
-            ops.append(("add", recorded, fields))
-        elif type_ == _CORRECTION:
-            correction = trusted.decode(type_, loads(payload), None, position)
-            assert isinstance(correction, CorrectionMade)
-            ops.append(("correct", recorded, (correction.corrects, _corrector(correction))))
-            targets.add(correction.corrects)
-        elif type_ == _SOURCE:
-            sources.append((loads(payload)["source_id"], payload, recorded))
-        elif type_ == _PROPOSITION:
-            propositions.append((loads(payload)["proposition_id"], payload, recorded))
-        elif type_ == _REDACTION:
-            redacted.append(payload)
-    bulk.insert_many(conn, "belief_sources", ("source_id", "payload", "recorded_at"), sources)
-    bulk.insert_many(
-        conn, "belief_propositions", ("proposition_id", "payload", "recorded_at"), propositions
-    )
-    if redacted:
-        _recopy(conn, redacted)
+    ops, targets, copied = read_window(conn, rows)
     stored = _current_by_id(conn, targets)
     plan = plan_ops(ops, {sid: v.fields for sid, v in stored.items()})
     since = plan.since
@@ -511,69 +479,14 @@ def _fold_window(
     batch.apply()
     batch.finish()
     _write(conn, batch, advance)
-    return len(sources) + len(propositions) + len(batch.inserted)
+    return copied + len(batch.inserted)
 
 
-_STATEMENT = StatementMade.TYPE
-_CORRECTION = CorrectionMade.TYPE
-_SOURCE = SourceRegistered.TYPE
-_PROPOSITION = PropositionDefined.TYPE
-_REDACTION = RedactionMade.TYPE
 #: The newest redaction's position: redaction streams are ``redaction:<event id>``, a range of
 #: the (stream_id, stream_version) index.
 _NEWEST_REDACTION = select(func.max(ev.c.position)).where(
     ev.c.stream_id >= "redaction:", ev.c.stream_id < "redaction;"
 )
-
-
-def _recopy(conn: Connection, redactions: list[str]) -> None:
-    """The copies of sources and propositions whose events were redacted, replaced by what
-    the log now holds for them (the redaction's marker, which the redaction event implies):
-    no derived row keeps the removed text, and the rows are those a rebuild writes. The rules
-    read none of the removed fields."""
-    for payload in redactions:
-        redaction = trusted.decode(_REDACTION, _loads(payload), None, 0)
-        assert isinstance(redaction, RedactionMade)
-        if redaction.redacted_type == _SOURCE:
-            table, column, key = belief_sources, belief_sources.c.source_id, "source_id"
-        elif redaction.redacted_type == _PROPOSITION:
-            table, column = belief_propositions, belief_propositions.c.proposition_id
-            key = "proposition_id"
-        else:
-            continue
-        marker = trusted.redacted_payload(redaction)
-        conn.execute(update(table).where(column == _loads(marker)[key]).values(payload=marker))
-
-
-def _corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
-    """The correction as a function of a statement's fields (None: withdrawn), through the
-    one correction rule (:func:`ledger.events.corrected`)."""
-
-    def correct(f: Fields) -> Fields | None:
-        before = StatementMade(
-            f.statement_id,
-            f.source_id,
-            f.proposition_id,
-            f.stance,
-            from_micros(f.valid_from),
-            None if f.value is None else json.loads(f.value),
-            f.unit,
-        )
-        after, withdrawn = corrected(before, False, correction)
-        if withdrawn:
-            return None
-        return Fields(
-            after.statement_id,
-            after.proposition_id,
-            after.source_id,
-            after.stance.value,
-            f.position,
-            to_micros(after.stated_at),
-            None if after.value is None else canonical_json(after.value),
-            after.unit,
-        )
-
-    return correct
 
 
 #: What the fold reads of an event; the other columns are read as NULL (same row shape): the
@@ -1594,17 +1507,21 @@ QUERY_INDEXES = (
     "ix_belief_stances_stance",
     "ix_belief_stances_closed",
 )
+#: The index the window fold reads chains through.
+CHAIN_INDEX = "ix_belief_stances_chain"
 
 
 @contextmanager
-def _indexes_deferred(conn: Connection, exclusive: bool) -> Iterator[None]:
-    """Drop the indexes only questions read and build them afresh at the end: for a rebuild,
-    sorting the finished table costs far less than keeping them up to date row by row. On
-    SQLite readers are unaffected (they read the snapshot before the write transaction); on
-    PostgreSQL dropping an index locks out every reader of the table until the transaction
-    ends, so only an ``exclusive`` rebuild does (see :meth:`MaterializedProjection.rebuild`)."""
+def _indexes_deferred(conn: Connection, exclusive: bool, *, chain: bool = False) -> Iterator[None]:
+    """Drop the indexes only questions read (and with ``chain`` the chain index, which only
+    the window fold reads) and build them afresh at the end: for a rebuild, sorting the
+    finished table costs far less than keeping them up to date row by row. On SQLite readers
+    are unaffected (they read the snapshot before the write transaction); on PostgreSQL
+    dropping an index locks out every reader of the table until the transaction ends, so only
+    an ``exclusive`` rebuild does (see :meth:`MaterializedProjection.rebuild`)."""
     drop = conn.dialect.name == "sqlite" or exclusive
-    dropped = _drop_query_indexes(conn) if drop else []
+    names = (*QUERY_INDEXES, CHAIN_INDEX) if chain else QUERY_INDEXES
+    dropped = _drop_indexes(conn, names) if drop else []
     yield
     for index in dropped:
         index.create(conn)
@@ -1658,8 +1575,8 @@ def _lookups_by_index(conn: Connection) -> None:
         conn.exec_driver_sql("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
 
 
-def _drop_query_indexes(conn: Connection) -> list[Index]:
-    indexes = [i for i in belief_stances.indexes if i.name in QUERY_INDEXES]
+def _drop_indexes(conn: Connection, names: Sequence[str]) -> list[Index]:
+    indexes = [i for i in belief_stances.indexes if i.name in names]
     for index in indexes:
         index.drop(conn)
     return indexes

@@ -23,7 +23,8 @@ append (one batch) and a rebuild (the log in windows), which is why the two leav
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -179,7 +180,11 @@ class Batch:
     def __init__(self, plan: Plan, loaded: Iterable[Version]):
         self.plan = plan
         self.current: dict[str, Version] = {}
-        self.chains: dict[Chain, list[Version]] = {chain: [] for chain in plan.since}
+        # a chain not in the plan starts empty: only a fold into empty tables meets one
+        # (projections.chainfold)
+        self.chains: defaultdict[Chain, list[Version]] = defaultdict(list)
+        for chain in plan.since:
+            self.chains[chain] = []
         for version in loaded:
             self._hold(version)
         for members in self.chains.values():
@@ -201,19 +206,27 @@ class Batch:
     def apply(self) -> None:
         for op in self.plan.ops:
             if isinstance(op, Add):
-                self._add(op.fields, op.at)
+                self.add(op.fields, op.at)
             else:
-                self._replace(op.statement_id, op.fields, op.at)
+                self.replace(op.statement_id, op.fields, op.at)
 
-    def _add(self, fields: Fields, at: int) -> None:
-        version = Version.opened(fields, at)
+    def add(self, fields: Fields, at: int) -> None:
+        """A new statement, at transaction time ``at``."""
+        version = Version(fields, at, fields.valid_from, None)  # Version.opened, inlined
         self.current[fields.statement_id] = version
-        chain = fields.chain
-        if chain is not None:
-            bisect.insort(self.chains[chain], version, key=_order)
+        if fields.stance == NO_COMMENT:
+            return  # in no chain
+        chain = (fields.proposition_id, fields.source_id)
+        members = self.chains[chain]
+        if not members or _order(members[-1]) < (fields.valid_from, fields.position):
+            # the chain's last row (most statements in a log's order): no search
+            members.append(version)
+            self._relink(chain, at, version, len(members) - 1)
+        else:
+            bisect.insort(members, version, key=_order)
             self._relink(chain, at, version)
 
-    def _replace(self, statement_id: str, fields: Fields | None, at: int) -> None:
+    def replace(self, statement_id: str, fields: Fields | None, at: int) -> None:
         """Retire the statement's version; open the corrected one unless it was withdrawn.
         Both places are relinked once the chains hold their final rows, so no intermediate
         state is ever written."""
@@ -235,12 +248,14 @@ class Batch:
         for chain, anchor in anchors:
             self._relink(chain, at, anchor)
 
-    def _relink(self, chain: Chain, at: int, anchor: Version) -> None:
-        """Recompute the periods a change at ``anchor`` can affect: the anchor's own, and those
-        of the rows before it, back to the first one that ends a quantity (no row before that
-        can change: each period ends at the next row's start or the next quantity's)."""
+    def _relink(self, chain: Chain, at: int, anchor: Version, start: int | None = None) -> None:
+        """Recompute the periods a change at ``anchor`` (at ``start`` in its chain, if known)
+        can affect: the anchor's own, and those of the rows before it, back to the first one
+        that ends a quantity (no row before that can change: each period ends at the next
+        row's start or the next quantity's)."""
         members = self.chains[chain]
-        start = _index(members, anchor)
+        if start is None:
+            start = _index(members, anchor)
         if start + 1 < len(members):
             next_from = members[start + 1].fields.valid_from
             stop = next(
@@ -316,22 +331,23 @@ def revised_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(row[i] for i in _REVISED_AT)
 
 
-def plan_ops(events: Iterable[tuple[str, int, Any]], stored: Mapping[str, Fields]) -> Plan:
-    """Resolve a batch's statement events, in log order, into operations.
+def resolved(
+    events: Iterable[tuple[str, int, Any]], stored: Mapping[str, Fields]
+) -> Iterator[tuple[Op, Fields | None]]:
+    """Resolve a batch's statement events, in log order, into operations, each with the fields
+    it replaces (None for an :class:`Add`).
 
     ``events`` yields ``("add", at, Fields)`` or ``("correct", at, (statement_id, corrected))``
     where ``corrected`` maps the statement's Fields to its corrected Fields (None: withdrawn);
     ``at`` is the event's recorded_at. ``stored`` holds the current Fields of every correction
-    target already in the table (a target found neither there nor earlier in the batch was
+    target folded before the batch (a target found neither there nor earlier in the batch was
     withdrawn, and stays so).
     """
-    plan = Plan()
     state: dict[str, Fields | None] = dict(stored)
     for kind, at, what in events:
         if kind == "add":
-            plan.ops.append(Add(what, at))
-            plan.touch(what)
             state[what.statement_id] = what
+            yield Add(what, at), None
             continue
         statement_id, corrected = what
         before = state.get(statement_id)
@@ -340,9 +356,19 @@ def plan_ops(events: Iterable[tuple[str, int, Any]], stored: Mapping[str, Fields
         after = corrected(before)
         if after == before:
             continue  # a note, a quote, a document: nothing the rules see
-        plan.touch(before)
-        if after is not None:
-            plan.touch(after)
-        plan.ops.append(Replace(statement_id, after, at))
         state[statement_id] = after
+        yield Replace(statement_id, after, at), before
+
+
+def plan_ops(events: Iterable[tuple[str, int, Any]], stored: Mapping[str, Fields]) -> Plan:
+    """The batch's operations (:func:`resolved`) and the chains they touch, each from the
+    earliest valid time touched."""
+    plan = Plan()
+    ops, touch = plan.ops, plan.touch
+    for op, before in resolved(events, stored):
+        ops.append(op)
+        if before is not None:
+            touch(before)
+        if op.fields is not None:
+            touch(op.fields)
     return plan

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+import projections.chainfold as chainfold
 import projections.materialized as materialized
 from ledger import Event, Ledger
 from tests.backend.test_projection_properties import built, scenarios
@@ -31,12 +32,26 @@ PROPERTY = settings(
 
 
 @PROPERTY
-@given(scenario=scenarios(), online=st.booleans())
+@given(
+    scenario=scenarios(),
+    online=st.booleans(),
+    run=st.sampled_from([1, 3, chainfold.RUN]),
+    by_window=st.booleans(),
+)
 def test_a_rebuild_online_or_not_leaves_the_rows_the_appends_left(
-    databases: Databases, scenario: tuple[list[list[Event]], list[bool]], online: bool
+    databases: Databases,
+    scenario: tuple[list[list[Event]], list[bool]],
+    online: bool,
+    run: int,
+    by_window: bool,
 ) -> None:
-    with built(databases, *scenario) as b:
+    """Folded by chain (in one partition, or in several: ``run`` events each) or, as with too
+    many corrected statements to keep, by window."""
+    with built(databases, *scenario) as b, pytest.MonkeyPatch.context() as patch:
         incremental = derived_rows(b.ledger)
+        patch.setattr(chainfold, "RUN", run)
+        if by_window:
+            patch.setattr(materialized, "correction_targets", lambda conn: None)
         b.ledger.rebuild(online=online)
         assert derived_rows(b.ledger) == incremental
 
@@ -53,7 +68,8 @@ def test_a_rebuild_reports_its_progress_up_to_the_head_of_the_log(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _story(ledger)
-    monkeypatch.setattr(materialized, "WINDOW", 7)  # several windows from a short log
+    monkeypatch.setattr(chainfold, "WINDOW", 7)  # several windows from a short log
+    monkeypatch.setattr(chainfold, "RUN", 10)  # and several partitions
     seen: list[tuple[int, int]] = []
     before = derived_rows(ledger)
     folded = ledger.rebuild(progress=lambda done, total: seen.append((done, total)))
