@@ -172,8 +172,8 @@ class Partitions:
         if file is not None:
             file.seek(0)
             while size := file.read(8):
-                for k, at, w in marshal.loads(file.read(int.from_bytes(size, "little"))):
-                    yield (k, at, w if k == REMOVE else Fields._make(w))
+                # the fields as plain tuples: fold_partition makes them Fields again
+                yield from marshal.loads(file.read(int.from_bytes(size, "little")))
             file.close()
             self.files[i] = None
         yield from self.buffers[i]
@@ -190,14 +190,17 @@ def fold_partition(routed: Iterable[Routed]) -> list[tuple[Any, ...]]:
     operation of each of its chains, in log order, so each chain is folded whole from no
     rows, by the batch that maintains the tables on every append."""
     batch = Batch(Plan(), ())
-    add, replace = batch.add, batch.replace
+    add, replace, fields = batch.add, batch.replace, tuple.__new__
     for kind, at, what in routed:
-        if kind == ADD:
-            add(what, at)
-        elif kind == REPLACE:
-            replace(what[0], what, at)
-        else:
+        if kind == REMOVE:
             replace(what, None, at)
+            continue
+        # read back from a spilled partition, the fields are a plain tuple
+        f = what if type(what) is Fields else fields(Fields, what)
+        if kind == ADD:
+            add(f, at)
+        else:
+            replace(f[0], f, at)
     batch.finish()
     assert not batch.deleted and not batch.updated  # nothing was stored to change
     return batch.inserted

@@ -500,14 +500,26 @@ _PAGE_SQL = (
 
 
 def _rows_after(conn: Connection, position: int) -> Iterator[tuple[Any, ...]]:
-    """Events after ``position`` in order, paged, through the caller's connection."""
+    """Events after ``position`` in order, paged, through the caller's connection: as the
+    driver's own tuples (a rebuild reads every event, and wrapping each in SQLAlchemy's Row
+    was a fifteenth of a million-event rebuild on PostgreSQL), its errors wrapped as
+    SQLAlchemy's would have been (for ``ledger.store.dberrors``)."""
     sql = _sql(conn, _PAGE_SQL)
-    while True:
-        page = conn.exec_driver_sql(sql, (position,)).fetchall()
-        yield from page
-        if len(page) < _PAGE:
-            return
-        position = page[-1][0]
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        while True:
+            try:
+                cursor.execute(sql, (position,))
+                page = cursor.fetchall()
+            except dbapi.Error as e:
+                raise DBAPIError.instance(sql, (position,), e, dbapi.Error) from e
+            yield from page
+            if len(page) < _PAGE:
+                return
+            position = page[-1][0]
+    finally:
+        cursor.close()
 
 
 def _chunks(items: Sequence[T], size: int = _IN) -> Iterator[Sequence[T]]:
