@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 import projections.chainfold as chainfold
 import projections.materialized as materialized
 from ledger import Event, Ledger
+from tests.backend.test_migrations import check_no_drift
 from tests.backend.test_projection_properties import built, scenarios
 from tests.conftest import Databases, pg_admin
 from tests.helpers import as_role, basics, derived_rows, statement
@@ -114,6 +115,22 @@ def test_the_owner_rebuilds_into_fresh_tables_and_online_into_the_same(pg_url: s
         assert second != first and derived_rows(lg) == rows
         lg.rebuild(online=True)  # DELETE: the same files, readers read the old rows meanwhile
         assert _filenode(pg_url) == second and derived_rows(lg) == rows
+
+
+@pytest.mark.postgresql
+def test_the_owners_rebuild_leaves_the_schema_as_the_migrations_made_it(pg_url: str) -> None:
+    # It drops the stance rows' key and every index but for the fold, and adds them again.
+    with Ledger.open(pg_url) as lg:
+        _story(lg)
+        lg.rebuild()
+        engine = create_engine(pg_url)
+        try:
+            with engine.connect() as conn:
+                key = conn.execute(text(materialized._KEY_NAME)).scalar_one()
+                assert key == "pk_belief_stances"
+            check_no_drift(engine)  # alembic check: names, columns, indexes, keys
+        finally:
+            engine.dispose()
 
 
 @pytest.mark.postgresql
