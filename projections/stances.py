@@ -200,7 +200,14 @@ class Batch:
         self.current[sid] = version
         chain = version.fields.chain
         if chain is not None and chain in self.chains:
-            version.linked = version.valid_to >= self.plan.since[chain]
+            since = self.plan.since[chain]
+            if version.reach_to < since:
+                # Read by id only (the target of a correction that changed nothing the rules
+                # see): the chain's rows between it and ``since`` were not read, so it must
+                # not be relinked as if it were their neighbour. The chain read leaves it out
+                # for the same reason; nothing from ``since`` on can change its periods.
+                return
+            version.linked = version.valid_to >= since
             self.chains[chain].append(version)
 
     def apply(self) -> None:

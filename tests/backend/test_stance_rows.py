@@ -14,14 +14,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from ledger import Event, Ledger, NotFound, PropositionDefined, SourceRegistered, StatementMade
+from ledger import (
+    CorrectionMade,
+    Event,
+    Ledger,
+    NotFound,
+    PropositionDefined,
+    SourceRegistered,
+    StatementMade,
+)
 from projections import fold as reference
 from projections.beliefs import Verdict
 from projections.tables import OPEN, belief_propositions, belief_sources, belief_stances
 from projections.timeline import intervals
 from tests.backend.test_projection_properties import Built, built, scenarios
 from tests.conftest import Databases, FakeClock
-from tests.helpers import basics, statement
+from tests.helpers import basics, derived_rows, statement
 from tests.strategies import instants
 
 PROPERTY = settings(
@@ -300,3 +308,32 @@ def test_many_retractions_and_no_comments_are_all_read_when_the_policy_asks(
     )
     quiet = ledger.believed("quiet", as_of="2024-03-01")
     assert quiet.explanation == f"unknown: no source takes a stance ({count} declined to comment)"
+
+
+def test_appends_after_a_correction_that_changes_nothing_leave_the_rows_a_rebuild_leaves(
+    ledger: Ledger,
+) -> None:
+    # Found by review (session 7): the correction (a source set to the one it had) read its
+    # statement by id into the append's batch, which relinked it past the retraction it had
+    # not read; the quantity stood again after the retraction, and verify said TAMPERED.
+    ledger.append(basics())
+    ledger.append(
+        [
+            statement("s1", when="2024-10-01", value=100, unit="troops"),
+            statement("s2", stance="retract", when="2024-10-02"),
+            statement("s3", when="2024-10-04"),
+        ]
+    )
+    ledger.append(
+        [
+            CorrectionMade("c1", "s1", "a typo in the note", changes={"source": "kr-nis"}),
+            statement("s4", when="2024-10-06", value=200, unit="troops"),
+        ]
+    )
+    appended = derived_rows(ledger)
+    assert ledger.verify().ok
+    ledger.rebuild()
+    assert derived_rows(ledger) == appended
+    got = ledger.believed("troops", as_of="2024-10-05")
+    want = reference.believed(ledger.read(), "troops", as_of=got.as_of, known_at=got.known_at)
+    assert got == want

@@ -228,3 +228,23 @@ def test_a_period_holds_an_instant_only_at_one_of_the_instants_ancestors(
     # a query reads ancestors left of the point by their end, right of it by their start
     assert all(n < point + 2**62 for n in left)
     assert all(n >= point + 2**62 for n in right)
+
+
+def test_a_correction_that_changes_nothing_leaves_the_rows_one_window_would() -> None:
+    # Found by review (session 7): the no-op correction's statement, read by id into a batch
+    # that touches its chain later in valid time, was relinked past the retraction the batch
+    # had not read, and its quantity stood again after the retraction.
+    def f(sid: str, pos: int, day: int, stance: str, value: str | None) -> Fields:
+        return Fields(sid, "p", "a", stance, pos, day, value, None)
+
+    events: list[Event] = [
+        ("add", 1, f("s1", 1, 0, "assert", "1")),  # a quantity from day 0
+        ("add", 1, f("s2", 2, 1, RETRACT, None)),  # retracted on day 1: the quantity ends
+        ("add", 1, f("s3", 3, 3, "assert", None)),  # a stance without a quantity, day 3
+        ("correct", 2, ("s1", lambda same: same)),  # a note: nothing the rules see
+        ("add", 2, f("s4", 5, 5, "assert", "2")),  # a new quantity, day 5
+    ]
+    appended = folded(events, [3])  # as two appends would
+    assert appended == folded(events, [])
+    for as_of in range(-1, 8):
+        assert projected(appended, as_of, 2) == expected(events, as_of, 2)
