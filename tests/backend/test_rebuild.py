@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 import projections.chainfold as chainfold
 import projections.materialized as materialized
-from ledger import Event, Ledger
+from ledger import CorrectionMade, Event, Ledger
 from tests.backend.test_migrations import check_no_drift
 from tests.backend.test_projection_properties import built, scenarios
 from tests.conftest import Databases, pg_admin
@@ -131,6 +131,27 @@ def test_the_owners_rebuild_leaves_the_schema_as_the_migrations_made_it(pg_url: 
             check_no_drift(engine)  # alembic check: names, columns, indexes, keys
         finally:
             engine.dispose()
+
+
+@pytest.mark.postgresql
+def test_a_rebuild_and_verify_find_every_correction_whatever_the_collation(pg_url: str) -> None:
+    # Found by review: statement streams were a range of stream_id ('statement:' up to
+    # 'statement;'), which under an ICU or libc locale orders otherwise and found none.
+    with Ledger.open(pg_url) as lg:
+        lg.append(basics())
+        lg.append([statement("s1"), statement("s2", "kcna")])
+        with lg.store.engine.begin() as conn:  # as a database made with that locale has it
+            conn.execute(
+                text(
+                    "ALTER TABLE events ALTER COLUMN stream_id "
+                    'TYPE varchar(140) COLLATE "en-US-x-icu"'
+                )
+            )
+        lg.append([CorrectionMade("fix", "s1", "wrong day", changes={"stated_at": "2024-10-20"})])
+        appended = derived_rows(lg)
+        assert lg.verify().ok
+        lg.rebuild()
+        assert derived_rows(lg) == appended
 
 
 @pytest.mark.postgresql
