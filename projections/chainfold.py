@@ -52,6 +52,11 @@ RUN = 5_000
 #: Partitions at most, each a temporary file open until the fold reads it: past this many the
 #: partitions grow instead (a process may hold only so many files open).
 PARTS_MAX = 200
+#: Operations in one partition at most: a partition is folded in memory, whole, so one chain
+#: of a million statements would hold them all (a review measured 912 MB). Past this the fold
+#: gives up (:class:`Skewed`) and the caller folds by window, whose memory a chain's length
+#: does not set (at about 700 bytes an operation, this is some 40 MB).
+PARTITION_MAX = 60_000
 #: Operations buffered, in all partitions together, before each is spilled to its file.
 BUFFERED = 20_000
 #: Event rows read at a time in the routing pass.
@@ -92,6 +97,12 @@ def correction_targets(conn: Connection, until: int | None = None) -> set[str] |
         if len(targets) > TARGETS_MAX:
             return None
     return targets
+
+
+class Skewed(Exception):
+    """A partition holds more than :data:`PARTITION_MAX` operations (one busy chain, or a log
+    past ``PARTS_MAX * PARTITION_MAX`` events): fold by window instead. Raised before any
+    stance row is written; the sources and propositions already copied must be rolled back."""
 
 
 class Router:
@@ -149,14 +160,17 @@ class Partitions:
         self.place = place or (lambda chain: hash(chain) % parts)
         self.buffers: list[list[Routed]] = [[] for _ in range(parts)]
         self.files: list[IO[bytes] | None] = [None] * parts
+        self.counts = [0] * parts  # operations in each partition
 
     def add(self, routed: Iterable[tuple[Chain, Routed]]) -> None:
-        buffers, place, buffer = self.buffers, self.place, self.buffer
+        buffers, place, buffer, counts = self.buffers, self.place, self.buffer, self.counts
         if self.parts == 1:
             buffers[0].extend(item for _, item in routed)
+            counts[0] = len(buffers[0])
             return
         for chain, item in routed:
             i = place(chain)
+            counts[i] += 1
             held = buffers[i]
             held.append(item)
             if len(held) >= buffer:
@@ -197,7 +211,7 @@ def fold_partition(routed: Iterable[Routed]) -> list[tuple[Any, ...]]:
     """The rows (``belief_stances`` columns in order) of a partition's operations: every
     operation of each of its chains, in log order, so each chain is folded whole from no
     rows, by the batch that maintains the tables on every append."""
-    batch = Batch(Plan(), ())
+    batch = Batch(Plan(), (), fresh=True)
     add, replace, fields = batch.add, batch.replace, tuple.__new__
     for kind, at, what in routed:
         if kind == REMOVE:
@@ -240,6 +254,8 @@ def fold_by_chain(
             last = (window[-1][0], window[-1][9])
             if progress is not None and total:
                 progress(min(half, folded * half // total))
+        if max(parts.counts) > PARTITION_MAX:
+            raise Skewed(f"a partition of {max(parts.counts):,} operations")
         for i in range(parts.parts):
             bulk.insert_many(conn, "belief_stances", COLUMNS, fold_partition(parts.read(i)))
             if progress is not None and total:

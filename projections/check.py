@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, select
 from ledger.store.dberrors import translated
 from ledger.store.eventstore import EventStore
 from ledger.store.schema import events
-from projections.chainfold import correction_targets, fold_by_chain
+from projections.chainfold import Skewed, correction_targets, fold_by_chain
 from projections.materialized import (
     CHAIN_INDEX,
     FORMAT,
@@ -67,7 +67,8 @@ class DerivedReport:
 
 def check(store: EventStore, progress: Callable[[int], None] | None = None) -> DerivedReport:
     """Compare the derived tables with a fold of the log up to their checkpoint; ``progress``
-    is told how many events the fold has read, a window at a time."""
+    is told the fold's progress, counted in events up to the checkpoint's position (as
+    :meth:`projections.materialized.MaterializedProjection.rebuild` tells it)."""
     with translated(), _snapshot(store.engine) as conn:
         checkpoint = conn.execute(
             select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
@@ -98,18 +99,44 @@ def check(store: EventStore, progress: Callable[[int], None] | None = None) -> D
             )
         targets = correction_targets(conn, until=position)
         with tempfile.TemporaryDirectory(prefix="factledger-check-") as scratch:
-            expected = _scratch(Path(scratch) / "expected.db", by_chain=targets is not None)
+            expected = _expected(store, Path(scratch), position, targets, progress)
             try:
-                with expected.begin() as sconn:
-                    rows = store.read_rows(until=position)
-                    if targets is None:  # too many corrected statements to keep: by window
-                        fold_rows(sconn, rows, fresh=True, progress=progress)
-                    else:
-                        fold_by_chain(sconn, rows, targets, progress=progress, total=position)
                 with expected.connect() as sconn:
                     return _compare(conn, sconn, position)
             finally:
                 expected.dispose()
+
+
+def _expected(
+    store: EventStore,
+    directory: Path,
+    position: int,
+    targets: set[str] | None,
+    progress: Callable[[int], None] | None,
+) -> Engine:
+    """A scratch database in ``directory`` holding the rows the log up to ``position``
+    implies: folded by chain, as a rebuild folds, or by window if the log has too many
+    corrected statements to keep (``targets`` None) or a chain too busy to fold in memory."""
+    if targets is not None:
+        engine = _scratch(directory / "by-chain.db", by_chain=True)
+        try:
+            with engine.begin() as sconn:
+                rows = store.read_rows(until=position)
+                fold_by_chain(sconn, rows, targets, progress=progress, total=position)
+            return engine
+        except Skewed:
+            engine.dispose()
+        except BaseException:
+            engine.dispose()
+            raise
+    engine = _scratch(directory / "by-window.db", by_chain=False)
+    try:
+        with engine.begin() as sconn:
+            fold_rows(sconn, store.read_rows(until=position), fresh=True, progress=progress)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def _snapshot(engine: Engine) -> Any:

@@ -63,7 +63,7 @@ from ledger.store.eventstore import (
 from ledger.store.schema import events as ev
 from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
-from projections.chainfold import correction_targets, fold_by_chain
+from projections.chainfold import Skewed, correction_targets, fold_by_chain
 from projections.eventrows import read_window
 from projections.interval_index import ancestors
 from projections.rules import BeliefPolicy, Evidence, Said
@@ -177,8 +177,12 @@ class MaterializedProjection:
     def rebuild(
         self, *, online: bool = False, progress: Callable[[int, int], None] | None = None
     ) -> int:
-        """Drop every derived row and fold the whole log in again, atomically. ``progress``
-        is called with (events folded, events in the log) after each window.
+        """Drop every derived row and fold the whole log in again, atomically, chain by chain
+        (``projections.chainfold``), or by window as appends fold when the log has too many
+        corrected statements to keep or a chain too busy to fold in memory. ``progress`` is
+        called with (work done, events in the log) as it goes, the first number counted in
+        events: reading the log is the first half of a fold by chain (a fold that falls back
+        to windows starts again from 0).
 
         On PostgreSQL a rebuild by the tables' owner empties them with ``TRUNCATE`` and builds
         the indexes only questions read once at the end (:func:`_indexes_deferred`): readers
@@ -194,18 +198,13 @@ class MaterializedProjection:
             total = conn.execute(select(func.max(ev.c.position))).scalar() or 0
             on_window = None if progress is None else (lambda done: progress(done, total))
             targets = correction_targets(conn)
-            deferred = _indexes_deferred(conn, exclusive, chain=targets is not None)
-            with deferred, _page_cache(conn, REBUILD_CACHE_KIB):
-                rows = _rows_after(conn, 0)
-                if targets is None:  # too many corrected statements to keep: by window
-                    folded, last = fold_rows(conn, rows, fresh=True, progress=on_window)
-                else:
-                    folded, last = fold_by_chain(
-                        conn, rows, targets, progress=on_window, total=total
-                    )
+            done = None
             if targets is not None:
-                # the window fold refreshes them as it goes; this one reads nothing back
-                refresh_statistics(conn, _DERIVED_ANALYZED)
+                done = _by_chain(conn, exclusive, targets, on_window, total)
+            if done is None:  # too many corrected statements to keep, or a chain too busy
+                with _indexes_deferred(conn, exclusive), _page_cache(conn, REBUILD_CACHE_KIB):
+                    done = fold_rows(conn, _rows_after(conn, 0), fresh=True, progress=on_window)
+            folded, last = done
             if last is not None:
                 _save_checkpoint(conn, *last)
             return folded
@@ -1602,6 +1601,31 @@ def _takes_derived(conn: Connection) -> bool:
     savepoint.commit()
     conn.exec_driver_sql("SELECT set_config('lock_timeout', %s, true)", (str(was),))
     return True
+
+
+def _by_chain(
+    conn: Connection,
+    exclusive: bool,
+    targets: set[str],
+    progress: Callable[[int], None] | None,
+    total: int,
+) -> tuple[int, tuple[int, str] | None] | None:
+    """A rebuild's fold by chain (``projections.chainfold``), in a savepoint: None, and
+    nothing written, if a partition would not fit in memory (:class:`Skewed`)."""
+    savepoint = conn.begin_nested()
+    try:
+        deferred = _indexes_deferred(conn, exclusive, chain=True)
+        with deferred, _page_cache(conn, REBUILD_CACHE_KIB):
+            done = fold_by_chain(
+                conn, _rows_after(conn, 0), targets, progress=progress, total=total
+            )
+    except Skewed:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    # the window fold refreshes them as it goes; this one reads nothing back
+    refresh_statistics(conn, _DERIVED_ANALYZED)
+    return done
 
 
 def _lookups_by_index(conn: Connection) -> None:

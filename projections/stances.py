@@ -17,7 +17,8 @@ place (no answer can have seen it without also seeing what changes it: they shar
 
 This module is pure (no SQL): :class:`Batch` is given the rows a batch can touch, applies the
 events in log order, and hands back rows to delete, update and insert. The same code serves an
-append (one batch) and a rebuild (the log in windows), which is why the two leave identical rows.
+append (one batch), a catch-up (the log in windows) and a rebuild (each chain whole, from no
+rows: ``projections.chainfold``), which is why they leave identical rows.
 """
 
 from __future__ import annotations
@@ -177,12 +178,13 @@ class Plan:
 class Batch:
     """The rows a batch may change, the changes so far, and the rows to write at the end."""
 
-    def __init__(self, plan: Plan, loaded: Iterable[Version]):
+    def __init__(self, plan: Plan, loaded: Iterable[Version], *, fresh: bool = False):
         self.plan = plan
         self.current: dict[str, Version] = {}
-        # a chain not in the plan starts empty: only a fold into empty tables meets one
-        # (projections.chainfold)
-        self.chains: defaultdict[Chain, list[Version]] = defaultdict(list)
+        # ``fresh``: the tables hold no row of any chain the batch meets, so each starts
+        # empty (projections.chainfold); otherwise a chain the plan did not name is a bug,
+        # and a KeyError says so
+        self.chains: dict[Chain, list[Version]] = defaultdict(list) if fresh else {}
         for chain in plan.since:
             self.chains[chain] = []
         for version in loaded:

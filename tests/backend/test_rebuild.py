@@ -37,24 +37,28 @@ PROPERTY = settings(
     scenario=scenarios(),
     online=st.booleans(),
     run=st.sampled_from([1, 3, chainfold.RUN]),
-    by_window=st.booleans(),
+    fold=st.sampled_from(["by chain", "by window", "skewed"]),
 )
 def test_a_rebuild_online_or_not_leaves_the_rows_the_appends_left(
     databases: Databases,
     scenario: tuple[list[list[Event]], list[bool]],
     online: bool,
     run: int,
-    by_window: bool,
+    fold: str,
 ) -> None:
-    """Folded by chain (in one partition, or in several: ``run`` events each) or, as with too
-    many corrected statements to keep, by window."""
+    """Folded by chain (in one partition, or in several: ``run`` events each), by window (as
+    with too many corrected statements to keep), or by chain until a partition proves too big
+    to fold in memory, then by window; verify's check folds the same way."""
     with built(databases, *scenario) as b, pytest.MonkeyPatch.context() as patch:
         incremental = derived_rows(b.ledger)
         patch.setattr(chainfold, "RUN", run)
-        if by_window:
+        if fold == "by window":
             patch.setattr(materialized, "correction_targets", lambda conn: None)
+        if fold == "skewed":
+            patch.setattr(chainfold, "PARTITION_MAX", 0)
         b.ledger.rebuild(online=online)
         assert derived_rows(b.ledger) == incremental
+        assert b.ledger.verify().ok
 
 
 def _story(lg: Ledger, statements: int = 30) -> None:
