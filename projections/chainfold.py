@@ -40,8 +40,9 @@ from typing import IO, Any
 
 from sqlalchemy import Connection
 
+from ledger.errors import DamagedDatabase
 from ledger.store import bulk
-from projections.eventrows import Op, read_window
+from projections.eventrows import Op, read_window, windows
 from projections.stances import COLUMNS, Batch, Chain, Fields, Plan, Replace, resolved
 
 #: Events per partition: the log is split into one partition per this many events (at most
@@ -117,7 +118,11 @@ class Router:
         each with its chain."""
         unknown = named - self.targets
         if unknown:
-            raise RuntimeError(f"corrections of statements not found before the fold: {unknown}")
+            # a correction outside its statement's stream: the ledger never writes one
+            raise DamagedDatabase(
+                f"corrections of {sorted(unknown)[:5]} are not in their statements' streams "
+                "(events.stream_id): the log was changed outside the ledger"
+            )
         fields, targets = self.fields, self.targets
         for op in ops:
             if op[0] == "add":
@@ -247,7 +252,7 @@ def fold_by_chain(
     folded, last = 0, None
     half = total // 2
     try:
-        for window in _windows(rows):
+        for window in windows(rows, WINDOW):
             ops, named, _ = read_window(conn, window)
             parts.add(router.route(ops, named))
             folded += len(window)
@@ -263,14 +268,3 @@ def fold_by_chain(
     finally:
         parts.close()
     return folded, last
-
-
-def _windows(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    window: list[tuple[Any, ...]] = []
-    for row in rows:
-        window.append(row)
-        if len(window) == WINDOW:
-            yield window
-            window = []
-    if window:
-        yield window

@@ -11,8 +11,8 @@ both read through here, which is one reason they leave the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, update
 
@@ -40,6 +40,8 @@ CORRECTION = CorrectionMade.TYPE
 SOURCE = SourceRegistered.TYPE
 PROPOSITION = PropositionDefined.TYPE
 REDACTION = RedactionMade.TYPE
+
+T = TypeVar("T")
 
 #: One stance operation, as :func:`projections.stances.plan_ops` takes it.
 Op = tuple[str, int, Any]
@@ -147,3 +149,15 @@ def corrector(correction: CorrectionMade) -> Callable[[Fields], Fields | None]:
         )
 
     return correct
+
+
+def windows(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``rows`` in lists of ``size`` (the last may be shorter): how every fold reads the log."""
+    window: list[T] = []
+    for row in rows:
+        window.append(row)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window

@@ -64,7 +64,7 @@ from ledger.store.schema import events as ev
 from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
 from projections.chainfold import Skewed, correction_targets, fold_by_chain
-from projections.eventrows import read_window
+from projections.eventrows import read_window, windows
 from projections.interval_index import ancestors
 from projections.rules import BeliefPolicy, Evidence, Said
 from projections.stances import (
@@ -372,7 +372,7 @@ def fold_rows(
     # statistics are the append path's business.
     tables: tuple[str, ...] = _DERIVED_ANALYZED if fresh else _ANALYZED
     touched = _Touched() if fresh else None
-    for window in _windows(rows, WINDOW):
+    for window in windows(rows, WINDOW):
         count = _fold_window(conn, window, touched)
         written += count
         total += count
@@ -421,17 +421,6 @@ def _analyze_if_stale(conn: Connection) -> None:
     stale = {name for (name,) in conn.exec_driver_sql(_STALE)}
     if "belief_stances" in stale:
         refresh_statistics(conn, _ANALYZED if "events" in stale else _DERIVED_ANALYZED)
-
-
-def _windows(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    window: list[T] = []
-    for row in rows:
-        window.append(row)
-        if len(window) == size:
-            yield window
-            window = []
-    if window:
-        yield window
 
 
 class _Touched:
