@@ -187,9 +187,10 @@ class MaterializedProjection:
         On PostgreSQL a rebuild by the tables' owner empties them with ``TRUNCATE`` and builds
         the indexes only questions read once at the end (:func:`_indexes_deferred`): readers
         of the projection wait until it commits. ``online`` keeps them reading the previous
-        rows meanwhile (a ``DELETE``, every index kept up to date row by row), about 1.3 times
-        as long at 100k events; a role that does not own the tables, or that cannot have them
-        within :data:`REBUILD_LOCK_WAIT_MS`, rebuilds that way. On SQLite readers read their
+        rows meanwhile (a ``DELETE``, every index kept up to date row by row): about 1.3 times
+        as long at 100k events, measured before the fold by chain; a role that does not own
+        the tables, or that cannot have them within :data:`REBUILD_LOCK_WAIT_MS`, rebuilds
+        that way. On SQLite readers read their
         snapshot either way, and both are the fast path."""
         with writing(self.store.engine) as conn:
             exclusive = not online and _takes_derived(conn)
