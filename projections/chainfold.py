@@ -38,10 +38,11 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from ledger.errors import DamagedDatabase
 from ledger.store import bulk
+from ledger.store.schema import events, streams_of
 from projections.eventrows import Op, read_window, windows
 from projections.stances import COLUMNS, Batch, Chain, Fields, Plan, Replace, resolved
 
@@ -70,30 +71,17 @@ TARGETS_MAX = 250_000
 ADD, REPLACE, REMOVE = 0, 1, 2
 Routed = tuple[int, int, Any]
 
-# Statement streams are a range of the (stream_id, stream_version) index on SQLite, whose
-# text compares byte by byte; PostgreSQL compares by the column's collation, where under ICU
-# or most libc locales ':' and ';' are not ordered so (a review found the range empty under
-# en-US-x-icu), and LIKE is exact in any collation (at 1M events: 25-85 ms, the index read
-# whole).
-_STATEMENT_STREAMS = {
-    "sqlite": "stream_id >= 'statement:' AND stream_id < 'statement;'",
-    "postgresql": "stream_id LIKE 'statement:%%'",
-}
-
 
 def correction_targets(conn: Connection, until: int | None = None) -> set[str] | None:
     """The statements that corrections up to position ``until`` name (a correction is its
     statement's stream from version 2 on), or None past :data:`TARGETS_MAX` of them."""
-    dialect = conn.dialect.name
-    sql = f"SELECT DISTINCT stream_id FROM events WHERE {_STATEMENT_STREAMS[dialect]} "
-    sql += "AND stream_version > 1"
-    params: tuple[Any, ...] = ()
+    query = select(events.c.stream_id).where(streams_of("statement"), events.c.stream_version > 1)
     if until is not None:
-        sql += " AND position <= " + ("?" if dialect == "sqlite" else "%s")
-        params = (until,)
-    sql += f" LIMIT {TARGETS_MAX + 1}"  # the driver holds what it fetched: no more than that
+        query = query.where(events.c.position <= until)
+    # the driver holds what it fetched: no more than that
+    query = query.distinct().limit(TARGETS_MAX + 1)
     targets: set[str] = set()
-    for (stream,) in conn.exec_driver_sql(sql, params):
+    for (stream,) in conn.execute(query):
         targets.add(stream[len("statement:") :])
         if len(targets) > TARGETS_MAX:
             return None

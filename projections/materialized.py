@@ -61,6 +61,7 @@ from ledger.store.eventstore import (
     _loads,  # the C scanner behind json.loads, for stored payloads
 )
 from ledger.store.schema import events as ev
+from ledger.store.schema import streams_of
 from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
 from projections.chainfold import Skewed, correction_targets, fold_by_chain
@@ -473,9 +474,7 @@ def _fold_window(
 
 #: The newest redaction's position: redaction streams are ``redaction:<event id>``, a range of
 #: the (stream_id, stream_version) index.
-_NEWEST_REDACTION = select(func.max(ev.c.position)).where(
-    ev.c.stream_id >= "redaction:", ev.c.stream_id < "redaction;"
-)
+_NEWEST_REDACTION = select(func.max(ev.c.position)).where(streams_of("redaction"))
 
 
 #: What the fold reads of an event; the other columns are read as NULL (same row shape): the

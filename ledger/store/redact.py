@@ -30,14 +30,15 @@ from ledger.errors import IntegrityError, InvalidRecord
 from ledger.events import RedactionMade
 from ledger.store.merkle import NodeTable
 from ledger.store.schema import events as t
+from ledger.store.schema import streams_of
 from ledger.store.tree import event_salts, leaf_of_row, row_with_salt
 from ledger.times import from_micros
 from ledger.transparency.merkle import NodeId, leaf_hash
 from ledger.transparency.offline import payload_digest
 
-#: The redaction streams sort between these two (``redaction:`` + an event id): a range of the
-#: (stream_id, stream_version) index, so finding every redaction reads no other row.
-_FIRST, _AFTER = "redaction:", "redaction;"
+#: The redaction streams (``redaction:`` + an event id): a range of the (stream_id,
+#: stream_version) index, so finding every redaction reads no other row.
+_REDACTIONS = streams_of("redaction")
 
 
 def prepare(conn: Connection, position: int, reason: str, by: str) -> RedactionMade:
@@ -106,7 +107,7 @@ class Made(NamedTuple):
 def recorded(conn: Connection, until: int | None = None) -> dict[int, Made]:
     """Every redaction in the log (up to position ``until``), by the position it redacted."""
     query = select(t.c.position, t.c.recorded_at, t.c.payload).where(
-        t.c.stream_id >= _FIRST, t.c.stream_id < _AFTER, t.c.type == RedactionMade.TYPE
+        _REDACTIONS, t.c.type == RedactionMade.TYPE
     )
     if until is not None:
         query = query.where(t.c.position <= until)

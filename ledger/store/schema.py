@@ -7,7 +7,18 @@ created by the migrations (Alembic's autogenerate does not see triggers).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,3 +54,18 @@ events = Table(
 #: The columns of ``events`` in table order: the keys of each row, the order of each insert, of
 #: each verified and each hashed row (one list, read by the append path, verify and the tree).
 EVENT_COLUMNS: tuple[str, ...] = tuple(column.name for column in events.columns)
+
+
+def streams_of(kind: str) -> ColumnElement[bool]:
+    """The streams ``kind:...`` (``statement``, ``redaction``): a range of the ``(stream_id,
+    stream_version)`` index that holds them in any collation, narrowed to them exactly.
+
+    The range is bounded by letters only (``statement`` up to ``statemenu``), which every
+    collation orders alphabetically; a range bounded by ``kind:`` and ``kind;`` holds them only
+    where text compares byte by byte (SQLite, PostgreSQL's C): under ICU or most libc locales
+    punctuation weighs less than letters, and it held none (found by a review, under
+    ``en-US-x-icu``). ``LIKE`` then keeps the ``kind:`` streams of the range (the pattern has no
+    wildcard but the trailing ``%``)."""
+    after = kind[:-1] + chr(ord(kind[-1]) + 1)
+    column = events.c.stream_id
+    return and_(column >= kind, column < after, column.like(f"{kind}:%"))

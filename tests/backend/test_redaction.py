@@ -544,3 +544,28 @@ def test_another_ledger_object_forgets_a_source_it_had_decoded_once_it_is_redact
         known = a.projection.sources(to_micros(again.known_at), checked=True)
         assert known["kr-nis"].name == REDACTED
         assert a.projection.sources(k)["kr-nis"].name == REDACTED  # a bulk read checks too
+
+
+@pytest.mark.postgresql
+def test_redactions_are_found_whatever_the_collation_of_stream_ids(pg_url: str) -> None:
+    """Found by review: redaction streams were read as the range 'redaction:'..'redaction;' of
+    stream_id, which under an ICU or libc locale holds none: redact failed, and a process that
+    had decoded a source kept its removed name for its answers."""
+    with Ledger.open(pg_url) as a, Ledger.open(pg_url) as b:
+        a.append(basics())
+        a.append([statement("s1")])
+        first = a.believed("troops")  # decodes kr-nis into a's cache
+        k = to_micros(first.known_at)
+        assert a.projection.sources(k, checked=True)["kr-nis"].name != REDACTED
+        with a.store.engine.begin() as conn:  # as a database made with that locale has it
+            conn.execute(
+                text(
+                    "ALTER TABLE events ALTER COLUMN stream_id "
+                    'TYPE varchar(140) COLLATE "en-US-x-icu"'
+                )
+            )
+        b.redact("source_registered/kr-nis", reason="privacy", by="a test")
+        assert b.verify().ok
+        again = a.believed("troops")
+        known = a.projection.sources(to_micros(again.known_at), checked=True)
+        assert known["kr-nis"].name == REDACTED
