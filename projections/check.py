@@ -117,26 +117,33 @@ def _expected(
     """A scratch database in ``directory`` holding the rows the log up to ``position``
     implies: folded by chain, as a rebuild folds, or by window if the log has too many
     corrected statements to keep (``targets`` None) or a chain too busy to fold in memory."""
-    if targets is not None:
-        engine = _scratch(directory / "by-chain.db", by_chain=True)
+
+    def filled(name: str, by_chain: bool, fold: Callable[[Connection, Any], Any]) -> Engine:
+        engine = _scratch(directory / name, by_chain=by_chain)
         try:
             with engine.begin() as sconn:
-                rows = store.read_rows(until=position)
-                fold_by_chain(sconn, rows, targets, progress=progress, total=position)
-            return engine
-        except Skewed:
-            engine.dispose()
+                fold(sconn, store.read_rows(until=position))
         except BaseException:
             engine.dispose()
             raise
-    engine = _scratch(directory / "by-window.db", by_chain=False)
-    try:
-        with engine.begin() as sconn:
-            fold_rows(sconn, store.read_rows(until=position), fresh=True, progress=progress)
-    except BaseException:
-        engine.dispose()
-        raise
-    return engine
+        return engine
+
+    if targets is not None:
+        try:
+            return filled(
+                "by-chain.db",
+                True,
+                lambda sconn, rows: fold_by_chain(
+                    sconn, rows, targets, progress=progress, total=position
+                ),
+            )
+        except Skewed:
+            pass
+    return filled(
+        "by-window.db",
+        False,
+        lambda sconn, rows: fold_rows(sconn, rows, fresh=True, progress=progress),
+    )
 
 
 def _snapshot(engine: Engine) -> Any:

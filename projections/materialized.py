@@ -55,7 +55,7 @@ from ledger.store import bulk
 from ledger.store.append import COLUMNS as EVENT_COLUMNS
 from ledger.store.append import Read
 from ledger.store.backends import reading, refresh_statistics, writing
-from ledger.store.dberrors import translated
+from ledger.store.dberrors import translated, wrapped
 from ledger.store.eventstore import (
     EventStore,
     _loads,  # the C scanner behind json.loads, for stored payloads
@@ -191,11 +191,10 @@ class MaterializedProjection:
         rows meanwhile (a ``DELETE``, every index kept up to date row by row): about 1.3 times
         as long at 100k events, measured before the fold by chain; a role that does not own
         the tables, or that cannot have them within :data:`REBUILD_LOCK_WAIT_MS`, rebuilds
-        that way. On SQLite readers read their
-        snapshot either way, and both are the fast path."""
+        that way. On SQLite readers read their snapshot either way, and both are the fast
+        path."""
         with writing(self.store.engine) as conn:
             exclusive = not online and _takes_derived(conn)
-            _lookups_by_index(conn)
             _wipe(conn, truncate=exclusive)
             total = conn.execute(select(func.max(ev.c.position))).scalar() or 0
             on_window = None if progress is None else (lambda done: progress(done, total))
@@ -204,6 +203,7 @@ class MaterializedProjection:
             if targets is not None:
                 done = _by_chain(conn, exclusive, targets, on_window, total)
             if done is None:  # too many corrected statements to keep, or a chain too busy
+                _lookups_by_index(conn)  # the window fold joins its keys to the table
                 with _indexes_deferred(conn, exclusive), _page_cache(conn, REBUILD_CACHE_KIB):
                     done = fold_rows(conn, _rows_after(conn, 0), fresh=True, progress=on_window)
             folded, last = done
@@ -493,15 +493,12 @@ def _rows_after(conn: Connection, position: int) -> Iterator[tuple[Any, ...]]:
     was a fifteenth of a million-event rebuild on PostgreSQL), its errors wrapped as
     SQLAlchemy's would have been (for ``ledger.store.dberrors``)."""
     sql = _sql(conn, _PAGE_SQL)
-    dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:
         while True:
-            try:
+            with wrapped(conn, sql, (position,)):
                 cursor.execute(sql, (position,))
                 page = cursor.fetchall()
-            except dbapi.Error as e:
-                raise DBAPIError.instance(sql, (position,), e, dbapi.Error) from e
             yield from page
             if len(page) < _PAGE:
                 return
@@ -670,8 +667,9 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
             sql = _sql(conn, _REVISE_SQL)
             conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
     # In chain order: the chain index is the one the rows land in at random (the key index
-    # follows the log), and neighbours in it share pages. A 1M rebuild on SQLite spilled and
-    # re-read fewer of them: 85 -> 76 s wall, the same CPU (alternated twice, load 6).
+    # follows the log), and neighbours in it share pages. A 1M rebuild by window (what a
+    # rebuild falls back to) on SQLite spilled and re-read fewer of them: 85 -> 76 s wall,
+    # the same CPU (alternated twice, load 6).
     batch.inserted.sort(key=_CHAIN_ORDER)
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
     if advance is not None:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy import exc as sa_exc
 
 from ledger.store.backends import copies, placeholder
+from ledger.store.dberrors import wrapped
 
 #: From this many rows on, PostgreSQL gets ``COPY`` instead of ``executemany``.
 COPY_FROM = 16
@@ -36,11 +36,8 @@ def insert_many(
 
 
 def _copy(conn: Connection, statement: str, values: Sequence[tuple[Any, ...]]) -> None:
-    dbapi = conn.dialect.loaded_dbapi
-    try:
+    with wrapped(conn, statement):
         driver: Any = conn.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in values:
                 copy.write_row(row)
-    except dbapi.Error as e:  # as SQLAlchemy would have wrapped it, for _translated
-        raise sa_exc.DBAPIError.instance(statement, None, e, dbapi.Error) from e

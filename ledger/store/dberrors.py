@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 
 from ledger.errors import BusyError, DamagedDatabase, LedgerError, StoreError
@@ -49,3 +51,15 @@ def translated() -> Iterator[None]:
         if _is_contention(e):
             raise BusyError(f"the database stayed locked by other writers: {e.orig}") from e
         raise StoreError(f"database error: {e.orig}") from e
+
+
+@contextmanager
+def wrapped(conn: Connection, statement: str, params: Any = None) -> Iterator[None]:
+    """Errors of the driver called directly (a cursor, ``COPY``), raised as SQLAlchemy's
+    ``DBAPIError``, as a Core statement's would have been, so that :func:`translated` sees
+    them alike."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as e:
+        raise sa_exc.DBAPIError.instance(statement, params, e, dbapi.Error) from e
