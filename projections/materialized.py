@@ -51,7 +51,7 @@ from ledger.events import (
     StatementMade,
 )
 from ledger.hashing import GENESIS
-from ledger.store import bulk
+from ledger.store import bulk, driver
 from ledger.store.append import COLUMNS as EVENT_COLUMNS
 from ledger.store.append import Read
 from ledger.store.backends import reading, refresh_statistics, writing
@@ -555,7 +555,7 @@ def _chain_rows(conn: Connection, since: Mapping[tuple[str, str], int]) -> Itera
             f"SELECT {_CHAIN_SELECT} FROM t {_CHAIN_JOIN.format(open=OPEN)}"
         )
         flat = tuple(x for key in chunk for x in (*key, since[key]))
-        yield from map(Version.from_row, conn.exec_driver_sql(sql, flat).fetchall())
+        yield from map(Version.from_row, driver.rows(conn, sql, flat))
 
 
 # The same rows as _PG_CHAINS, each as one JSON array after its chain and valid time, and a
@@ -619,9 +619,7 @@ class _ChainsAhead:
         ]
 
 
-_DELETE = delete(belief_stances).where(
-    S.statement_id == bindparam("k_statement"), S.tx_from == bindparam("k_tx_from")
-)
+_DELETE_SQL = "DELETE FROM belief_stances WHERE statement_id = ? AND tx_from = ?"
 _REVISE_SQL = (
     f"UPDATE belief_stances SET {', '.join(f'{c} = ?' for c in REVISED)} "
     "WHERE statement_id = ? AND tx_from = ?"
@@ -655,7 +653,7 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
         advance.done = _write_at_once(conn, batch, advance)
         return
     if batch.deleted:
-        conn.execute(_DELETE, [{"k_statement": s, "k_tx_from": t} for s, t in batch.deleted])
+        driver.run_many(conn, _sql(conn, _DELETE_SQL), batch.deleted)
     if batch.updated:
         revisions = [revised_values(row) for row in batch.updated.values()]
         if conn.dialect.name == "postgresql":
@@ -664,8 +662,7 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
             columns = tuple(list(c) for c in zip(*revisions, strict=True))
             conn.exec_driver_sql(_PG_REVISE_SQL, columns)
         else:
-            sql = _sql(conn, _REVISE_SQL)
-            conn.exec_driver_sql(sql, revisions if len(revisions) > 1 else revisions[0])
+            driver.run_many(conn, _sql(conn, _REVISE_SQL), revisions)
     # In chain order: the chain index is the one the rows land in at random (the key index
     # follows the log), and neighbours in it share pages. A 1M rebuild by window (what a
     # rebuild falls back to) on SQLite spilled and re-read fewer of them: 85 -> 76 s wall,
@@ -1468,8 +1465,7 @@ _ADVANCE = (
 
 def _advance_checkpoint(conn: Connection, was: tuple[int, str], now: tuple[int, str]) -> bool:
     """Move the checkpoint from ``was`` to ``now``; False if it was not at ``was``."""
-    params = (*now, NAME, *was, FORMAT)
-    return conn.exec_driver_sql(_sql(conn, _ADVANCE), params).rowcount == 1
+    return driver.run(conn, _sql(conn, _ADVANCE), (*now, NAME, *was, FORMAT)) == 1
 
 
 def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:

@@ -1,7 +1,8 @@
 """Bulk inserts below SQLAlchemy's generic executemany: the driver's own fast paths.
 
 ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3) from :data:`COPY_FROM` rows on, otherwise one
-DBAPI ``executemany`` of plain tuples. Used by the append path for ``events`` and by the belief
+DBAPI ``executemany`` of plain tuples (through the driver's own cursor on SQLite:
+:mod:`ledger.store.driver`). Used by the append path for ``events`` and by the belief
 projection for its derived tables. Errors are raised as SQLAlchemy's ``DBAPIError``, so callers'
 error translation (``ledger.store.dberrors``) sees what a Core insert would have raised.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ledger.store import driver
 from ledger.store.backends import copies, placeholder
 from ledger.store.dberrors import wrapped
 
@@ -32,7 +34,7 @@ def insert_many(
         return
     mark = placeholder(conn)
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, list(values) if len(values) > 1 else values[0])
+    driver.run_many(conn, sql, values)
 
 
 def _copy(conn: Connection, statement: str, values: Sequence[tuple[Any, ...]]) -> None:
