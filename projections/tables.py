@@ -1,4 +1,5 @@
-"""Tables of the materialized belief projection (Alembic revisions 0002, 0004, 0006, 0008, 0010).
+"""Tables of the materialized belief projection (Alembic revisions 0002, 0004, 0006, 0008, 0010,
+0011).
 
 They are derived data: ``rebuild()`` can always recreate them from the log, so unlike ``events``
 they are updated and deleted freely, and ``verify`` proves they are what the log implies.
@@ -12,6 +13,14 @@ from ledger.store.schema import Micros, metadata
 
 #: Open end of a period (valid_to, reach_to or tx_to): far beyond any real instant, a BIGINT.
 OPEN = 2**62
+
+
+#: An id (of a statement, proposition or source): opaque text, compared byte by byte on both
+#: backends, so both order ids alike. SQLite's BINARY already does; on PostgreSQL the column
+#: says COLLATE "C" (revision 0011), for the database's collation may be any locale's, whose
+#: comparisons cost more: sorting a rebuild's key and indexes over these columns took a
+#: quarter longer under C.UTF-8 (see the revision).
+Id = String(128).with_variant(String(128, collation="C"), "postgresql")
 
 
 def _closed_only(name: str, *columns: str) -> Index:
@@ -39,7 +48,7 @@ belief_checkpoint = Table(
 belief_sources = Table(
     "belief_sources",
     metadata,
-    Column("source_id", String(128), primary_key=True),
+    Column("source_id", Id, primary_key=True),
     Column("payload", Text, nullable=False),
     Column("recorded_at", Micros, nullable=False),
 )
@@ -47,7 +56,7 @@ belief_sources = Table(
 belief_propositions = Table(
     "belief_propositions",
     metadata,
-    Column("proposition_id", String(128), primary_key=True),
+    Column("proposition_id", Id, primary_key=True),
     Column("payload", Text, nullable=False),
     Column("recorded_at", Micros, nullable=False),
 )
@@ -61,11 +70,11 @@ belief_propositions = Table(
 belief_stances = Table(
     "belief_stances",
     metadata,
-    Column("statement_id", String(128), primary_key=True),
+    Column("statement_id", Id, primary_key=True),
     Column("tx_from", Micros, primary_key=True, autoincrement=False),
     Column("tx_to", Micros, nullable=False),
-    Column("proposition_id", String(128), nullable=False),
-    Column("source_id", String(128), nullable=False),
+    Column("proposition_id", Id, nullable=False),
+    Column("source_id", Id, nullable=False),
     Column("stance", String(20), nullable=False),
     Column("position", BigInteger, nullable=False),
     Column("valid_from", Micros, nullable=False),
