@@ -34,17 +34,16 @@ corrections across chains, any number of partitions) and the rebuild tests on bo
 
 from __future__ import annotations
 
-import gc
 import itertools
 import marshal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import IO, Any
 
 from sqlalchemy import Connection, select
 
 from ledger.errors import DamagedDatabase
+from ledger.gcpause import no_cycle_collection
 from ledger.store import bulk
 from ledger.store.schema import events, streams_of
 from projections.eventrows import Op, read_window, windows
@@ -319,7 +318,7 @@ def fold_by_chain(
     parts = Partitions(min(PARTS_MAX, max(1, -(-total // RUN))))
     folded, last = 0, None
     half = total // 2
-    with _no_cycle_collection():
+    with no_cycle_collection():
         try:
             for window in windows(rows, WINDOW):
                 ops, named, _ = read_window(conn, window, plain=True)
@@ -337,22 +336,3 @@ def fold_by_chain(
         finally:
             parts.close()
     return folded, last
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cyclic garbage collector paused (as it was before, after). A fold makes
-    millions of objects (operations, fields, versions, rows) and keeps many alive a while, and
-    the collector walked every live object again and again as they piled up: at a million
-    events on PostgreSQL, folding the partitions and copying their rows took 11.1-12.3 s with
-    it, 7.6-8.4 s without (whole rebuilds 28.1/25.2 s -> 23.4/21.6 s, alternated). None of them
-    is in a reference cycle (tuples, NamedTuples and slotted versions in lists and dicts), so
-    reference counting frees them all the same; a cycle anyone makes meanwhile is collected
-    once this ends."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

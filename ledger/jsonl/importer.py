@@ -62,6 +62,7 @@ from ledger.events import (
     StatementMade,
 )
 from ledger.fields import Underflow
+from ledger.gcpause import no_cycle_collection
 from ledger.times import TIME_TEXT, from_micros, to_utc
 
 if TYPE_CHECKING:
@@ -371,7 +372,11 @@ def import_jsonl(
     )
     per_chunk = AUTO_CHUNK if chunk_size in (None, WHOLE_FILE) else chunk_size
     tick = _Tick(progress)
-    with _Input.of(source, name, limits) as src, _Checked(ledger, src.label) as checked:
+    with (
+        _Input.of(source, name, limits) as src,
+        _Checked(ledger, src.label) as checked,
+        no_cycle_collection(),
+    ):
         if progress is not None and src.rewind is not None:
             tick.start(2 * _count_records(src.stream, limits))
             src.rewind()
