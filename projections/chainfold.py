@@ -175,23 +175,19 @@ class Partitions:
         self.counts = [0] * parts  # operations in each partition
 
     def add(self, routed: Iterable[tuple[Chain, Routed]]) -> None:
-        buffers, place, buffer, counts, parts = (
-            self.buffers,
-            self.place,
-            self.buffer,
-            self.counts,
-            self.parts,
-        )
+        """Place routed operations in their partitions (a rebuild's statements go through
+        :meth:`route`, which places them inline; here corrections, and the single partition
+        of a small log)."""
+        buffers, parts = self.buffers, self.parts
         if parts == 1:
             buffers[0].extend(item for _, item in routed)
-            counts[0] = len(buffers[0])
+            self.counts[0] = len(buffers[0])
             return
         for chain, item in routed:
-            i = hash(chain) % parts if place is None else place(chain)
-            counts[i] += 1
-            held = buffers[i]
-            held.append(item)
-            if len(held) >= buffer:
+            i = hash(chain) % parts if self.place is None else self.place(chain)
+            self.counts[i] += 1
+            buffers[i].append(item)
+            if len(buffers[i]) >= self.buffer:
                 self._spill(i)
 
     def route(self, router: Router, ops: list[Op], named: set[str]) -> None:

@@ -10,6 +10,7 @@ rows must be the same, key for key and column for column.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,28 +25,42 @@ from tests.unit.test_stances import Event, Table, folded, histories
 CHAINS = [(p, s) for p in ("p", "q") for s in ("a", "b")]
 
 
-def by_chain(
-    events: list[Event], cuts: list[int], assignment: dict[Chain, int], spill: bool
-) -> Table:
-    parts = max(assignment.values()) + 1
-    partitions = Partitions(parts, buffer=1 if spill else 10_000, place=assignment.__getitem__)
-    router = Router({what[0] for kind, _, what in events if kind == "correct"})
+def windows_of(events: list[Event], cuts: list[int]) -> Iterator[tuple[list[Event], set[str]]]:
+    """The events in windows cut at ``cuts``, each with the statements its corrections name."""
     start = 0
     for cut in [*sorted(set(cuts)), len(events)]:
         if cut > start:
             window = events[start:cut]
-            named = {what[0] for kind, _, what in window if kind == "correct"}
-            partitions.add(router.route(window, named))
+            yield window, {what[0] for kind, _, what in window if kind == "correct"}
             start = cut
+
+
+def table_of(partitions: Partitions, contents: list[list[Any]] | None = None) -> Table:
+    """The rows of every partition's fold, by key (each key once); each partition's
+    operations are added to ``contents`` if given. Closes ``partitions``."""
     table: Table = {}
-    for i in range(parts):
-        for row in fold_partition(partitions.read(i)):
+    for i in range(partitions.parts):
+        ops = list(partitions.read(i))
+        if contents is not None:
+            contents.append(ops)
+        for row in fold_partition(ops):
             values = dict(zip(COLUMNS, row, strict=True))
             key = (values["statement_id"], values["tx_from"])
             assert key not in table, f"two versions of {key}"
             table[key] = values
     partitions.close()
     return table
+
+
+def by_chain(
+    events: list[Event], cuts: list[int], assignment: dict[Chain, int], spill: bool
+) -> Table:
+    parts = max(assignment.values()) + 1
+    partitions = Partitions(parts, buffer=1 if spill else 10_000, place=assignment.__getitem__)
+    router = Router({what[0] for kind, _, what in events if kind == "correct"})
+    for window, named in windows_of(events, cuts):
+        partitions.add(router.route(window, named))
+    return table_of(partitions)
 
 
 assignments = st.lists(st.integers(0, 3), min_size=len(CHAINS), max_size=len(CHAINS)).map(

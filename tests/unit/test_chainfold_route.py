@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.chainfold import Partitions, Router, fold_partition
-from projections.stances import COLUMNS, Chain
-from tests.unit.test_chainfold import CHAINS, assignments, by_chain
+from projections.chainfold import Partitions, Router
+from projections.stances import Chain
+from tests.unit.test_chainfold import CHAINS, assignments, by_chain, table_of, windows_of
 from tests.unit.test_stances import Event, Table, folded, histories
 
 
@@ -36,25 +36,10 @@ def routed(
     place = None if assignment is None else assignment.__getitem__
     partitions = Partitions(parts, buffer=buffer, place=place)
     router = Router({what[0] for kind, _, what in events if kind == "correct"})
-    start = 0
-    for cut in [*sorted(set(cuts)), len(events)]:
-        if cut > start:
-            window = events[start:cut]
-            named = {what[0] for kind, _, what in window if kind == "correct"}
-            partitions.route(router, window, named)
-            start = cut
+    for window, named in windows_of(events, cuts):
+        partitions.route(router, window, named)
     contents: list[list[Any]] = []
-    table: Table = {}
-    for i in range(parts):
-        ops = list(partitions.read(i))
-        contents.append(ops)
-        for row in fold_partition(ops):
-            values = dict(zip(COLUMNS, row, strict=True))
-            key = (values["statement_id"], values["tx_from"])
-            assert key not in table, f"two versions of {key}"
-            table[key] = values
-    partitions.close()
-    return contents, table
+    return contents, table_of(partitions, contents)
 
 
 @settings(max_examples=300, deadline=None)
