@@ -1503,50 +1503,32 @@ QUERY_INDEXES = (
 )
 #: The index the window fold reads chains through.
 CHAIN_INDEX = "ix_belief_stances_chain"
+#: The stance versions' key (statement id, tx_from), which the window fold reads; the fold by
+#: chain reads nothing back.
+KEY_INDEX = "uq_belief_stances_version"
 
 
 @contextmanager
 def _indexes_deferred(conn: Connection, exclusive: bool, *, chain: bool = False) -> Iterator[None]:
-    """Drop the indexes only questions read (and with ``chain`` the chain index, which only
-    the window fold reads) and build them afresh at the end: for a rebuild, sorting the
-    finished table costs far less than keeping them up to date row by row. On SQLite readers
-    are unaffected (they read the snapshot before the write transaction); on PostgreSQL
-    dropping an index locks out every reader of the table until the transaction ends, so only
-    an ``exclusive`` rebuild does (see :meth:`MaterializedProjection.rebuild`)."""
+    """Drop the indexes only questions read (and with ``chain``, for a fold that reads nothing
+    back, the chain index and the key too) and build them afresh at the end: for a rebuild,
+    sorting the finished table costs far less than keeping them up to date row by row. On
+    SQLite readers are unaffected (they read the snapshot before the write transaction); on
+    PostgreSQL dropping an index locks out every reader of the table until the transaction
+    ends, so only an ``exclusive`` rebuild does (see :meth:`MaterializedProjection.rebuild`).
+
+    The key is the costliest to keep up: statement ids are random, so each row is an insert at
+    a random place of a large B-tree. Inserting the 1M benchmark ledger's stance rows took
+    6.9 s with it on PostgreSQL, 1.1 s without and 2.3 s more to build it at the end (by hand,
+    ``INSERT ... SELECT``); on SQLite 8.7-9.0 s with it, 3.7-5.3 s without and 0.5-1.0 s to
+    build it (revision 0012 made it an index SQLite can drop). Building it checks every key
+    once, so a fold that gave one twice would still fail the rebuild."""
     drop = conn.dialect.name == "sqlite" or exclusive
-    names = (*QUERY_INDEXES, CHAIN_INDEX) if chain else QUERY_INDEXES
+    names = (*QUERY_INDEXES, CHAIN_INDEX, KEY_INDEX) if chain else QUERY_INDEXES
     dropped = _drop_indexes(conn, names) if drop else []
-    key = _drop_key(conn) if chain and exclusive else None
     yield
-    if key is not None:
-        conn.exec_driver_sql(f"ALTER TABLE belief_stances ADD CONSTRAINT {key} {_KEY}")
     for index in dropped:
         index.create(conn)
-
-
-_KEY = f"PRIMARY KEY ({', '.join(c.name for c in belief_stances.primary_key.columns)})"
-_KEY_NAME = (
-    "SELECT conname FROM pg_constraint "
-    "WHERE conrelid = CAST('belief_stances' AS regclass) AND contype = 'p'"
-)
-
-
-def _drop_key(conn: Connection) -> str | None:
-    """On PostgreSQL, drop the stance rows' primary key for a fold that reads nothing back
-    (the fold by chain), and return its name, for :func:`_indexes_deferred` to add it again
-    by sorting the finished table. Kept up to date row by row, its random keys were the most
-    of the server's work in a 1M rebuild's ``COPY``: inserting the 1M rows took 6.9 s with
-    it, 1.1 s without and 2.3 s more to add it (by hand, ``INSERT ... SELECT``). Adding it
-    checks every key once, so a fold that gave one twice would still fail the rebuild. SQLite
-    cannot drop a table's key (and its inserts into it cost less: a 1M rebuild passes its
-    target there with it)."""
-    if conn.dialect.name != "postgresql":
-        return None
-    name = conn.exec_driver_sql(_KEY_NAME).scalar()
-    if name is None:
-        return None
-    conn.exec_driver_sql(f"ALTER TABLE belief_stances DROP CONSTRAINT {name}")
-    return str(name)
 
 
 _DERIVED_NAMES = ", ".join(table.name for table in DERIVED)

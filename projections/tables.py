@@ -1,11 +1,13 @@
 """Tables of the materialized belief projection (Alembic revisions 0002, 0004, 0006, 0008, 0010,
-0011).
+0011, 0012).
 
 They are derived data: ``rebuild()`` can always recreate them from the log, so unlike ``events``
 they are updated and deleted freely, and ``verify`` proves they are what the log implies.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, String, Table, Text, text
 
@@ -67,11 +69,17 @@ belief_propositions = Table(
 # reach_to is the later of the two and ``node`` the period's place in the interval tree
 # (projections.interval_index). Transaction time: the version is in force over [tx_from, tx_to).
 # See projections/stances.py for how each event changes O(1) rows.
+#
+# A version is identified by (statement_id, tx_from), kept unique by an index rather than a
+# declared primary key (revision 0012): a rebuild drops the index while it inserts the rows and
+# builds it by sorting the finished table, which SQLite cannot do with a table's declared key.
+# Statement ids are random, so kept up to date row by row the key was a random insert into a
+# large B-tree for every row (see the revision for the figures).
 belief_stances = Table(
     "belief_stances",
     metadata,
-    Column("statement_id", Id, primary_key=True),
-    Column("tx_from", Micros, primary_key=True, autoincrement=False),
+    Column("statement_id", Id, nullable=False),
+    Column("tx_from", Micros, nullable=False, autoincrement=False),
     Column("tx_to", Micros, nullable=False),
     Column("proposition_id", Id, nullable=False),
     Column("source_id", Id, nullable=False),
@@ -87,6 +95,7 @@ belief_stances = Table(
     Column("tx_node", BigInteger, nullable=True),
     Column("value", Text, nullable=True),
     Column("unit", Text, nullable=True),
+    Index("uq_belief_stances_version", "statement_id", "tx_from", unique=True),
     # A source's chain of stances on a proposition, from a valid time on (maintenance reads
     # only the versions in force).
     _in_force_only("ix_belief_stances_chain", "proposition_id", "source_id", "reach_to"),
@@ -123,6 +132,16 @@ belief_stances = Table(
         "unit",
     ),
 )
+
+
+def key_of(table: Table) -> tuple[Column[Any], ...]:
+    """The columns that identify a row of a derived table: its primary key, or the columns of
+    the unique index that stands in for one (``belief_stances``)."""
+    if table.primary_key.columns:
+        return tuple(table.primary_key.columns)
+    (unique,) = (index for index in table.indexes if index.unique)
+    return tuple(unique.columns)
+
 
 #: Every derived table, in the order a wipe empties them.
 DERIVED = (belief_stances, belief_propositions, belief_sources, belief_checkpoint)

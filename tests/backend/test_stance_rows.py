@@ -25,7 +25,13 @@ from ledger import (
 )
 from projections import fold as reference
 from projections.beliefs import Verdict
-from projections.tables import OPEN, belief_propositions, belief_sources, belief_stances
+from projections.tables import (
+    OPEN,
+    belief_propositions,
+    belief_sources,
+    belief_stances,
+    key_of,
+)
 from projections.timeline import intervals
 from tests.backend.test_projection_properties import Built, built, scenarios
 from tests.conftest import Databases, FakeClock
@@ -218,9 +224,9 @@ def test_verify_finds_any_single_row_change_to_a_derived_table_and_rebuild_repai
     with Ledger.open(databases.new_url(), clock=FakeClock()) as lg:
         lg.import_jsonl(io.StringIO(example_file()))
         assert lg.verify().ok
-        keys = [c.name for c in table.primary_key.columns]
+        keys = [c.name for c in key_of(table)]
         with lg.store.engine.begin() as conn:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+            rows = conn.execute(select(table).order_by(*key_of(table))).all()
             row = rows[which % len(rows)]._asdict()
             where = " AND ".join(f"{k} = :k_{k}" for k in keys)
             params = {f"k_{k}": row[k] for k in keys}
