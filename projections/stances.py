@@ -52,12 +52,11 @@ COLUMNS = (
     "qty_to",
     "reach_to",
     "node",
-    "tx_node",
     "value",
     "unit",
 )
 #: What a revision in place may change (the rest of a version is fixed once opened).
-REVISED = ("tx_to", "valid_to", "qty_to", "reach_to", "node", "tx_node")
+REVISED = ("tx_to", "valid_to", "qty_to", "reach_to", "node")
 
 Chain = tuple[str, str]  # (proposition_id, source_id)
 
@@ -118,7 +117,6 @@ class Version:
             qty_to,
             reach,
             fork(f.valid_from, reach),
-            None if tx_to == OPEN else fork(self.tx_from, tx_to),
             f.value,
             f.unit,
         )
@@ -134,7 +132,7 @@ class Version:
         (sid, tx_from, _, proposition, source, stance, position, valid_from, valid_to, qty_to) = (
             row[:10]
         )
-        value, unit = row[13], row[14]
+        value, unit = row[12], row[13]
         fields = Fields(sid, proposition, source, stance, position, valid_from, value, unit)
         return cls(fields, tx_from, valid_to, qty_to, stored=True)
 

@@ -90,9 +90,6 @@ belief_stances = Table(
     Column("qty_to", Micros, nullable=True),
     Column("reach_to", Micros, nullable=False),
     Column("node", BigInteger, nullable=False),
-    # a closed version's place in an interval tree of transaction time (None while in force);
-    # no index has read it since revision 0008 (dropping it would mean rewriting the table)
-    Column("tx_node", BigInteger, nullable=True),
     Column("value", Text, nullable=True),
     Column("unit", Text, nullable=True),
     Index("uq_belief_stances_version", "statement_id", "tx_from", unique=True),

@@ -1,4 +1,5 @@
-"""Stance rows: their key (statement_id, tx_from) a unique index, not the table's primary key.
+"""Stance rows: their key (statement_id, tx_from) a unique index, not the table's primary key;
+and no ``tx_node`` column.
 
 A rebuild inserts every stance row, in the order of the chains it folds; statement ids are
 random, so keeping the key up to date makes each row an insert at a random place of a large
@@ -9,9 +10,15 @@ backends. By hand on SQLite, inserting the 1M benchmark ledger's 1,045,148 stanc
 stay unique (building the index checks every key), readers find a version by the index as they
 found it by the key, and no row changes.
 
+``tx_node`` (a closed version's place in an interval tree of transaction time) has been read by
+no index since revision 0008 and was kept only because dropping it meant rewriting the table on
+SQLite, which this revision does anyway: every row written is a column shorter.
+
 SQLite changes a table's key only by copying the table: the rows are copied into a table
 without it and its indexes made again from their own definitions. PostgreSQL builds the index
-and drops the constraint; the downgrade turns the index back into the key.
+and drops the constraint and the column. The downgrade turns the index back into the key and
+computes ``tx_node`` again for the closed versions, as revision 0011's code wrote it, so its
+``verify`` finds the rows it expects.
 
 Revision ID: 0012
 Revises: 0011
@@ -32,11 +39,12 @@ _TABLE = "belief_stances"
 _KEY = ["statement_id", "tx_from"]
 _INDEX = "uq_belief_stances_version"
 _CONSTRAINT = "pk_belief_stances"
+_OPEN = 2**62
 
 
-def _columns() -> list[sa.Column[object]]:
+def _columns(*, tx_node: bool) -> list[sa.Column[object]]:
     # as revision 0004 made them (0011 changed only PostgreSQL's collation, not used here)
-    return [
+    columns = [
         sa.Column("statement_id", sa.String(128), nullable=False),
         sa.Column("tx_from", sa.BigInteger(), nullable=False, autoincrement=False),
         sa.Column("tx_to", sa.BigInteger(), nullable=False),
@@ -53,11 +61,13 @@ def _columns() -> list[sa.Column[object]]:
         sa.Column("value", sa.Text(), nullable=True),
         sa.Column("unit", sa.Text(), nullable=True),
     ]
+    return [c for c in columns if tx_node or c.name != "tx_node"]
 
 
 def _copy_sqlite(*, keyed: bool) -> None:
-    """Copy the stance rows into a table with (``keyed``) or without the declared key, and make
-    its indexes again from their stored definitions (partial ones included)."""
+    """Copy the stance rows into a table with (``keyed``: revision 0011's, ``tx_node`` NULL) or
+    without the declared key and ``tx_node``, and make its indexes again from their stored
+    definitions (partial ones included)."""
     conn = op.get_bind()
     indexes = [
         (name, sql)
@@ -70,8 +80,8 @@ def _copy_sqlite(*, keyed: bool) -> None:
     ]
     new = f"{_TABLE}_0012"
     key = [sa.PrimaryKeyConstraint(*_KEY, name=_CONSTRAINT)] if keyed else []
-    op.create_table(new, *_columns(), *key)
-    names = ", ".join(c.name for c in _columns())
+    op.create_table(new, *_columns(tx_node=keyed), *key)
+    names = ", ".join(c.name for c in _columns(tx_node=False))
     op.execute(f"INSERT INTO {new} ({names}) SELECT {names} FROM {_TABLE}")
     op.drop_table(_TABLE)  # and its indexes
     op.rename_table(new, _TABLE)
@@ -79,11 +89,44 @@ def _copy_sqlite(*, keyed: bool) -> None:
         op.execute(sql)
 
 
+def _fork(start: int, end: int) -> int:
+    """The fork node of ``[start, end)`` in revision 0011's interval tree (as
+    ``projections.interval_index.fork`` computed it then)."""
+    lo = start + _OPEN
+    hi = (end - 1 if end > start else start) + _OPEN
+    if lo == hi:
+        return lo
+    top = (lo ^ hi).bit_length() - 1
+    if lo & ((1 << (top + 1)) - 1) == 0:
+        return lo
+    return (hi >> top) << top
+
+
+def _fill_tx_node() -> None:
+    """Give each closed version its ``tx_node`` again (the versions in force have none)."""
+    conn = op.get_bind()
+    closed = conn.execute(
+        sa.text(f"SELECT statement_id, tx_from, tx_to FROM {_TABLE} WHERE tx_to < {_OPEN}")
+    ).all()
+    if closed:
+        conn.execute(
+            sa.text(
+                f"UPDATE {_TABLE} SET tx_node = :node "
+                "WHERE statement_id = :statement_id AND tx_from = :tx_from"
+            ),
+            [
+                {"node": _fork(tx_from, tx_to), "statement_id": sid, "tx_from": tx_from}
+                for sid, tx_from, tx_to in closed
+            ],
+        )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _copy_sqlite(keyed=False)
     else:
         op.drop_constraint(_CONSTRAINT, _TABLE, type_="primary")
+        op.drop_column(_TABLE, "tx_node")
     op.create_index(_INDEX, _TABLE, _KEY, unique=True)
 
 
@@ -91,6 +134,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _copy_sqlite(keyed=True)
     else:
+        op.add_column(_TABLE, sa.Column("tx_node", sa.BigInteger(), nullable=True))
         op.execute(
             f"ALTER TABLE {_TABLE} ADD CONSTRAINT {_CONSTRAINT} PRIMARY KEY USING INDEX {_INDEX}"
         )
+    _fill_tx_node()

@@ -158,7 +158,7 @@ def _in_force(lg: Ledger) -> list[tuple[object, ...]]:
     """The stance rows in force, without their transaction times (which differ: a chunked
     import is several transactions, each recorded after the last)."""
     c = belief_stances.c
-    columns = [col for col in belief_stances.c if col.name not in ("tx_from", "tx_to", "tx_node")]
+    columns = [col for col in belief_stances.c if col.name not in ("tx_from", "tx_to")]
     with lg.store.engine.connect() as conn:
         return sorted(tuple(r) for r in conn.execute(select(*columns).where(c.tx_to == OPEN)))
 
