@@ -67,6 +67,7 @@ from ledger.times import TIME_TEXT, from_micros, to_utc
 
 if TYPE_CHECKING:
     from ledger.api import Ledger
+    from ledger.records import Head
 
 #: At most this many errors are listed; the rest are counted.
 MAX_ERRORS = 20
@@ -393,7 +394,9 @@ def import_jsonl(
             done.in_one_transaction()
         else:
             done.in_chunks()
-    head = ledger.head()
+    # The head the import's last transaction left (read in it, under the writer lock): a read
+    # of its own only when nothing was appended or looked up.
+    head = done.head if done.head is not None else ledger.head()
     return ImportReport(
         src.label, checked.lines, records, done.appended, done.skipped, head.position, head.hash
     )
@@ -1148,6 +1151,7 @@ class _Appending:
         self.tick = tick
         self.appended = 0
         self.skipped = 0
+        self.head: Head | None = None  # after the last transaction, if one ran
         self.current: list[tuple[int, Event]] = []
 
     def in_chunks(self) -> None:
@@ -1165,6 +1169,7 @@ class _Appending:
                 _located_failure(self.checked.label, chunk, e, self.appended)
             self.appended += result.appended
             self.skipped += result.skipped
+            self.head = result.head
             done += len(chunk)
             del chunk, events, batches, result  # one chunk in memory at a time
             self.tick(done)
@@ -1183,6 +1188,7 @@ class _Appending:
         except (EventIdConflict, InvalidRecord) as e:
             _located_failure(self.checked.label, self.current, e, 0)
         self.appended, self.skipped = result.appended, result.skipped
+        self.head = result.head
         self.tick(2 * self.checked.records)
 
     def __iter__(self) -> Iterator[list[Event]]:
