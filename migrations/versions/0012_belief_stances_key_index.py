@@ -26,6 +26,7 @@ Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -42,9 +43,9 @@ _CONSTRAINT = "pk_belief_stances"
 _OPEN = 2**62
 
 
-def _columns(*, tx_node: bool) -> list[sa.Column[object]]:
+def _columns(*, tx_node: bool) -> list[sa.Column[Any]]:
     # as revision 0004 made them (0011 changed only PostgreSQL's collation, not used here)
-    columns = [
+    columns: list[sa.Column[Any]] = [
         sa.Column("statement_id", sa.String(128), nullable=False),
         sa.Column("tx_from", sa.BigInteger(), nullable=False, autoincrement=False),
         sa.Column("tx_to", sa.BigInteger(), nullable=False),
