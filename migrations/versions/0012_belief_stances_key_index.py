@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -65,20 +65,31 @@ def _columns(*, tx_node: bool) -> list[sa.Column[Any]]:
     return [c for c in columns if tx_node or c.name != "tx_node"]
 
 
+#: The table's other indexes as revisions 0006-0011 left them (each a name, its columns and the
+#: versions it covers: None for all).
+_IN_FORCE = sa.text(f"tx_to = {_OPEN}")
+_CLOSED = sa.text(f"tx_to < {_OPEN}")
+_INDEXES: dict[str, tuple[list[str], sa.TextClause | None]] = {
+    "ix_belief_stances_chain": (["proposition_id", "source_id", "reach_to"], _IN_FORCE),
+    "ix_belief_stances_current": (
+        ["proposition_id", "node", "reach_to", "valid_from", "tx_from"],
+        _IN_FORCE,
+    ),
+    "ix_belief_stances_stance": (["proposition_id", "stance", "valid_from", "position"], None),
+    "ix_belief_stances_closed": (
+        [
+            *("proposition_id", "tx_to", "tx_from", "valid_from", "reach_to", "valid_to"),
+            *("qty_to", "statement_id", "source_id", "stance", "position", "value", "unit"),
+        ],
+        _CLOSED,
+    ),
+}
+
+
 def _copy_sqlite(*, keyed: bool) -> None:
     """Copy the stance rows into a table with (``keyed``: revision 0011's, ``tx_node`` NULL) or
-    without the declared key and ``tx_node``, and make its indexes again from their stored
-    definitions (partial ones included)."""
-    conn = op.get_bind()
-    indexes = [
-        (name, sql)
-        for name, sql in conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master "
-            "WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-            (_TABLE,),
-        )
-        if name != _INDEX
-    ]
+    without the declared key and ``tx_node``, and make its other indexes again. Plain SQL, so
+    ``alembic upgrade --sql`` can write it out."""
     new = f"{_TABLE}_0012"
     key = [sa.PrimaryKeyConstraint(*_KEY, name=_CONSTRAINT)] if keyed else []
     op.create_table(new, *_columns(tx_node=keyed), *key)
@@ -86,8 +97,8 @@ def _copy_sqlite(*, keyed: bool) -> None:
     op.execute(f"INSERT INTO {new} ({names}) SELECT {names} FROM {_TABLE}")
     op.drop_table(_TABLE)  # and its indexes
     op.rename_table(new, _TABLE)
-    for _name, sql in indexes:
-        op.execute(sql)
+    for name, (columns, where) in _INDEXES.items():
+        op.create_index(name, _TABLE, columns, sqlite_where=where)
 
 
 def _fork(start: int, end: int) -> int:
@@ -104,7 +115,13 @@ def _fork(start: int, end: int) -> int:
 
 
 def _fill_tx_node() -> None:
-    """Give each closed version its ``tx_node`` again (the versions in force have none)."""
+    """Give each closed version its ``tx_node`` again (the versions in force have none).
+    Written out as SQL (``--sql``), the rows cannot be read: the projection is emptied instead
+    and its checkpoint removed, so the first write or question rebuilds it from the log."""
+    if context.is_offline_mode():
+        for table in (_TABLE, "belief_propositions", "belief_sources", "belief_checkpoint"):
+            op.execute(f"DELETE FROM {table}")
+        return
     conn = op.get_bind()
     closed = conn.execute(
         sa.text(f"SELECT statement_id, tx_from, tx_to FROM {_TABLE} WHERE tx_to < {_OPEN}")
