@@ -15,10 +15,11 @@ no index since revision 0008 and was kept only because dropping it meant rewriti
 SQLite, which this revision does anyway: every row written is a column shorter.
 
 SQLite changes a table's key only by copying the table: the rows are copied into a table
-without it and its indexes made again from their own definitions. PostgreSQL builds the index
-and drops the constraint and the column. The downgrade turns the index back into the key and
-computes ``tx_node`` again for the closed versions, as revision 0011's code wrote it, so its
-``verify`` finds the rows it expects.
+without it and its other indexes made again as revisions 0006-0011 left them (named here, not
+read from the catalog, so that ``alembic upgrade --sql`` can write it out). PostgreSQL builds
+the index and drops the constraint and the column. The downgrade turns the index back into the
+key and computes ``tx_node`` again for the closed versions, as revision 0011's code wrote it, so
+its ``verify`` finds the rows it expects.
 
 Revision ID: 0012
 Revises: 0011
