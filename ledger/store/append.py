@@ -23,7 +23,13 @@ from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict,
 from ledger.events import Event
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.store import bulk, tree
-from ledger.store.backends import binds_arrays, refresh_statistics, size_write_cache, writing
+from ledger.store.backends import (
+    GENERIC_PLANS_UP_TO,
+    binds_arrays,
+    refresh_statistics,
+    size_write_cache,
+    writing,
+)
 from ledger.store.schema import EVENT_COLUMNS
 from ledger.store.schema import events as t
 from ledger.times import from_micros
@@ -115,7 +121,7 @@ def append_once(
     within: Within | None,
 ) -> AppendResult:
     """One attempt at appending ``prepared`` atomically (the caller retries on lock contention)."""
-    with writing(engine) as conn:
+    with writing(engine, generic_plans=len(prepared) <= GENERIC_PLANS_UP_TO) as conn:
         written = _write(conn, recorded_at, prepared, expected, within)
         if len(written.rows) >= ANALYZE_AFTER:
             refresh_statistics(conn, ["events"])
