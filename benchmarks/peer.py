@@ -122,6 +122,15 @@ class PeerStore:
             self.recorder.insert_events(events[i : i + batch])
         return time.perf_counter() - t0
 
+    def insert_each(self, deliveries: Sequence[Sequence[Any]]) -> list[float]:
+        """One ``insert_events`` call per delivery, in order; the seconds of each."""
+        out = []
+        for events in deliveries:
+            t0 = time.perf_counter()
+            self.recorder.insert_events(events)
+            out.append(time.perf_counter() - t0)
+        return out
+
     def insert_one(self, count: int, seed: int, template: bytes) -> list[float]:
         """``count`` one-event calls, each a new stream's first event; latencies."""
         from eventsourcing.persistence import StoredEvent  # noqa: PLC0415 (optional)

@@ -54,6 +54,7 @@ OUR_METRICS = {
     "deliveries_first_ms",
     "deliveries_last_ms",
     "deliveries_growth",
+    "deliveries_log_only_growth",
     "deliveries_peak_rss_mb",
     "deliveries_one_file_peak_rss_mb",
     "deliveries_events_mib",
@@ -80,6 +81,7 @@ PEER_METRICS = {
     "peer_read_rate",
     "peer_select_stream_p50_ms",
     "peer_deliveries_rate",
+    "peer_deliveries_growth",
 }
 TARGETED = {
     "asof_p50_ms",
@@ -146,6 +148,10 @@ def test_tiny_benchmark_runs(databases: Databases, tmp_path: Path) -> None:
     assert len(daily["per_delivery_ms"]) == size.daily
     assert daily["records"] == daily["one_file"]["events"] == records
     assert 1 <= daily["window"] <= size.daily // 2
+    bare = daily["log_only"]  # the same deliveries, the log alone, over the same window
+    assert bare["window"] == daily["window"]
+    assert bare["first_mean_ms"] > 0 and bare["last_mean_ms"] > 0
+    assert bare["growth"] == bare["last_mean_ms"] / bare["first_mean_ms"]
     for disk in (daily["disk"], daily["one_file"]["disk"]):
         assert disk["method"] in ("dbstat", "pg_total_relation_size")
         assert disk["tables"]["events"] > 0
@@ -175,7 +181,10 @@ def test_tiny_benchmark_runs(databases: Databases, tmp_path: Path) -> None:
     assert all(_positive(metrics[m]) for m in PEER_METRICS), metrics
     assert all(checks[m]["status"] in ("PASS", "MISS") for m in PEER_TARGETED)
     assert all(_positive(checks[m]["ratio"]) for m in PEER_TARGETED | {"deliveries_rate"})
-    assert mine["peer_runs"][0]["deliveries"]["events"] == records
+    theirs = mine["peer_runs"][0]["deliveries"]
+    assert theirs["events"] == records
+    assert theirs["window"] == daily["window"]
+    assert theirs["growth"] == theirs["last_mean_ms"] / theirs["first_mean_ms"]
 
 
 def test_a_choice_of_workloads_runs_only_those(tmp_path: Path) -> None:
