@@ -56,7 +56,13 @@ _WRITE = "factledger_write"
 _ADVISORY_KEY = "hashtext(current_schema() || '.factledger')"
 _TARGET = "factledger_writer_lock"  # connection info: the lock this connection took last time
 _PRESENT = ", ".join(f"to_regclass('{t}') IS NOT NULL" for t in WRITER_LOCK_TABLES)
-_GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan; "
+# A small write (see begin_write) plans once and never in parallel: its statements touch a few
+# rows each, and a plan made once for all values takes a range over a parameter for a third of
+# the table, enough at 1M events for two workers to start for a statement that reads one row.
+_GENERIC = (
+    "SET LOCAL plan_cache_mode = force_generic_plan; "
+    "SET LOCAL max_parallel_workers_per_gather = 0; "
+)
 _SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 #: SQLite: the WAL frames a commit leaves before it copies them into the database file (SQLite's
 #: default is 1,000). A daily delivery of 1,000 records into a ledger of 100k events writes about
@@ -437,9 +443,9 @@ def begin_write(engine: Engine, *, generic_plans: bool = False) -> Any:
 
     ``generic_plans`` (PostgreSQL): every prepared statement of the transaction runs the plan
     made once for it, not one made again for each execution's values (``plan_cache_mode``,
-    set for this transaction only, in the lock's own round trip). For a write of a few events,
-    whose statements each probe an index once per item whatever the values: see
-    :data:`GENERIC_PLANS_UP_TO`."""
+    set for this transaction only, in the lock's own round trip), and none in parallel
+    (``max_parallel_workers_per_gather = 0``). For a write of a few events, whose statements
+    each probe an index once per item whatever the values: see :data:`GENERIC_PLANS_UP_TO`."""
     conn = engine.connect().execution_options(**{_WRITE: True})
     return _WriteTransaction(conn, generic_plans)
 

@@ -427,8 +427,8 @@ def assert_discarded(ledger: Ledger, rows: int) -> None:
         ledger.append(batch)
     assert str(info.value).startswith(
         f"the database did not store the append: {rows} rows were inserted at positions "
-        f"{head.position + 1} to {head.position + rows}, but 0 rows are there after position "
-        f"{head.position}"
+        f"{head.position + 1} to {head.position + rows}, but 0 rows are there at those "
+        f"positions and the head is {head.position} "
     )
     assert isinstance(info.value, IntegrityError)
     with pytest.raises(AppendNotStored):
@@ -444,6 +444,57 @@ def test_an_append_a_trigger_silently_discarded_is_an_error_not_a_success(
     ledger.append(basics())
     discard_inserts(ledger.store.engine, "trigger")
     assert_discarded(ledger, rows)
+
+
+_COLUMNS = (
+    "position, event_id, stream_id, stream_version, type, stated_at, recorded_at, payload, "
+    "prev_hash, hash"
+)
+_FAR = 1_000_000
+
+
+def add_a_row_beyond_each_insert(engine: Any) -> None:
+    """Make the database store, after each row inserted into ``events``, a copy of it far past
+    the new head (another id and stream), as a trigger of the owner's can."""
+    copy = (
+        f"INSERT INTO events ({_COLUMNS}) VALUES (NEW.position + {_FAR}, "
+        "substr(NEW.event_id, 1, 30) || '-copy', NEW.stream_id || ':copy', NEW.stream_version, "
+        "NEW.type, NEW.stated_at, NEW.recorded_at, NEW.payload, NEW.prev_hash, NEW.hash)"
+    )
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER add_row AFTER INSERT ON events WHEN NEW.position < {_FAR} "
+                f"BEGIN {copy}; END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION add_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.position < {_FAR} THEN {copy}; END IF; RETURN NULL; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER add_row AFTER INSERT ON events "
+                "FOR EACH ROW EXECUTE FUNCTION add_row()"
+            )
+
+
+def test_an_append_that_left_a_row_past_its_last_is_an_error_not_a_success(
+    ledger: Ledger,
+) -> None:
+    """Every row the append wrote is there with its hash, but the log's head is not its last
+    row: a row was stored past it. The check bounds its count to the append's positions (so
+    that a plan made once expects a few rows) and reads the head of the whole log apart."""
+    ledger.append(basics())
+    head = ledger.head()
+    add_a_row_beyond_each_insert(ledger.store.engine)
+    with pytest.raises(AppendNotStored) as info:
+        ledger.append([statement("s-extra")])
+    assert (
+        f"but 1 rows are there at those positions and the head is {head.position + 1 + _FAR} "
+        in str(info.value)
+    )
+    assert ledger.head() == head
+    assert ledger.verify().ok
 
 
 @pytest.mark.postgresql

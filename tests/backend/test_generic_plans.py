@@ -48,21 +48,32 @@ def _mode(conn: Connection) -> str:
     return str(conn.execute(text("SELECT current_setting('plan_cache_mode')")).scalar())
 
 
+def _parallel(conn: Connection) -> str:
+    return str(
+        conn.execute(text("SELECT current_setting('max_parallel_workers_per_gather')")).scalar()
+    )
+
+
 def test_a_small_append_plans_once_a_large_one_for_its_values(pg_ledger: Ledger) -> None:
     pg_ledger.append([SourceRegistered("s0", "A source", "media")])
     pg_ledger.append([PropositionDefined("p0", "Something happened")])
     seen: list[str] = []
+    parallel: list[str] = []
 
     def within(conn: Connection, rows: Any) -> None:
         seen.append(_mode(conn))
+        parallel.append(_parallel(conn))
 
     pg_ledger.store.append([_statement(0)], within=within)
     many = [_statement(i) for i in range(1, GENERIC_PLANS_UP_TO + 2)]
     pg_ledger.store.append(many, within=within)
     assert seen == ["force_generic_plan", "auto"]
+    # never in parallel: a small write's statements read a few rows each
+    assert parallel[0] == "0" and parallel[1] != "0"
     # set for the transaction only: the pooled connection is back to the default after it
     with pg_ledger.store.engine.connect() as conn:
         assert _mode(conn) == "auto"
+        assert _parallel(conn) == parallel[1]
 
 
 def _as_prepared(statement: str, parameters: Any) -> tuple[str, list[Any]]:
@@ -85,6 +96,34 @@ def _as_prepared(statement: str, parameters: Any) -> tuple[str, list[Any]]:
 
 #: A table read whole: any but those of a row or two whatever the history (the checkpoint).
 _SCANNED = re.compile(r"Seq Scan on (?!belief_checkpoint\b|writer_lock\b)")
+#: A scan and the rows the planner expects of it.
+_EXPECTS = re.compile(r"Scan.* on (\w+).*\brows=(\d+)")
+_NODE = re.compile(r"^(\s*)(?:->\s+)?(\S.*)$")
+
+
+def _expected_reads(plan: str) -> list[tuple[str, int]]:
+    """Each scan of ``plan`` (EXPLAIN's text) and the rows expected of it, but for a scan a
+    ``Limit`` stops early (its estimate is the table's, its reads are the limit's)."""
+    out: list[tuple[str, int]] = []
+    nodes: list[tuple[int, str]] = []  # (indent, text) of the nodes above the current line
+    for line in plan.splitlines():
+        m = _NODE.match(line)
+        if m is None or not (line.lstrip().startswith("->") or not nodes):
+            continue  # a node's detail line (Index Cond, Filter, ...)
+        indent, node = len(m[1]), m[2]
+        while nodes and nodes[-1][0] >= indent:
+            nodes.pop()
+        scan = _EXPECTS.search(node)
+        if scan and not (nodes and nodes[-1][1].startswith("Limit")):
+            out.append((scan[1], int(scan[2])))
+        nodes.append((indent, node))
+    return out
+
+
+#: What a plan made once may expect of a table that grows with the log: a share that stays
+#: small as the log grows. A range over a parameter alone is a third of the table, which at 1M
+#: events was enough for parallel workers to start for a statement that reads one row.
+_AT_MOST = 0.05
 
 
 def test_the_plans_made_once_probe_indexes(pg_ledger: Ledger) -> None:
@@ -112,6 +151,14 @@ def test_the_plans_made_once_probe_indexes(pg_ledger: Ledger) -> None:
     try:
         driver = raw.driver_connection
         assert driver is not None
+        sizes = {  # the tables that grow with the log, and their rows as the planner knows them
+            name: tuples
+            for name, tuples in driver.execute(
+                "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' "
+                "AND relnamespace = current_schema()::regnamespace AND reltuples > 1000"
+            ).fetchall()
+        }
+        assert {"events", "belief_stances"} <= sizes.keys()
         scans = []
         for n, (statement, params) in enumerate(sent.values()):
             prepared, values = _as_prepared(statement, params)
@@ -128,6 +175,9 @@ def test_the_plans_made_once_probe_indexes(pg_ledger: Ledger) -> None:
                 driver.execute(f"DEALLOCATE q{n}")
             if _SCANNED.search(plan):
                 scans.append(f"{statement[:80]}\n{plan}")
+            for table, rows in _expected_reads(plan):
+                if table in sizes and rows > _AT_MOST * sizes[table]:
+                    scans.append(f"{statement[:80]}\n{plan}")
         assert not scans, "\n\n".join(scans)
     finally:
         raw.close()
