@@ -262,6 +262,7 @@ def _deliveries_run(
     each on a fresh database and in a child process; odd runs do the deliveries first."""
     plans = workdir / "plans"
     one_url, many_url = backend.new_url(), backend.new_url()
+    files = [(p, RECORDED_START + timedelta(days=k)) for k, p in enumerate(daily.parts)]
 
     def one_file() -> dict[str, Any]:
         plan = plans / f"daily-whole-{backend.name}-{run}.json"
@@ -269,7 +270,6 @@ def _deliveries_run(
         return child | {"rate": child["events"] / child["seconds"], "disk": _disk(one_url)}
 
     def deliveries() -> dict[str, Any]:
-        files = [(p, RECORDED_START + timedelta(days=k)) for k, p in enumerate(daily.parts)]
         plan = plans / f"daily-parts-{backend.name}-{run}.json"
         return ours.import_in_child(many_url, files, plan) | {"disk": _disk(many_url)}
 
@@ -308,7 +308,7 @@ def _deliveries_run(
             f" (CPU {out['cpu_first_mean_ms']:.0f} / {out['cpu_last_mean_ms']:.0f} ms, "
             f"{out['cpu_growth']:.2f}x)"
         )
-    out["log_only"] = bare = _log_only_deliveries(backend, daily)
+    out["log_only"] = bare = _log_only_deliveries(backend, files)
     ratio = out["disk"].get("derived_over_events")
     log(
         f"    deliveries: {out['records']:,} records in {len(per)} imports, {rate:,.0f}/s "
@@ -418,11 +418,10 @@ def _growth(per: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _log_only_deliveries(backend: Backend, daily: Daily) -> dict[str, Any]:
+def _log_only_deliveries(backend: Backend, files: list[tuple[Path, datetime]]) -> dict[str, Any]:
     """The same deliveries appended with ``EventStore.append`` alone, one call each, on a
     fresh ledger: the growth of the hash-chained log without the belief projection, which
     bounds what the projection's can be."""
-    files = [(p, RECORDED_START + timedelta(days=k)) for k, p in enumerate(daily.parts)]
     clock = ours.Clock(RECORDED_START)
     lg = ours.open_ledger(backend.new_url(), clock)
     try:

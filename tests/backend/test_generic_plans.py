@@ -106,10 +106,10 @@ def _expected_reads(plan: str) -> list[tuple[str, int]]:
     ``Limit`` stops early (its estimate is the table's, its reads are the limit's)."""
     out: list[tuple[str, int]] = []
     nodes: list[tuple[int, str]] = []  # (indent, text) of the nodes above the current line
-    for line in plan.splitlines():
+    for n, line in enumerate(plan.splitlines()):
         m = _NODE.match(line)
-        if m is None or not (line.lstrip().startswith("->") or not nodes):
-            continue  # a node's detail line (Index Cond, Filter, ...)
+        if m is None or (n > 0 and not line.lstrip().startswith("->")):
+            continue  # a node's detail line (Index Cond, Filter, ...); the first is the root
         indent, node = len(m[1]), m[2]
         while nodes and nodes[-1][0] >= indent:
             nodes.pop()
