@@ -30,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Index,
+    String,
     and_,
     bindparam,
     delete,
@@ -126,9 +127,12 @@ class MaterializedProjection:
 
         ``written`` may hold the rows the caller has just appended in this transaction (as
         ``EventStore.append`` passes them). They are folded on the assumption that the
-        checkpoint sits right before them, which the checkpoint's own update then confirms
-        in the same statement; if it does not, the tables are rebuilt from the log instead.
-        Returns how many events were folded in.
+        checkpoint sits right before them, which the write itself checks (a small one in the
+        same statement): if it does not (events were appended to the log alone, with
+        ``EventStore.append``, since), nothing of them is written and the catch-up starts
+        from the checkpoint instead, reading them back from the log with the events before
+        them; from nothing only if the checkpoint no longer describes the log. Returns how
+        many events were folded in.
         """
         if written:
             first = written[0]
@@ -142,19 +146,19 @@ class MaterializedProjection:
             was = (first["position"] - 1, first["prev_hash"])
             if len(rows) < bulk.COPY_FROM:
                 # One window, too small for any statistics refresh (fold_rows): its write moves
-                # the checkpoint too, in one statement on PostgreSQL (see _write).
+                # the checkpoint first, and writes nothing unless it was at ``was`` (on
+                # PostgreSQL in one statement: see _write).
                 advance = _Advance(was, (rows[-1][0], rows[-1][9]))
                 ahead = _ChainsAhead.of(getattr(written, "ahead", None))
                 _fold_window(conn, list(rows), None, advance, ahead)
-                folded, moved = len(rows), bool(advance.done)
-            else:
+                if advance.done:
+                    return len(rows)
+            elif _checkpoint_at(conn, was):
                 folded, last = fold_rows(conn, rows)
                 assert last is not None
-                moved = _advance_checkpoint(conn, was, last)
-            if moved:
+                _save_checkpoint(conn, *last)
                 return folded
-            _wipe(conn)
-            return self.catch_up(conn)
+            # Behind the log: caught up from the checkpoint, these rows with the rest.
         position = _usable_checkpoint(conn)
         folded, last = fold_rows(conn, _rows_after(conn, position))
         if last is not None:
@@ -649,9 +653,15 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
     PostgreSQL a small write (one append's) is one statement, revisions, rows and checkpoint
     together: each statement is a round trip to the server, and an append's projection made
     three of them (the log's own are five)."""
-    if advance is not None and _one_statement(conn, batch):
-        advance.done = _write_at_once(conn, batch, advance)
-        return
+    if advance is not None:
+        if _one_statement(conn, batch):
+            advance.done = _write_at_once(conn, batch, advance)
+            return
+        # The checkpoint first: if it is not where the batch was planned from, nothing is
+        # written (the caller catches up from wherever it is).
+        advance.done = _advance_checkpoint(conn, advance.was, advance.now)
+        if not advance.done:
+            return
     if batch.deleted:
         driver.run_many(conn, _sql(conn, _DELETE_SQL), batch.deleted)
     if batch.updated:
@@ -669,8 +679,6 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
     # the same CPU (alternated twice, load 6).
     batch.inserted.sort(key=_CHAIN_ORDER)
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
-    if advance is not None:
-        advance.done = _advance_checkpoint(conn, advance.was, advance.now)
 
 
 _CHAIN_ORDER = itemgetter(
@@ -689,24 +697,31 @@ def _one_statement(conn: Connection, batch: Batch) -> bool:
 def _write_at_once(conn: Connection, batch: Batch, advance: _Advance) -> bool:
     """:func:`_write` and the checkpoint's move in one PostgreSQL statement: the revisions and
     the new rows as data-modifying ``WITH`` queries (they touch different rows: a revision
-    never changes a row's key), the checkpoint's ``UPDATE`` the statement's own, whose row
-    count says whether the checkpoint was where the catch-up assumed."""
-    parts: list[str] = []
-    params: list[Any] = []
+    never changes a row's key), the checkpoint's ``UPDATE`` the statement's own. Each part
+    writes only if the checkpoint is at ``advance.was`` (``c``; every part of the statement
+    sees the same snapshot), and the ``UPDATE``'s row count says whether it was."""
+    parts = [f"c AS (SELECT 1 FROM belief_checkpoint WHERE {_AT}), "]
+    params: list[Any] = [NAME, *advance.was, FORMAT]
     if batch.updated:
         revisions = [revised_values(row) for row in batch.updated.values()]
-        parts.append(f"r AS ({_PG_REVISE_SQL} RETURNING 1)")
+        parts.append(f"r AS ({_PG_REVISE_SQL} AND EXISTS (SELECT FROM c) RETURNING 1), ")
         params += [list(c) for c in zip(*revisions, strict=True)]
     if batch.inserted:
-        row = f"({', '.join(['%s'] * len(COLUMNS))})"
-        rows = ", ".join([row] * len(batch.inserted))
-        parts.append(
-            f"i AS (INSERT INTO belief_stances ({', '.join(COLUMNS)}) VALUES {rows} RETURNING 1)"
-        )
-        params += [value for values in batch.inserted for value in values]
-    head = f"WITH {', '.join(parts)} " if parts else ""
+        parts.append(f"i AS ({_PG_INSERT_SQL} WHERE EXISTS (SELECT FROM c) RETURNING 1), ")
+        params += [list(c) for c in zip(*batch.inserted, strict=True)]
     params += [*advance.now, NAME, *advance.was, FORMAT]
-    return conn.exec_driver_sql(head + _sql(conn, _ADVANCE), tuple(params)).rowcount == 1
+    sql = "WITH " + "".join(parts)[:-2] + " " + _sql(conn, _ADVANCE)
+    return conn.exec_driver_sql(sql, tuple(params)).rowcount == 1
+
+
+_BIGINT = frozenset(c.name for c in belief_stances.columns if not isinstance(c.type, String))
+#: The new rows of a small write, one array parameter per column (the statement's text is the
+#: same whatever the number of rows, so the server keeps one plan for it).
+_PG_INSERT_SQL = (
+    f"INSERT INTO belief_stances ({', '.join(COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(%s AS {'BIGINT' if c in _BIGINT else 'TEXT'}[])" for c in COLUMNS)
+    + ")"
+)
 
 
 # -- reading stances --------------------------------------------------------------------------
@@ -1457,10 +1472,17 @@ def _hash_matches(conn: Connection, position: int, expected: str) -> bool:
     return found == expected
 
 
+_AT = "name = %s AND position = %s AND hash = %s AND policy = %s"
 _ADVANCE = (
     "UPDATE belief_checkpoint SET position = ?, hash = ? "
     "WHERE name = ? AND position = ? AND hash = ? AND policy = ?"
 )
+
+
+def _checkpoint_at(conn: Connection, at: tuple[int, str]) -> bool:
+    """Whether the checkpoint is at ``at`` (position, hash), under this projection's format."""
+    row = conn.execute(select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)).first()
+    return row is not None and (row.position, row.hash, row.policy) == (*at, FORMAT)
 
 
 def _advance_checkpoint(conn: Connection, was: tuple[int, str], now: tuple[int, str]) -> bool:

@@ -21,12 +21,14 @@ from typing import Any
 
 import pytest
 
-from benchmarks import peer
+from benchmarks import anatomy, ours, peer
 from benchmarks.amplification import measure
 from benchmarks.databases import Backend
 from benchmarks.generator import concatenate, generate, split, stated_at
 from benchmarks.harness import SIZES, WORKLOADS, run_benchmarks, table
 from benchmarks.hot import generate_hot
+from ledger import Ledger
+from projections.check import check
 from tests.conftest import Databases
 
 OUR_METRICS = {
@@ -241,3 +243,47 @@ def test_the_amplification_probe_runs_and_smaller_transactions_never_write_fewer
     assert chunked.rows >= whole.rows
     assert whole.derived_bytes > 0 and chunked.derived_bytes > 0
     assert whole.events_bytes > 0 and chunked.events_bytes > 0
+
+
+def test_the_sqlite_anatomy_attributes_every_frame_a_delivery_wrote(tmp_path: Path) -> None:
+    """Every WAL frame of the measured deliveries is put down to a table or index of the
+    ledger (none unknown), the log's and the projection's among them."""
+    found = anatomy.sqlite_deliveries(1_200, 400, tmp_path)
+    assert [d.number for d in found.measured] == [2, 3]
+    for delivery in found.measured:
+        assert delivery.frames > 0
+        assert sum(tree.frames for tree in delivery.trees) == delivery.frames
+        names = {tree.name for tree in delivery.trees}
+        assert "?" not in names
+        assert {"events", "belief_stances", "ix_belief_stances_chain"} <= names
+        for tree in delivery.trees:
+            assert 0 < tree.pages <= min(tree.frames, tree.of)
+
+
+@pytest.mark.postgresql
+def test_the_postgresql_anatomy_explains_each_statement_of_both_appends(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Each single append's statements are explained and put down to the log or the
+    projection: a log-only append sends none of the projection's; every append writes WAL."""
+    gen = generate(300, tmp_path / "gen")
+    lg = ours.open_ledger(pg_url, ours.Clock(gen.recorded_at(0)))
+    try:
+        ours.import_file(lg, gen.files[0])
+    finally:
+        lg.close()
+    full, bare = anatomy.postgresql_appends(pg_url, gen, 4)
+    assert (full.path, bare.path) == ("Ledger.append", "EventStore.append")
+    assert {s.role for s in full.statements} >= {"log", "projection"}
+    assert {s.role for s in bare.statements} == {"log"}
+    for costs in (full, bare):
+        inserts = [s for s in costs.statements if s.sql.startswith("INSERT INTO events ")]
+        assert len(inserts) == 1 and inserts[0].calls == 4 and inserts[0].wal_records > 0
+        assert all(s.calls > 0 and s.hit + s.read > 0 for s in costs.statements)
+    log = {r.role: r for r in bare.roles}["log"]
+    assert log.calls == 4 and log.wal_bytes > 0
+    lg = Ledger.open(pg_url)
+    try:  # the log-only appends were folded in afterwards
+        assert check(lg.store).ok
+    finally:
+        lg.close()

@@ -19,6 +19,8 @@ from ledger import (
 )
 from projections.beliefs import BeliefState, Status
 from tests.conftest import FakeClock
+from projections import materialized
+from projections.check import check
 from tests.helpers import basics, derived_rows, raw, statement
 
 COURT = SourceRegistered("icj", "International Court of Justice", "court")
@@ -350,6 +352,35 @@ def test_an_append_behind_a_bare_store_append_folds_both(ledger: Ledger) -> None
     ledger.append([statement("s2", "kcna", "deny", "2024-10-21")])
     assert both(ledger, "2024-10-18").status is Status.CLAIMED
     assert both(ledger, "2024-10-22").status is Status.DISPUTED
+
+
+@pytest.mark.parametrize("size", [1, 40], ids=["one event", "a batch past COPY_FROM"])
+def test_an_append_behind_bare_store_appends_catches_up_from_the_checkpoint(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Events appended to the log alone leave the projection behind, its checkpoint still
+    true; the next append folds them and its own from there, emptying nothing (it used to
+    rebuild the tables from nothing: at a million events, a rebuild inside one append). Its
+    own rows are folded once, with the rest: the tables are what the log implies."""
+    ledger.append([*basics(), statement("s1"), statement("s2", "kcna", "deny", "2024-10-21")])
+    ledger.store.append([statement("s3", "kcna", "confirm", "2024-10-25")])
+    ledger.store.append([CorrectionMade("fix", "s2", "misattributed", withdraw=True)])
+
+    def no_wipe(*_: object, **__: object) -> None:
+        raise AssertionError("the tables were emptied: the checkpoint was still usable")
+
+    monkeypatch.setattr(materialized, "_wipe", no_wipe)
+    later = [
+        statement(f"later-{i}", "kr-nis", "assert", f"2024-11-{1 + i % 28:02d}")
+        for i in range(size)
+    ]
+    moved = CorrectionMade("fix-3", "s3", "a date", changes={"stated_at": "2024-10-26"})
+    ledger.append([*later[:-1], moved, later[-1]])
+
+    assert check(ledger.store).ok
+    assert both(ledger, "2024-10-22").status is Status.CLAIMED  # s2 withdrawn by the bare append
+    assert both(ledger, "2024-10-25").status is Status.CLAIMED
+    assert both(ledger, "2024-10-26").status is Status.CONFIRMED  # s3, as corrected
 
 
 def test_a_checkpoint_that_no_longer_matches_the_log_is_rebuilt_on_the_next_append(
