@@ -79,16 +79,29 @@ class DeliveryWal:
 
 
 @attrs.frozen
+class AppendsWal:
+    """The WAL frames single appends of one kind wrote, on average, by table and index."""
+
+    path: str  # "Ledger.append" or "EventStore.append"
+    appends: int
+    frames: float  # per append
+    trees: list[tuple[str, float]]  # (name, frames per append), most first
+
+
+@attrs.frozen
 class DeliveriesWal:
     events: int
     per: int
     deliveries: int
     measured: list[DeliveryWal]  # the second delivery and the last
+    singles: list[AppendsWal]  # then single appends of each kind, on the finished ledger
 
 
-def sqlite_deliveries(events: int, per: int, directory: Path) -> DeliveriesWal:
+def sqlite_deliveries(events: int, per: int, directory: Path, appends: int = 40) -> DeliveriesWal:
     """Import ``events`` records as deliveries of ``per`` into a fresh SQLite file; the WAL
-    frames the second and the last delivery wrote, by table and index."""
+    frames the second and the last delivery wrote, by table and index; then those of
+    ``appends`` single ``Ledger.append`` and as many log-only ``EventStore.append`` calls of
+    a random statement, alternated (the projection caught up after each log-only one)."""
     deliveries = max(2, events // per)
     gen = generate(events, directory / "gen", deliveries=deliveries)
     db = directory / "anatomy.db"
@@ -114,9 +127,38 @@ def sqlite_deliveries(events: int, per: int, directory: Path) -> DeliveriesWal:
             if watched:
                 # Read while the ledger is open: its last connection's close checkpoints.
                 measured.append(_attributed(k + 1, seconds, wal_pages(Path(f"{db}-wal")), db))
+        singles = _single_appends(lg, gen, db, appends)
     finally:
         lg.close()
-    return DeliveriesWal(events, per, len(gen.files), measured)
+    return DeliveriesWal(events, per, len(gen.files), measured, singles)
+
+
+def _single_appends(lg: Any, gen: Generated, db: Path, appends: int) -> list[AppendsWal]:
+    found: dict[str, collections.Counter[str]] = {
+        "Ledger.append": collections.Counter(),
+        "EventStore.append": collections.Counter(),
+    }
+    tag = f"anatomy-{time.time_ns()}"
+    events = ours.random_statements(gen, 2 * appends, seed=1, tag=tag)
+    for i in range(appends):
+        kinds = (("Ledger.append", lg.append), ("EventStore.append", lg.store.append))
+        for (name, append), e in zip(kinds, events[2 * i : 2 * i + 2], strict=True):
+            with lg.store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+            append([e])
+            owners = page_owners(db)
+            found[name].update(owners.get(p, "?") for p in wal_pages(Path(f"{db}-wal")))
+        lg.projection.ensure_current()  # the log-only one, folded before the next pair
+    n = max(1, appends)
+    return [
+        AppendsWal(
+            name,
+            appends,
+            sum(frames.values()) / n,
+            [(tree, count / n) for tree, count in frames.most_common()],
+        )
+        for name, frames in found.items()
+    ]
 
 
 def _attributed(number: int, seconds: float, pages: list[int], db: Path) -> DeliveryWal:
@@ -368,6 +410,12 @@ def _print_sqlite(found: DeliveriesWal) -> None:
         for tree in one.trees:
             share = tree.frames / one.frames if one.frames else 0.0
             print(f"{tree.frames:8,} {share:6.1%} {tree.pages:7,} {tree.of:7,}  {tree.name}")
+    for single in found.singles:
+        print(
+            f"\n{single.path}, one event, {single.appends} of them: {single.frames:.1f} frames each"
+        )
+        for name, frames in single.trees:
+            print(f"{frames:8.2f}  {name}")
 
 
 def _print_postgresql(found: list[AppendCosts], events: int) -> None:
@@ -393,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("backend", choices=("sqlite", "postgresql"))
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--per", type=int, default=1_000, help="records per delivery (sqlite)")
-    parser.add_argument("--appends", type=int, default=20, help="appends of each kind (postgresql)")
+    parser.add_argument("--appends", type=int, default=20, help="single appends of each kind")
     parser.add_argument(
         "--url", help="an existing ledger built from the same generated file (postgresql)"
     )
@@ -401,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="anatomy-") as tmp:
         if args.backend == "sqlite":
-            found: Any = sqlite_deliveries(args.events, args.per, Path(tmp))
+            found: Any = sqlite_deliveries(args.events, args.per, Path(tmp), args.appends)
             if not args.json:
                 _print_sqlite(found)
         else:

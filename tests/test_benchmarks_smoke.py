@@ -247,9 +247,15 @@ def test_the_amplification_probe_runs_and_smaller_transactions_never_write_fewer
 
 def test_the_sqlite_anatomy_attributes_every_frame_a_delivery_wrote(tmp_path: Path) -> None:
     """Every WAL frame of the measured deliveries is put down to a table or index of the
-    ledger (none unknown), the log's and the projection's among them."""
-    found = anatomy.sqlite_deliveries(1_200, 400, tmp_path)
+    ledger (none unknown), the log's and the projection's among them; a log-only append
+    writes none of the projection's pages."""
+    found = anatomy.sqlite_deliveries(1_200, 400, tmp_path, appends=3)
     assert [d.number for d in found.measured] == [2, 3]
+    full, bare = found.singles
+    assert (full.path, bare.path, full.appends) == ("Ledger.append", "EventStore.append", 3)
+    assert "belief_checkpoint" in dict(full.trees)  # the projection moved with each append
+    assert not any(name.startswith(("belief_", "ix_belief", "uq_belief")) for name, _ in bare.trees)
+    assert full.frames > bare.frames > 0
     for delivery in found.measured:
         assert delivery.frames > 0
         assert sum(tree.frames for tree in delivery.trees) == delivery.frames
