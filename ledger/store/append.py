@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, RowMapping, bindparam, case, func, se
 from ledger import hashing
 from ledger.codec import encoding, same_payload
 from ledger.errors import AppendNotStored, ConcurrencyConflict, EventIdConflict, UnknownReference
-from ledger.events import Event
+from ledger.events import OPENS_OWN_STREAM, Event
 from ledger.records import AppendResult, Head, RecordedEvent
 from ledger.store import bulk, tree
 from ledger.store.backends import (
@@ -216,8 +216,7 @@ def _write(
 ) -> _Written:
     """Check ``prepared`` against the log, write its new rows, read them back, run ``within``."""
     size_write_cache(conn, len(prepared))
-    streams = {p.stream_id for p in prepared} | set(expected)
-    streams.update(ref for p in prepared for _, ref in p.event.references())
+    streams = streams_to_look_up(prepared, expected)
     ahead = _reads_ahead(conn, within, prepared)
     found = lookup(conn, {p.event_id for p in prepared}, streams, ahead)
     fresh, skipped = _drop_repeats(found.stored, prepared)
@@ -233,6 +232,19 @@ def _write(
         if within is not None:
             within(conn, rows)
     return _Written(found.head, when, fresh, rows, skipped)
+
+
+def streams_to_look_up(prepared: Sequence[Prepared], expected: Mapping[str, int]) -> set[str]:
+    """The streams whose versions an append must read: those its events write to, those it
+    expects a version of, and those its events name; but not the streams its events open
+    themselves (:data:`ledger.events.OPENS_OWN_STREAM`). Such a stream exists exactly when its
+    event does, which the lookup of the event ids says: a stored one is a repeat, skipped; a
+    fresh one opens its stream at version 1. A delivery of 1,000 statements reads some 1,300
+    streams instead of 2,300, and a single statement two instead of three."""
+    streams = {p.stream_id for p in prepared if p.type not in OPENS_OWN_STREAM}
+    streams.update(expected)
+    streams.update(ref for p in prepared for _, ref in p.event.references())
+    return streams
 
 
 # One statement: the rows from past the old head to the new one, counted, the hash stored at

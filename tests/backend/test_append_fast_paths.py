@@ -27,6 +27,7 @@ from sqlalchemy import func, select, text
 
 from ledger import (
     BusyError,
+    CorrectionMade,
     Event,
     EventIdConflict,
     IntegrityError,
@@ -291,6 +292,41 @@ def test_a_later_batch_may_name_what_an_earlier_one_defined(ledger: Ledger) -> N
     result = ledger.store.append_batches([basics(), [statement("s1")], [statement("s2")]])
     assert (result.appended, result.batches) == (5, 3)
     assert {e.recorded_at for e in ledger.read()} == {ledger.head().recorded_at}
+
+
+def test_an_append_reads_the_streams_it_writes_to_names_or_expects_not_those_it_opens(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source, proposition, document or statement is version 1 of a stream of its own,
+    which exists exactly when the record does: the lookup of its id says so, and its stream is
+    not read as well. A correction's stream, the streams records name and the streams whose
+    version the caller expects are read; the versions written are the same as ever."""
+    read: list[set[str]] = []
+    real = ap.lookup
+
+    def spy(conn: Any, ids: Any, streams: Any, ahead: Any = ()) -> ap.Lookup:
+        read.append(set(streams))
+        return real(conn, ids, streams, ahead)
+
+    monkeypatch.setattr(ap, "lookup", spy)
+    ledger.append(basics())
+    moved = CorrectionMade("fix", "s1", "a date", changes={"stated_at": "2024-10-19"})
+    ledger.append([statement("s1"), moved], expected_versions={"proposition:troops": 1})
+    ledger.append([statement("s2")])
+    again = ledger.append([statement("s2")])
+
+    assert read == [
+        {"source:kcna"},  # named as the proposition's party
+        {"source:kr-nis", "proposition:troops", "statement:s1"},
+        {"source:kr-nis", "proposition:troops"},
+        {"source:kr-nis", "proposition:troops"},
+    ]
+    assert (len(again.appended), again.skipped) == (0, 1)
+    with ledger.store.engine.connect() as conn:
+        versions = conn.execute(
+            select(t.c.stream_id, t.c.stream_version).where(t.c.stream_id.like("statement:%"))
+        ).all()
+    assert sorted(versions) == [("statement:s1", 1), ("statement:s1", 2), ("statement:s2", 1)]
 
 
 @pytest.mark.parametrize("failing", ["conflict", "reference", "within"])
