@@ -13,8 +13,9 @@ one page written at commit (or spilled before it); what a commit costs grows wit
 ``postgresql``: on a ledger of ``--events`` records (built in a schema of its own on the server
 of ``BENCH_PG_URL`` or ``LEDGER_TEST_PG_URL``, dropped afterwards; or ``--url`` of one already
 built from the same generated file, left as it was but for the appends), makes ``--appends``
-single ``Ledger.append`` calls and as many log-only ``EventStore.append`` calls of random
-statements, alternately, and runs every statement each one sends under
+single ``Ledger.append`` calls of random statements, then as many log-only
+``EventStore.append`` calls (the projection caught up after them), and runs every statement
+each one sends under
 ``EXPLAIN (ANALYZE, BUFFERS, WAL)`` first, in a savepoint rolled back before the statement
 runs for real. Per statement: the server's execution time, shared buffers hit, read (not in
 PostgreSQL's buffers: from the OS) and dirtied, and WAL records, full-page images and bytes
@@ -120,7 +121,7 @@ def sqlite_deliveries(events: int, per: int, directory: Path, appends: int = 40)
             watched = k in (1, len(gen.files) - 1)
             if watched:
                 with lg.store.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+                    _checkpointed(conn)
             t0 = time.perf_counter()
             ours.import_file(lg, path)
             seconds = time.perf_counter() - t0
@@ -144,7 +145,7 @@ def _single_appends(lg: Any, gen: Generated, db: Path, appends: int) -> list[App
         kinds = (("Ledger.append", lg.append), ("EventStore.append", lg.store.append))
         for (name, append), e in zip(kinds, events[2 * i : 2 * i + 2], strict=True):
             with lg.store.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+                _checkpointed(conn)
             append([e])
             owners = page_owners(db)
             found[name].update(owners.get(p, "?") for p in wal_pages(Path(f"{db}-wal")))
@@ -168,6 +169,14 @@ def _attributed(number: int, seconds: float, pages: list[int], db: Path) -> Deli
     sizes = collections.Counter(owners.values())
     trees = [TreeWrites(name, n, distinct[name], sizes[name]) for name, n in frames.most_common()]
     return DeliveryWal(number, seconds, len(pages), trees)
+
+
+def _checkpointed(conn: Any) -> None:
+    """Empty the WAL; a checkpoint kept from it by a reader would leave old frames in it and
+    count them as the next write's."""
+    busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        raise RuntimeError("the WAL could not be emptied: another connection reads the file")
 
 
 def wal_pages(wal: Path) -> list[int]:

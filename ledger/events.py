@@ -629,10 +629,8 @@ Event: TypeAlias = (
     | RedactionMade
 )
 #: The types of the events that open a stream of their own (``kind:key``, their own key): each
-#: is version 1 of its stream, and nothing else writes that version (a correction writes to a
-#: statement's stream only once the statement is in the log, which the store checks). So the
-#: stream such an event opens exists exactly when the event does, which the store's lookup of
-#: the event's id already tells: it need not look the stream up as well.
+#: is version 1 of its stream, and no other event is (a correction joins a statement's stream
+#: only once the statement is recorded). So such a stream exists exactly when its event does.
 OPENS_OWN_STREAM: frozenset[str] = frozenset(
     {SourceRegistered.TYPE, PropositionDefined.TYPE, DocumentRegistered.TYPE, StatementMade.TYPE}
 )

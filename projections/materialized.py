@@ -125,13 +125,14 @@ class MaterializedProjection:
         """Fold every event after the checkpoint into the tables; ``conn`` holds the write lock.
 
         ``written`` may hold the rows the caller has just appended in this transaction (as
-        ``EventStore.append`` passes them). They are folded on the assumption that the
-        checkpoint sits right before them, which the write itself checks (a small one in the
-        same statement): if it does not (events were appended to the log alone, with
-        ``EventStore.append``, since), nothing of them is written and the catch-up starts
-        from the checkpoint instead, reading them back from the log with the events before
-        them; from nothing only if the checkpoint no longer describes the log. Returns how
-        many events were folded in.
+        ``EventStore.append`` passes them). They are folded on the tables as they are if the
+        checkpoint sits right before them, which is known before anything is written (on
+        SQLite the checkpoint is moved first; on PostgreSQL it was read ahead with the store's
+        lookup, under the same lock, or is read now). If it does not (events were appended to
+        the log alone, with ``EventStore.append``, since), the catch-up starts from the
+        checkpoint instead, reading them back from the log with the events before them; from
+        nothing only if the checkpoint no longer describes the log (or was written by another
+        version of the projection). Returns how many events were folded in.
         """
         if written:
             first = written[0]
@@ -144,18 +145,9 @@ class MaterializedProjection:
             )
             was = (first["position"] - 1, first["prev_hash"])
             if len(rows) < bulk.COPY_FROM:
-                # One window, too small for any statistics refresh (fold_rows). Its write moves
-                # the checkpoint too, and writes nothing unless it was at ``was``: on SQLite
-                # it moves the checkpoint first; on PostgreSQL (one statement, see _write) the
-                # checkpoint was read ahead with the store's lookup, under the same lock.
-                ahead = getattr(written, "ahead", None)
-                if _may_fold_from(conn, was, ahead):
-                    advance = _Advance(was, (rows[-1][0], rows[-1][9]))
-                    _fold_window(conn, list(rows), None, advance, _ChainsAhead.of(ahead))
-                    if advance.done:
-                        return len(rows)
-                    if advance.wrote:  # on top of tables the checkpoint did not describe
-                        _wipe(conn)
+                # One window, too small for any statistics refresh (fold_rows).
+                if _fold_small(conn, list(rows), was, getattr(written, "ahead", None)):
+                    return len(rows)
             elif _checkpoint_at(conn, was):
                 folded, last = fold_rows(conn, rows)
                 assert last is not None
@@ -585,8 +577,13 @@ _PG_CHECKPOINT_AHEAD = (
 )
 
 
-def _checkpoint_read_ahead(ahead: list[list[str]] | None) -> tuple[int, str, str] | None:
-    """The checkpoint (position, hash, policy) as read ahead; None if it was not read ahead,
+#: The rows of the reads ahead (MaterializedProjection.reads_ahead), in the order it names
+#: them: the checkpoint's (one row, or none), then the chains' if they were read.
+Ahead = list[list[str]] | None
+
+
+def _checkpoint_read_ahead(ahead: Ahead) -> tuple[int, str, str] | None:
+    """The checkpoint (position, hash, format) as read ahead; None if it was not read ahead,
     or there is none."""
     if not ahead or not ahead[0]:
         return None
@@ -626,8 +623,8 @@ class _ChainsAhead:
                 self.found.append(row)
 
     @classmethod
-    def of(cls, ahead: list[list[str]] | None) -> _ChainsAhead | None:
-        # after the checkpoint's read (MaterializedProjection.reads_ahead)
+    def of(cls, ahead: Ahead) -> _ChainsAhead | None:
+        # after the checkpoint's read (see Ahead)
         return cls(ahead[1]) if ahead and len(ahead) > 1 else None
 
     def rows(self, conn: Connection, since: Mapping[Chain, int]) -> Iterable[Version]:
@@ -666,15 +663,36 @@ class _Advance:
     def __init__(self, was: tuple[int, str], now: tuple[int, str]):
         self.was, self.now = was, now
         self.done: bool | None = None
-        self.wrote = False  # rows were written, whether or not the checkpoint was at ``was``
 
 
-def _may_fold_from(conn: Connection, was: tuple[int, str], ahead: list[list[str]] | None) -> bool:
-    """Whether a small write may fold on the tables as they are, before it writes: on
-    PostgreSQL, whether the checkpoint is at ``was`` (read ahead with the store's lookup, or
-    read now); on SQLite always (its write moves the checkpoint first: see _write)."""
+def _fold_small(
+    conn: Connection, rows: list[tuple[Any, ...]], was: tuple[int, str], ahead: Ahead
+) -> bool:
+    """Fold the rows an append has just written, one window, if the checkpoint is at ``was``
+    (right before them), and move it past them; False, with nothing folded, if it is not.
+    Folding writes from its first step (the window's sources and propositions), so where the
+    checkpoint is must be known first: SQLite moves it first (in-process, no statement more);
+    PostgreSQL has it read ahead with the store's lookup (no round trip more), and moves it in
+    the window's one write statement."""
+    now = (rows[-1][0], rows[-1][9])
     if conn.dialect.name != "postgresql":
+        if not _advance_checkpoint(conn, was, now):
+            return False
+        _fold_window(conn, rows, None)
         return True
+    if not _checkpoint_is(conn, was, ahead):
+        return False
+    advance = _Advance(was, now)
+    _fold_window(conn, rows, None, advance, _ChainsAhead.of(ahead))
+    if not advance.done:
+        # Cannot happen: the checkpoint was read under the writer lock that is still held.
+        # Were it to, the window was folded on tables the checkpoint did not describe.
+        _wipe(conn)
+    return bool(advance.done)
+
+
+def _checkpoint_is(conn: Connection, was: tuple[int, str], ahead: Ahead) -> bool:
+    """Whether the checkpoint is at ``was`` (PostgreSQL): as read ahead, or read now."""
     if ahead:
         return _checkpoint_read_ahead(ahead) == (*was, FORMAT)
     return _checkpoint_at(conn, was)
@@ -686,16 +704,9 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
     PostgreSQL a small write (one append's) is one statement, revisions, rows and checkpoint
     together: each statement is a round trip to the server, and an append's projection made
     three of them (the log's own are five)."""
-    if advance is not None:
-        if _one_statement(conn, batch):
-            advance.done = _write_at_once(conn, batch, advance)
-            advance.wrote = True
-            return
-        # The checkpoint first: if it is not where the batch was planned from, nothing is
-        # written (the caller catches up from wherever it is).
-        advance.done = _advance_checkpoint(conn, advance.was, advance.now)
-        if not advance.done:
-            return
+    if advance is not None and _one_statement(conn, batch):
+        advance.done = _write_at_once(conn, batch, advance)
+        return
     if batch.deleted:
         driver.run_many(conn, _sql(conn, _DELETE_SQL), batch.deleted)
     if batch.updated:
@@ -713,6 +724,8 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
     # the same CPU (alternated twice, load 6).
     batch.inserted.sort(key=_CHAIN_ORDER)
     bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
+    if advance is not None:
+        advance.done = _advance_checkpoint(conn, advance.was, advance.now)
 
 
 _CHAIN_ORDER = itemgetter(
@@ -733,7 +746,7 @@ def _write_at_once(conn: Connection, batch: Batch, advance: _Advance) -> bool:
     the new rows as data-modifying ``WITH`` queries (they touch different rows: a revision
     never changes a row's key), the checkpoint's ``UPDATE`` the statement's own, whose row
     count says whether the checkpoint was at ``advance.was``. The caller has made sure it is
-    (read ahead: see :func:`_may_fold_from`). Making each part conditional on it instead cost
+    (read ahead: see :func:`_fold_small`). Making each part conditional on it instead cost
     a single append at 1M events 3-7% more (the new rows then went as arrays)."""
     parts: list[str] = []
     params: list[Any] = []
