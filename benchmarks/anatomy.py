@@ -22,11 +22,16 @@ PostgreSQL's buffers: from the OS) and dirtied, and WAL records, full-page image
 (medians over the appends). Statements over ``belief_*`` tables are the projection's; the
 lookup a ``Ledger.append`` sends carries the projection's read of the chains it will touch.
 
+``postgresql --deliveries``: imports ``--events`` records as deliveries of ``--per`` into a
+fresh ledger and explains every statement of the second delivery and the last the same way,
+summed over each delivery: what grows between them.
+
 Limits: EXPLAIN's figures are the statement's first run (the real run after it finds the
-pages it needs in the buffers); rows streamed with ``COPY`` (batches of 100 rows and more) are
-not seen, so the PostgreSQL anatomy is of single appends only; buffer and WAL counts of a
-data-modifying ``WITH`` query are summed over the statement and its ``CTE`` parts (which
-EXPLAIN reports apart), but not over other sub-plans, whose figures their parent includes.
+pages it needs in the buffers); rows streamed with ``COPY`` (16 rows and more at once:
+``ledger.store.bulk.COPY_FROM``) are not seen, a delivery's inserts among them (its reads and
+smaller writes are); buffer and WAL counts of a data-modifying ``WITH`` query are summed over
+the statement and its ``CTE`` parts (which EXPLAIN reports apart), but not over other
+sub-plans, whose figures their parent includes.
 ``--json`` prints the figures as JSON.
 """
 
@@ -385,6 +390,51 @@ def _summary(
     return AppendCosts(path, statistics.median(wall) * 1000, statements, by_role)
 
 
+def postgresql_deliveries(url: str, gen: Generated) -> list[AppendCosts]:
+    """Import ``gen``'s deliveries in order into the fresh ledger at ``url``; every statement
+    of the second and the last delivery explained first, as for single appends (the rows
+    streamed with ``COPY`` are not seen). One :class:`AppendCosts` per measured delivery,
+    each statement's figures its sum over the delivery (``calls``: how many it sent)."""
+    clock = ours.Clock(gen.recorded_at(0))
+    lg = ours.open_ledger(url, clock)
+    explainer = _Explainer()
+    event.listen(lg.store.engine, "before_cursor_execute", explainer.before)
+    last = len(gen.files) - 1
+    wall: dict[str, float] = {}
+    try:
+        for k, path in enumerate(gen.files):
+            clock.set(gen.recorded_at(k))
+            name = f"delivery {k + 1}"
+            explainer.path = name if k in (1, last) else None
+            t0 = time.perf_counter()
+            ours.import_file(lg, path)
+            wall[name] = time.perf_counter() - t0
+            explainer.done()
+    finally:
+        lg.close()
+    return [
+        _delivery_summary(name, sent, wall[name]) for name, (sent,) in explainer.appends.items()
+    ]
+
+
+def _delivery_summary(
+    name: str, sent: list[tuple[str, dict[str, float]]], wall: float
+) -> AppendCosts:
+    grouped: dict[tuple[str, str], list[dict[str, float]]] = collections.defaultdict(list)
+    for sql, cost in sent:
+        grouped[_role(sql), _label(sql)].append(cost)
+    keys = ("ms", *_FIELDS)
+    statements = [
+        StatementCost(
+            role=role, sql=label, calls=len(runs), **{k: sum(r[k] for r in runs) for k in keys}
+        )
+        for (role, label), runs in sorted(
+            grouped.items(), key=lambda kv: -sum(r["ms"] for r in kv[1])
+        )
+    ]
+    return AppendCosts(name, wall * 1000, statements, [])
+
+
 @contextmanager
 def _pg_ledger(events: int, directory: Path, url: str | None) -> Iterator[tuple[str, Generated]]:
     gen = generate(events, directory / "gen", deliveries=1)
@@ -427,10 +477,12 @@ def _print_sqlite(found: DeliveriesWal) -> None:
             print(f"{frames:8.2f}  {name}")
 
 
-def _print_postgresql(found: list[AppendCosts], events: int) -> None:
-    print(f"PostgreSQL: single appends on a ledger of {events:,} records (medians, EXPLAIN's)")
+def _print_postgresql(
+    found: list[AppendCosts], events: int, what: str = "single appends (medians)"
+) -> None:
+    print(f"PostgreSQL, a ledger of {events:,} records, {what}; EXPLAIN's figures")
     for costs in found:
-        print(f"\n{costs.path}: wall p50 {costs.wall_p50_ms:.3f} ms (EXPLAIN's runs included)")
+        print(f"\n{costs.path}: {costs.wall_p50_ms:.3f} ms wall (p50; EXPLAIN's runs included)")
         print(
             f"{'role':<24} {'calls':>5} {'ms':>6} {'hit':>5} {'read':>5} {'dirt':>5} {'wal':>4} "
             f"{'fpi':>4} {'bytes':>6}  statement"
@@ -449,10 +501,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("backend", choices=("sqlite", "postgresql"))
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--per", type=int, default=1_000, help="records per delivery (sqlite)")
+    parser.add_argument("--per", type=int, default=1_000, help="records per delivery")
     parser.add_argument("--appends", type=int, default=20, help="single appends of each kind")
     parser.add_argument(
         "--url", help="an existing ledger built from the same generated file (postgresql)"
+    )
+    parser.add_argument(
+        "--deliveries",
+        action="store_true",
+        help="postgresql: explain the statements of the second and the last delivery instead",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -461,6 +518,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             found: Any = sqlite_deliveries(args.events, args.per, Path(tmp), args.appends)
             if not args.json:
                 _print_sqlite(found)
+        elif args.deliveries:
+            gen = generate(
+                args.events, Path(tmp) / "gen", deliveries=max(2, args.events // args.per)
+            )
+            backend = postgres_backend(pg_url_from_env())
+            try:
+                found = postgresql_deliveries(backend.new_url(), gen)
+            finally:
+                backend.close()
+            if not args.json:
+                _print_postgresql(found, args.events, "deliveries: the statements of two, summed")
         else:
             with _pg_ledger(args.events, Path(tmp), args.url) as (url, gen):
                 found = postgresql_appends(url, gen, args.appends)

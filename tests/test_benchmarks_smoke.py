@@ -293,3 +293,20 @@ def test_the_postgresql_anatomy_explains_each_statement_of_both_appends(
         assert check(lg.store).ok
     finally:
         lg.close()
+
+
+@pytest.mark.postgresql
+def test_the_postgresql_anatomy_explains_the_statements_of_two_deliveries(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The second delivery and the last are explained, their statements summed: the lookups
+    (the importer's check and the append's) and the projection's reads among them."""
+    gen = generate(1_200, tmp_path / "gen", deliveries=3)
+    second, last = anatomy.postgresql_deliveries(pg_url, gen)
+    assert (second.path, last.path) == ("delivery 2", "delivery 3")
+    for delivery in (second, last):
+        roles = {s.role for s in delivery.statements}
+        assert {"log", "projection"} <= roles
+        lookups = [s for s in delivery.statements if s.sql.startswith("SELECT 0 AS tag")]
+        assert sum(s.calls for s in lookups) >= 2  # the importer's check, then the append's
+        assert all(s.calls > 0 and s.hit + s.read > 0 for s in delivery.statements)
