@@ -47,7 +47,7 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -347,18 +347,25 @@ def postgresql_appends(
     return [_summary(name, explainer.appends[name], wall[name]) for name in paths]
 
 
+def _by_statement(
+    sent: Iterable[tuple[str, dict[str, float]]],
+) -> dict[tuple[str, str], list[dict[str, float]]]:
+    """The costs of the statements sent, by role and label (:func:`_role`, :func:`_label`)."""
+    grouped: dict[tuple[str, str], list[dict[str, float]]] = collections.defaultdict(list)
+    for sql, cost in sent:
+        grouped[_role(sql), _label(sql)].append(cost)
+    return grouped
+
+
 def _summary(
     path: str, appends: list[list[tuple[str, dict[str, float]]]], wall: list[float]
 ) -> AppendCosts:
-    grouped: dict[tuple[str, str], list[dict[str, float]]] = collections.defaultdict(list)
+    grouped = _by_statement(sent for each in appends for sent in each)
     totals: dict[str, list[dict[str, float]]] = collections.defaultdict(list)
     for sent in appends:
         per_role: dict[str, dict[str, float]] = {}
         for sql, cost in sent:
-            role = _role(sql)
-            label = _label(sql)
-            grouped[role, label].append(cost)
-            into = per_role.setdefault(role, dict.fromkeys(cost, 0.0))
+            into = per_role.setdefault(_role(sql), dict.fromkeys(cost, 0.0))
             for key, value in cost.items():
                 into[key] += value
         for role, cost in per_role.items():
@@ -420,9 +427,7 @@ def postgresql_deliveries(url: str, gen: Generated) -> list[AppendCosts]:
 def _delivery_summary(
     name: str, sent: list[tuple[str, dict[str, float]]], wall: float
 ) -> AppendCosts:
-    grouped: dict[tuple[str, str], list[dict[str, float]]] = collections.defaultdict(list)
-    for sql, cost in sent:
-        grouped[_role(sql), _label(sql)].append(cost)
+    grouped = _by_statement(sent)
     keys = ("ms", *_FIELDS)
     statements = [
         StatementCost(

@@ -126,13 +126,14 @@ class MaterializedProjection:
 
         ``written`` may hold the rows the caller has just appended in this transaction (as
         ``EventStore.append`` passes them). They are folded on the tables as they are if the
-        checkpoint sits right before them, which is known before anything is written (on
-        SQLite the checkpoint is moved first; on PostgreSQL it was read ahead with the store's
-        lookup, under the same lock, or is read now). If it does not (events were appended to
-        the log alone, with ``EventStore.append``, since), the catch-up starts from the
-        checkpoint instead, reading them back from the log with the events before them; from
-        nothing only if the checkpoint no longer describes the log (or was written by another
-        version of the projection). Returns how many events were folded in.
+        checkpoint sits right before them, which is known before anything is written (the
+        checkpoint is moved first, but for a small write on PostgreSQL, where it was read
+        ahead with the store's lookup, under the same lock, or is read now). If it does not
+        (events were appended to the log alone, with ``EventStore.append``, since), the
+        catch-up starts from the checkpoint instead, reading them back from the log with the
+        events before them; from nothing only if the checkpoint no longer describes the log
+        (or was written by another version of the projection). Returns how many events were
+        folded in.
         """
         if written:
             first = written[0]
@@ -148,10 +149,9 @@ class MaterializedProjection:
                 # One window, too small for any statistics refresh (fold_rows).
                 if _fold_small(conn, list(rows), was, getattr(written, "ahead", None)):
                     return len(rows)
-            elif _checkpoint_at(conn, was):
-                folded, last = fold_rows(conn, rows)
-                assert last is not None
-                _save_checkpoint(conn, *last)
+            elif _advance_checkpoint(conn, was, (rows[-1][0], rows[-1][9])):
+                # Moved first, as on SQLite below: folding writes from its first window on.
+                folded, _ = fold_rows(conn, rows)
                 return folded
             # Behind the log: caught up from the checkpoint, these rows with the rest.
         position = _usable_checkpoint(conn)
