@@ -128,13 +128,18 @@ class Ledger:
             events, expected_versions=expected_versions, within=self.projection.catch_up
         )
 
-    def append_batches(self, batches: Iterable[Sequence[Event]]) -> BatchesResult:
+    def append_batches(
+        self, batches: Iterable[Sequence[Event]], *, checked_at: Head | None = None
+    ) -> BatchesResult:
         """Append several batches in ONE transaction, all or nothing, one batch in memory at a
         time; the belief projection catches up after each batch, in the same transaction. Lock
         contention retries the whole transaction by iterating ``batches`` again (pass a list or
-        a re-iterable object, not a generator, to have that). See ``EventStore.append_batches``.
+        a re-iterable object, not a generator, to have that). See ``EventStore.append_batches``
+        (and for ``checked_at``, what a caller that checked the batches already may claim).
         """
-        return self.store.append_batches(batches, within=self.projection.catch_up)
+        return self.store.append_batches(
+            batches, within=self.projection.catch_up, checked_at=checked_at
+        )
 
     def read(
         self,

@@ -63,11 +63,11 @@ from ledger.events import (
 )
 from ledger.fields import Underflow
 from ledger.gcpause import no_cycle_collection
+from ledger.records import Head
 from ledger.times import TIME_TEXT, from_micros, to_utc
 
 if TYPE_CHECKING:
     from ledger.api import Ledger
-    from ledger.records import Head
 
 #: At most this many errors are listed; the rest are counted.
 MAX_ERRORS = 20
@@ -765,6 +765,8 @@ class _Checked:
         self.lines = 0
         self.batches = 0  # spooled
         self.known: set[str] = set()  # streams defined so far, or in the ledger (bounded)
+        self.heads: set[Head] = set()  # the heads of the log the batches were checked at
+        self.repeats = False  # an id is in the ledger already, or twice in the file
 
     def __enter__(self) -> _Checked:
         self.spool = tempfile.TemporaryFile()
@@ -827,6 +829,8 @@ class _Checked:
             return [], []
         refs = {ref for ref, _, _ in wanting}
         found = self.ledger.store.lookup({enc.event_id for _, _, enc in encoded}, refs)
+        self.heads.add(Head(found.head.position, found.head.hash, None))
+        self.repeats = self.repeats or bool(found.stored)
         conflicts = []
         for line, event, enc in encoded:
             stored = found.stored.get(enc.event_id)
@@ -874,9 +878,14 @@ class _Checked:
         db = self.db
         db.execute("CREATE INDEX records_id ON records (id, line)")
         db.execute("CREATE INDEX records_stream ON records (stream, line)")
+        db.execute(
+            "CREATE TEMP TABLE repeated AS SELECT id, min(line) AS first FROM records "
+            "GROUP BY id HAVING count(*) > 1"
+        )
+        if db.execute("SELECT EXISTS (SELECT 1 FROM repeated)").fetchone()[0]:
+            self.repeats = True
         reused = (
-            "FROM records r JOIN (SELECT id, min(line) AS first FROM records GROUP BY id "
-            "HAVING count(*) > 1) m ON m.id = r.id JOIN records f ON f.line = m.first "
+            "FROM records r JOIN repeated m ON m.id = r.id JOIN records f ON f.line = m.first "
             "WHERE r.line > m.first AND r.content != f.content"
         )
         query = f"SELECT r.line, r.kind, r.key, m.first {reused} ORDER BY r.line LIMIT ?"
@@ -908,6 +917,16 @@ class _Checked:
         self._add(conflicts, query, lambda line, kind, key: (line, _conflict(kind, key)))
         db.close()  # done with: its cache and the set below are not kept while appending
         self.known.clear()
+
+    @property
+    def checked_at(self) -> Head | None:
+        """The head of the log every batch was checked at, if they all were at the same one
+        and no id was found twice (in the ledger, or in the file): what the append may take
+        as checked while the log's head is still that (``EventStore.append_batches``)."""
+        if self.repeats or len(self.heads) != 1:
+            return None
+        (head,) = self.heads
+        return head
 
     def _add(self, rows: str, query: str, error: Callable[..., tuple[int, InvalidRecord]]) -> None:
         """Add the errors of one check: the first :data:`MAX_ERRORS` by ``query`` (a SELECT
@@ -1156,6 +1175,9 @@ class _Appending:
 
     def in_chunks(self) -> None:
         done = self.checked.records
+        # Each chunk's transaction may take the check as made while the log has grown by the
+        # import's own chunks alone since (its head then is where the last chunk left it).
+        checked_at = self.checked.checked_at
         for chunk in self.checked.chunks():
             # One transaction a chunk, appended a batch at a time (as in_one_transaction does):
             # the store and the projection then hold one batch's rows, not the chunk's, and no
@@ -1164,9 +1186,14 @@ class _Appending:
             events = [event for _, event in chunk]
             batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
             try:
-                result = self.ledger.append_batches(batches)
+                result = self.ledger.append_batches(batches, checked_at=checked_at)
             except (EventIdConflict, InvalidRecord) as e:
                 _located_failure(self.checked.label, chunk, e, self.appended)
+            if checked_at is not None:
+                # Positions run on without a gap: the chunk's events are all that was added
+                # since checked_at exactly when the head is that many further on.
+                ours = result.head.position == checked_at.position + result.appended
+                checked_at = result.head if ours else None
             self.appended += result.appended
             self.skipped += result.skipped
             self.head = result.head
@@ -1180,10 +1207,10 @@ class _Appending:
         facade = getattr(self.ledger, "append_batches", None)
         try:
             if facade is not None:
-                result = facade(self)
+                result = facade(self, checked_at=self.checked.checked_at)
             else:
                 result = self.ledger.store.append_batches(
-                    self, within=self.ledger.projection.catch_up
+                    self, within=self.ledger.projection.catch_up, checked_at=self.checked.checked_at
                 )
         except (EventIdConflict, InvalidRecord) as e:
             _located_failure(self.checked.label, self.current, e, 0)

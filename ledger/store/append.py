@@ -153,6 +153,8 @@ def append_batches_once(
     recorded_at: Callable[[Head], int],
     batches: Iterable[Sequence[Event]],
     within: Within | None,
+    *,
+    checked_at: Head | None = None,
 ) -> BatchesResult:
     """One attempt at appending every batch of ``batches`` in one transaction, all or nothing.
 
@@ -163,6 +165,10 @@ def append_batches_once(
     checked as an append is (repeats skipped, ids never reused, references earlier in the log,
     in an earlier batch or earlier in the batch): the transaction reads its own earlier
     batches.
+
+    ``checked_at``: the caller checked every batch against the log at that head (see
+    :func:`_write`); it holds for the first batch if the head is still that, and for each
+    later one if it held for the one before (the log has grown by the batches alone since).
     """
     appended = skipped = count = unanalyzed = 0
     head: Head | None = None
@@ -179,9 +185,10 @@ def append_batches_once(
     with writing(engine) as conn:
         for batch in batches:
             prepared = [Prepared.of(e) for e in batch]
-            written = _write(conn, stamp, prepared, {}, within)
+            written = _write(conn, stamp, prepared, {}, within, checked_at=checked_at)
             if head is None:
                 head = written.before
+            checked_at = written.after if written.trusted else None
             count += 1
             skipped += written.skipped
             if written.rows:
@@ -205,6 +212,15 @@ class _Written:
     fresh: list[Prepared]  # the events written, in position order
     rows: Rows  # their rows
     skipped: int
+    trusted: bool  # the caller's check held (``checked_at`` was the head): no ids looked up
+
+    @property
+    def after(self) -> Head:
+        """The head this batch left."""
+        if not self.rows.values:
+            return self.before
+        last = self.rows.values[-1]
+        return Head(last[0], last[-1], from_micros(self.when))
 
 
 def _write(
@@ -213,16 +229,36 @@ def _write(
     prepared: list[Prepared],
     expected: Mapping[str, int],
     within: Within | None,
+    *,
+    checked_at: Head | None = None,
 ) -> _Written:
-    """Check ``prepared`` against the log, write its new rows, read them back, run ``within``."""
+    """Check ``prepared`` against the log, write its new rows, read them back, run ``within``.
+
+    ``checked_at``: the head of the log at which the caller (an importer) checked these events
+    already: none of their ids was in the log, and every stream they name was there or is
+    opened earlier in ``prepared``. The log is append-only and hash-chained, so if its head is
+    still that (position and hash, read under the writer lock) the check still holds, and only
+    the versions of the streams the events write to are read, not the ids and references
+    again: at 100k events that second lookup of a delivery's 1,000 ids and 300 references was
+    some 4% of the delivery, and it grows with the log. Otherwise the append checks everything
+    as always (a second statement).
+    """
     size_write_cache(conn, len(prepared))
-    streams = _streams_to_look_up(prepared, expected)
     ahead = _reads_ahead(conn, within, prepared)
-    found = lookup(conn, {p.event_id for p in prepared}, streams, ahead)
+    found = None
+    if checked_at is not None:
+        found = lookup(conn, (), _streams_written(prepared, expected), ahead)
+        if (found.head.position, found.head.hash) != (checked_at.position, checked_at.hash):
+            found = None
+    trusted = found is not None
+    if found is None:
+        streams = _streams_to_look_up(prepared, expected)
+        found = lookup(conn, {p.event_id for p in prepared}, streams, ahead)
     fresh, skipped = _drop_repeats(found.stored, prepared)
     versions = found.versions
     _check_expected(versions, expected)
-    _check_references(found.known, fresh)
+    if not trusted:
+        _check_references(found.known, fresh)
     when = recorded_at(found.head)
     rows = Rows(_chain(fresh, found.head, versions, when), found.ahead)
     if rows:
@@ -231,7 +267,16 @@ def _write(
         tree.extend(conn, found.head.position, rows.values)  # salts and Merkle leaves
         if within is not None:
             within(conn, rows)
-    return _Written(found.head, when, fresh, rows, skipped)
+    return _Written(found.head, when, fresh, rows, skipped, trusted)
+
+
+def _streams_written(prepared: Sequence[Prepared], expected: Mapping[str, int]) -> set[str]:
+    """The streams whose versions an append needs to number its events: those they write to,
+    but not those they open (:data:`ledger.events.OPENS_OWN_STREAM`), and those it expects a
+    version of."""
+    streams = {p.stream_id for p in prepared if p.type not in OPENS_OWN_STREAM}
+    streams.update(expected)
+    return streams
 
 
 def _streams_to_look_up(prepared: Sequence[Prepared], expected: Mapping[str, int]) -> set[str]:
@@ -243,8 +288,7 @@ def _streams_to_look_up(prepared: Sequence[Prepared], expected: Mapping[str, int
     rows written around the store, the unique index on stream and version refuses the
     append.) A delivery of 1,000 statements reads some 1,300
     streams instead of 2,300, and a single statement two instead of three."""
-    streams = {p.stream_id for p in prepared if p.type not in OPENS_OWN_STREAM}
-    streams.update(expected)
+    streams = _streams_written(prepared, expected)
     streams.update(ref for p in prepared for _, ref in p.event.references())
     return streams
 

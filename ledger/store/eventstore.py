@@ -144,7 +144,11 @@ class EventStore:
         return redactions, self.append(redactions, within=removing)
 
     def append_batches(
-        self, batches: Iterable[Sequence[Event]], *, within: Within | None = None
+        self,
+        batches: Iterable[Sequence[Event]],
+        *,
+        within: Within | None = None,
+        checked_at: Head | None = None,
     ) -> BatchesResult:
         """Append every batch of ``batches`` in ONE transaction: all of them or none.
 
@@ -161,6 +165,15 @@ class EventStore:
         list, or an object whose ``__iter__`` starts over) to have that. A one-shot iterator
         (a generator) is retried only if the contention came before its first batch was taken;
         otherwise the :class:`~ledger.errors.BusyError` is raised.
+
+        ``checked_at`` is for a caller that has checked every batch against the log already,
+        at that head (as :func:`~ledger.jsonl.import_jsonl` does before it appends anything):
+        no event id among the batches is in the log or repeated among them, and every stream
+        an event names is in the log or opened by an earlier event of the batches. While the
+        head is still that (read under the writer lock), the append does not look the ids and
+        references up again; once it is not (another writer appended in between), every batch
+        is checked in full as always. A caller whose claim is false gets what it claimed:
+        the unique index still refuses a stored id, but a reference is not checked again.
         """
         one_shot = isinstance(batches, Iterator)
         taken = False
@@ -174,7 +187,9 @@ class EventStore:
 
         def attempt() -> BatchesResult:
             try:
-                return append_batches_once(self.engine, self._recorded_at, tracked(), within)
+                return append_batches_once(
+                    self.engine, self._recorded_at, tracked(), within, checked_at=checked_at
+                )
             except BusyError as e:
                 if one_shot and taken:
                     raise _Spent(e) from e

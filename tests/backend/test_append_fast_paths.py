@@ -360,7 +360,7 @@ class Contended:
         self.attempts = 0
 
     def __call__(
-        self, engine: Any, recorded_at: Any, batches: Any, within: Any
+        self, engine: Any, recorded_at: Any, batches: Any, within: Any, *, checked_at: Any = None
     ) -> ap.BatchesResult:
         self.attempts += 1
         if self.attempts == 1:
@@ -368,7 +368,7 @@ class Contended:
             for _ in range(self.after):
                 next(taken)
             raise BusyError("the database stayed locked by other writers")
-        return ap.append_batches_once(engine, recorded_at, batches, within)
+        return ap.append_batches_once(engine, recorded_at, batches, within, checked_at=checked_at)
 
 
 def test_contention_retries_the_whole_transaction_over_batches_iterated_again(
