@@ -27,7 +27,9 @@ does not complete within the connect timeout (default :data:`DEFAULT_CONNECT_TIM
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -38,6 +40,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
 from ledger.errors import ConnectTimeout, LedgerError, LockTimeout, StoreError
+from ledger.store import checkpointer
 from ledger.store.dberrors import translated
 from ledger.store.retry import WaitBudget, current_budget, lock_timeout_from_env, seconds_from_env
 from ledger.store.schema import EVENT_COLUMNS
@@ -64,12 +67,16 @@ _GENERIC = (
     "SET LOCAL max_parallel_workers_per_gather = 0; "
 )
 _SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
-#: SQLite: the WAL frames a commit leaves before it copies them into the database file (SQLite's
-#: default is 1,000). A daily delivery of 1,000 records into a ledger of 100k events writes about
-#: 3,200 pages, so at the default every commit also checkpointed, writing and syncing each page
-#: twice; at 8,000 a checkpoint comes every few deliveries and copies a page the deliveries in
-#: between all changed (the upper levels and leaves of the random-keyed indexes) once.
-WAL_AUTOCHECKPOINT = 8_000
+#: SQLite: the WAL frames a commit leaves before it copies them into the database file itself
+#: (SQLite's default is 1,000). A daily delivery of 1,000 records into a ledger of 100k events
+#: writes about 3,200 pages, so at the default every commit also checkpointed, writing and
+#: syncing each page twice; at 8,000 a checkpoint comes every few deliveries and copies a page
+#: the deliveries in between all changed (the upper levels and leaves of the random-keyed
+#: indexes) once. A file database has that checkpoint made by a thread of its own
+#: (:mod:`ledger.store.checkpointer`), woken at the same size; the commits' own stays, higher, as
+#: a backstop (:data:`WAL_BACKSTOP`).
+WAL_AUTOCHECKPOINT = checkpointer.WAKE_AT_FRAMES
+WAL_BACKSTOP = checkpointer.WAKE_AT_FRAMES * checkpointer.BACKSTOP
 #: SQLite: the page cache (KiB) of a write of at most :data:`WRITE_CACHE_ROWS` events (a batch:
 #: the importer appends in batches of 5,000, so every import gets it). A delivery of 1,000
 #: records dirties about 12.5 MiB of pages at 100k events; in SQLite's default 2 MiB they spilled
@@ -110,12 +117,45 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
     if in_memory:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, **kwargs)
-    event.listen(engine, "connect", lambda conn, rec: _sqlite_on_connect(conn, rec, busy_ms))
+    path = _plain_file(make_url(url))
+    autocheckpoint = WAL_AUTOCHECKPOINT
+    if path is not None:
+        copier = checkpointer.Checkpointer(path)
+        _CHECKPOINTERS[engine] = copier
+        event.listen(engine, "engine_disposed", lambda _engine: copier.close())
+        autocheckpoint = WAL_BACKSTOP
+    event.listen(
+        engine,
+        "connect",
+        lambda conn, rec: _sqlite_on_connect(conn, rec, busy_ms, autocheckpoint),
+    )
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_ms: int) -> None:
+#: The checkpointer of each SQLite engine on a file (see :mod:`ledger.store.checkpointer`).
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, checkpointer.Checkpointer] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plain_file(url: URL) -> str | None:
+    """The absolute path of an SQLite URL's database file; None in memory or for a URI
+    (``?uri=true``: its options are the driver's to read, not ours)."""
+    database = url.database
+    if not database or database == ":memory:" or url.query.get("uri"):
+        return None
+    return os.path.abspath(database)
+
+
+def checkpointer_of(engine: Engine) -> checkpointer.Checkpointer | None:
+    """The WAL checkpointer of an SQLite file's engine, if it has one."""
+    return _CHECKPOINTERS.get(engine)
+
+
+def _sqlite_on_connect(
+    dbapi_connection: Any, _record: Any, busy_ms: int, autocheckpoint: int
+) -> None:
     # Hand transaction control to us: pysqlite's own BEGIN handling is deferred-only and
     # skips DDL, which would make migrations non-transactional.
     dbapi_connection.isolation_level = None
@@ -125,7 +165,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_ms: int) -> Non
         f"busy_timeout={busy_ms}",
         "foreign_keys=ON",
         "synchronous=FULL",
-        f"wal_autocheckpoint={WAL_AUTOCHECKPOINT}",
+        f"wal_autocheckpoint={autocheckpoint}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     require_json(cursor)
@@ -497,6 +537,7 @@ class _WriteTransaction:
             budget.tell(short, pid)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        engine = self.conn.engine
         try:
             if exc_type is None:
                 self._tx.commit()
@@ -504,3 +545,6 @@ class _WriteTransaction:
                 self._tx.rollback()
         finally:
             self.conn.close()
+        copier = _CHECKPOINTERS.get(engine)
+        if copier is not None and exc_type is None:
+            copier.nudge()

@@ -167,7 +167,7 @@ class EventStore:
         otherwise the :class:`~ledger.errors.BusyError` is raised.
 
         ``checked_at`` is for a caller that has checked every batch against the log already,
-        at that head (as :func:`~ledger.jsonl.import_jsonl` does before it appends anything):
+        at that head (as :meth:`ledger.Ledger.import_jsonl` does before it appends anything):
         no event id among the batches is in the log or repeated among them, and every stream
         an event names is in the log or opened by an earlier event of the batches. While the
         head is still that (read under the writer lock), the append does not look the ids and
