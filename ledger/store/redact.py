@@ -26,8 +26,9 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from ledger import codec
-from ledger.errors import IntegrityError, InvalidRecord
+from ledger.errors import IntegrityError, InvalidRecord, StoreError
 from ledger.events import RedactionMade
+from ledger.store.backends import checkpointer_of
 from ledger.store.merkle import NodeTable
 from ledger.store.schema import events as t
 from ledger.store.schema import streams_of
@@ -152,15 +153,28 @@ def scrub_file(engine: Engine) -> bool:
     False on PostgreSQL, which cannot promise it (see docs/proofs.md)."""
     if engine.dialect.name != "sqlite":
         return False
+    # The ledger's own checkpointer thread (ledger.store.checkpointer) is stopped first, and
+    # waited for: a checkpoint of its under way would make the TRUNCATE below return busy,
+    # leaving the WAL, and whatever old pages it holds, as it was. A later write restarts it.
+    copier = checkpointer_of(engine)
+    if copier is not None:
+        copier.close()
     raw = engine.raw_connection()  # VACUUM runs outside any transaction: no BEGIN of ours
     try:
         cursor = raw.cursor()
         cursor.execute("PRAGMA secure_delete = ON")
         try:
             cursor.execute("VACUUM")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             cursor.execute("PRAGMA secure_delete = OFF")
     finally:
         raw.close()
+    if busy:
+        raise StoreError(
+            "the database file was rewritten, but its write-ahead log could not be emptied: "
+            "another connection (another process reading or writing this ledger) held it; "
+            "the log may still hold the removed text until it is: call Ledger.scrub() again "
+            "once they are done"
+        )
     return True

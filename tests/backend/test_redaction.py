@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import make_url, select, text
 
 from ledger import Ledger, RecordedEvent
-from ledger.errors import InvalidRecord, NotFound
+from ledger.errors import InvalidRecord, NotFound, StoreError
 from ledger.events import (
     FREE_TEXT,
     REDACTED,
@@ -34,6 +35,7 @@ from ledger.events import (
     PolicySet,
     StatementMade,
 )
+from ledger.store import backends
 from ledger.store.schema import events
 from ledger.store.tree import event_salts
 from ledger.times import to_micros
@@ -318,6 +320,45 @@ def test_one_redaction_scrubs_the_file_by_default(tmp_path: Path, clock: FakeClo
         _story(lg)
         lg.redact("doc1", reason="privacy", by="editor")
     assert DOC_TEXT.encode() not in _file_bytes(path)
+
+
+def test_the_scrub_waits_for_the_checkpointer_and_leaves_the_wal_empty(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The ledger's checkpointer thread (``ledger.store.checkpointer``) copying the WAL when
+    the scrub truncates it would leave the WAL, and its old pages, as they were: the scrub
+    stops the thread first and waits for it."""
+    path = tmp_path / "ledger.db"
+    with Ledger.open(f"sqlite:///{path}", clock=clock) as lg:
+        copier = backends.checkpointer_of(lg.store.engine)
+        assert copier is not None
+        copier.threshold = 0  # every write wakes it: it is at work when the scrub starts
+        _story(lg)
+        lg.redact("doc1", reason="privacy", by="editor")
+        assert not copier.running  # stopped by the scrub; the next write starts it again
+        assert Path(f"{path}-wal").stat().st_size == 0
+        assert lg.verify().ok
+    assert DOC_TEXT.encode() not in _file_bytes(path)
+
+
+def test_a_scrub_that_cannot_empty_the_wal_says_so(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_LOCK_TIMEOUT", "0.2")
+    path = tmp_path / "ledger.db"
+    with Ledger.open(f"sqlite:///{path}", clock=clock) as lg:
+        _story(lg)
+        lg.redact("doc1", reason="privacy", by="editor", scrub=False)
+        reader = sqlite3.connect(path, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM events").fetchone()  # holds its snapshot
+            with pytest.raises(StoreError, match="could not be emptied"):
+                lg.scrub()
+        finally:
+            reader.execute("ROLLBACK")
+            reader.close()
+        assert lg.scrub()  # the reader gone, it completes
 
 
 # -- roles (PostgreSQL) ------------------------------------------------------------------------
