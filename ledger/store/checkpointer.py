@@ -30,6 +30,7 @@ import atexit
 import os
 import sqlite3
 import threading
+import urllib.parse
 import weakref
 
 #: Wake the thread once the WAL holds about this many frames of 4 KiB pages (SQLite's own
@@ -69,7 +70,7 @@ class Checkpointer:
         with self._lock:
             if self._closing:
                 return
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name=f"factledger checkpointer {self.path}", daemon=True
                 )
@@ -77,7 +78,16 @@ class Checkpointer:
         self._wake.set()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+        try:
+            # mode=rw: never create the file, should it have gone away meanwhile
+            conn = sqlite3.connect(
+                f"file:{urllib.parse.quote(self.path)}?mode=rw",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=True,
+            )
+        except sqlite3.Error:
+            return  # the file went away: the next nudge tries again; the backstop remains
         try:
             conn.execute("PRAGMA synchronous=FULL")
             while True:
