@@ -123,6 +123,7 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
         copier = checkpointer.Checkpointer(path)
         _CHECKPOINTERS[engine] = copier
         event.listen(engine, "engine_disposed", lambda _engine: copier.close())
+        checkpointer.stop_with(engine, copier)
         autocheckpoint = WAL_BACKSTOP
     event.listen(
         engine,
@@ -166,6 +167,8 @@ def _sqlite_on_connect(
         "foreign_keys=ON",
         "synchronous=FULL",
         f"wal_autocheckpoint={autocheckpoint}",
+        # the WAL file truncated as it starts over, so that its size tells what it holds
+        f"journal_size_limit={checkpointer.WAL_KEEP_BYTES}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     require_json(cursor)

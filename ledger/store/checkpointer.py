@@ -15,13 +15,20 @@ waits for a lock; what it cannot copy yet (a reader still needs an older page) i
 the next time. The writers' own automatic checkpoint stays as a backstop, set
 :data:`BACKSTOP` times higher, for a WAL that outgrows what the thread keeps up with.
 
+The WAL's size on disk is what tells how much it holds: SQLite starts a checkpointed WAL over
+from its beginning but never shrinks the file by itself, so the writers' connections set
+``journal_size_limit`` (:data:`WAL_KEEP_BYTES`), which truncates the file as it starts over.
+Without it, a WAL that had once grown past the mark stayed that large and woke a checkpoint
+after every commit.
+
 Durability is unchanged: every commit still syncs the WAL (``synchronous=FULL``) before it
 returns, and the checkpoint syncs the database file before the WAL is reused. A process that
 ends without closing its ledger leaves a WAL that the next connection reads as always.
 
 The thread starts on the first wake-up (most ledgers, and every test database, never need
-one), is a daemon, and is stopped when the engine is disposed (``Ledger.close()``) or the
-interpreter exits.
+one), is a daemon, and is stopped when the engine is disposed (``Ledger.close()``), garbage
+collected, or the interpreter exits. Nothing here can fail a write: a thread that cannot be
+started, or a checkpoint that fails, leaves the copying to the writers' backstop.
 """
 
 from __future__ import annotations
@@ -40,44 +47,28 @@ WAKE_AT_FRAMES = 8_000
 #: The writers' own automatic checkpoint, as a multiple of :data:`WAKE_AT_FRAMES`.
 BACKSTOP = 4
 _FRAME_BYTES = 4096 + 24  # a frame: a page of SQLite's default size and its header
+#: The size the WAL file is truncated to when SQLite starts it over (``journal_size_limit``,
+#: set on the writers' connections): well under the wake-up mark, so that the file's size says
+#: how much the WAL holds since its last start.
+WAL_KEEP_BYTES = 4 * 2**20
 
 _ALL: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
 
 
-class Checkpointer:
-    """Checkpoints the WAL of the SQLite database at ``path`` in a thread of its own, when
-    :meth:`nudge` finds it past ``frames`` frames."""
+class _Worker:
+    """One thread and its own signals: a :meth:`Checkpointer.close` stops the worker it took,
+    whatever another close or nudge does meanwhile."""
 
-    def __init__(self, path: str, *, frames: int = WAKE_AT_FRAMES):
+    def __init__(self, path: str, done: list[int]):
         self.path = path
-        self.wal = path + "-wal"
-        self.threshold = frames * _FRAME_BYTES
-        self.runs = 0  # checkpoints made, for the curious and the tests
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._closing = False
-        _ALL.add(self)
+        self.done = done  # shared with the Checkpointer: its count of checkpoints made
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self.run, name=f"factledger checkpointer {path}", daemon=True
+        )
 
-    def nudge(self) -> None:
-        """After a commit: wake the thread (starting it if need be) if the WAL has grown past
-        the threshold. One ``stat`` otherwise."""
-        try:
-            if os.stat(self.wal).st_size < self.threshold:
-                return
-        except OSError:  # no WAL (yet, or any more): nothing to copy
-            return
-        with self._lock:
-            if self._closing:
-                return
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name=f"factledger checkpointer {self.path}", daemon=True
-                )
-                self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
+    def run(self) -> None:
         try:
             # mode=rw: never create the file, should it have gone away meanwhile
             conn = sqlite3.connect(
@@ -91,13 +82,13 @@ class Checkpointer:
         try:
             conn.execute("PRAGMA synchronous=FULL")
             while True:
-                self._wake.wait()
-                self._wake.clear()
-                if self._closing:
+                self.wake.wait()
+                self.wake.clear()
+                if self.stop.is_set():
                     return
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.runs += 1
+                    self.done[0] += 1
                 except sqlite3.Error:
                     # Busy, or the file went away: the next wake-up tries again, and the
                     # writers' own automatic checkpoint remains the backstop.
@@ -105,22 +96,69 @@ class Checkpointer:
         finally:
             conn.close()
 
-    def close(self) -> None:
-        """Stop the thread, if it runs, and wait for it (a checkpoint under way completes).
-        A later :meth:`nudge` starts a new one."""
+    def halt(self, *, wait: bool) -> None:
+        self.stop.set()
+        self.wake.set()
+        if wait and self.thread is not threading.current_thread():
+            self.thread.join()
+
+
+class Checkpointer:
+    """Checkpoints the WAL of the SQLite database at ``path`` in a thread of its own, when
+    :meth:`nudge` finds it past ``frames`` frames."""
+
+    def __init__(self, path: str, *, frames: int = WAKE_AT_FRAMES):
+        self.path = path
+        self.wal = path + "-wal"
+        self.threshold = frames * _FRAME_BYTES
+        self._done = [0]
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        _ALL.add(self)
+
+    @property
+    def runs(self) -> int:
+        """Checkpoints made so far (by every thread this object started), for the curious and
+        the tests."""
+        return self._done[0]
+
+    def nudge(self) -> None:
+        """After a commit: wake the thread (starting it if need be) if the WAL has grown past
+        the threshold. One ``stat`` otherwise. Never raises."""
+        try:
+            if os.stat(self.wal).st_size < self.threshold:
+                return
+        except OSError:  # no WAL (yet, or any more): nothing to copy
+            return
         with self._lock:
-            self._closing = True
-            thread, self._thread = self._thread, None
-        self._wake.set()
-        if thread is not None:
-            thread.join()
+            worker = self._worker
+            if worker is None or not worker.thread.is_alive():
+                worker = _Worker(self.path, self._done)
+                try:
+                    worker.thread.start()
+                except RuntimeError:  # no thread to be had: the writers' backstop copies
+                    return
+                self._worker = worker
+        worker.wake.set()
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the thread, if one runs, and (``wait``) wait for it: a checkpoint under way
+        completes first. A later :meth:`nudge` starts a new one."""
         with self._lock:
-            self._closing = False
-            self._wake.clear()
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.halt(wait=wait)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        worker = self._worker
+        return worker is not None and worker.thread.is_alive()
+
+
+def stop_with(owner: object, checkpointer: Checkpointer) -> None:
+    """Stop ``checkpointer``'s thread, without waiting, once ``owner`` (its engine) is garbage
+    collected: a ledger never closed does not keep a thread and a connection to the end."""
+    weakref.finalize(owner, checkpointer.close, wait=False)
 
 
 @atexit.register

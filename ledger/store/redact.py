@@ -173,7 +173,8 @@ def scrub_file(engine: Engine) -> bool:
     if busy:
         raise StoreError(
             "the database file was rewritten, but its write-ahead log could not be emptied: "
-            "another connection (another process reading or writing this ledger) held it; "
+            "another connection to this ledger (another Ledger object, thread or process, "
+            "reading or writing) held it; "
             "the log may still hold the removed text until it is: call Ledger.scrub() again "
             "once they are done"
         )

@@ -9,11 +9,14 @@ a checkpointer of its own.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sqlite3
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from ledger import Ledger, PropositionDefined, SourceRegistered, StatementMade
 from ledger.store import backends, checkpointer
@@ -110,3 +113,57 @@ def test_closing_stops_the_thread_mid_work_and_a_later_write_starts_another(
         assert _eventually(lambda: copier.runs >= 1)
         copier.close()
         assert not copier.running
+
+
+def test_a_wal_that_grew_once_does_not_wake_a_checkpoint_at_every_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite starts a checkpointed WAL over without shrinking the file; the writers' connections
+    have it truncated as it starts over (``journal_size_limit``), so its size keeps telling
+    what it holds, and small commits after a checkpoint wake none."""
+    monkeypatch.setattr(checkpointer, "WAL_KEEP_BYTES", 64 * 1024)
+    path = tmp_path / "l.db"
+    with Ledger.open(f"sqlite:///{path}") as lg:
+        copier = backends.checkpointer_of(lg.store.engine)
+        assert copier is not None
+        copier.threshold = 400 * 4120
+        lg.append([SourceRegistered("src", "A source", "media"), PropositionDefined("p", "P")])
+        k = 0
+        while copier.runs == 0:
+            k += 1
+            lg.append(_statements(f"g{k}", 200))
+            _eventually(lambda: copier.runs > 0, seconds=0.2)
+        before = copier.runs
+        for i in range(5):
+            lg.append(_statements(f"small{i}", 1))
+            time.sleep(0.05)  # time for a wake-up to be acted on, were there one
+        assert copier.runs == before
+        assert Path(f"{path}-wal").stat().st_size < copier.threshold
+
+
+def test_two_closes_at_once_both_return(tmp_path: Path) -> None:
+    copier = checkpointer.Checkpointer(str(tmp_path / "l.db"), frames=0)
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.db'}") as lg:
+        lg.append([SourceRegistered("src", "A source", "media")])
+        copier.nudge()
+        assert copier.running
+        closers = [threading.Thread(target=copier.close) for _ in range(2)]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join(timeout=10)
+        assert not any(closer.is_alive() for closer in closers)
+        assert not copier.running
+
+
+def test_a_ledger_never_closed_does_not_keep_its_thread(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    lg = Ledger.open(f"sqlite:///{path}")
+    copier = backends.checkpointer_of(lg.store.engine)
+    assert copier is not None
+    copier.threshold = 0
+    lg.append([SourceRegistered("src", "A source", "media")])
+    assert copier.running
+    del lg
+    gc.collect()
+    assert _eventually(lambda: not copier.running, seconds=10)

@@ -209,3 +209,32 @@ def test_another_writer_between_chunks_makes_the_later_chunks_check_everything(
     keys = [e.event.key for e in ledger.read()]
     assert keys.index("meanwhile") == 4
     assert ledger.verify().ok
+
+
+@pytest.mark.usefixtures("small_batches")
+@pytest.mark.parametrize("how", [{"atomic": True}, {"chunk_size": 10}])
+def test_another_writer_between_two_checked_batches_makes_the_append_check_everything(
+    ledger: Ledger, other: Ledger, asked: list[int], monkeypatch: pytest.MonkeyPatch,
+    how: dict[str, Any],
+) -> None:  # fmt: skip
+    """The batches were checked at two heads: neither may be trusted for the whole file (the
+    second batch's ids were not looked for at the first, nor the first's at the second)."""
+    real = importer._Checked.check
+    checked: list[int] = []
+
+    def then_write(self: importer._Checked, batch: Any, failed: Any, *, ends_chunk: bool) -> None:
+        real(self, batch, failed, ends_chunk=ends_chunk)
+        checked.append(len(batch))
+        if len(checked) == 1:  # after the batch of src and p: s0 recorded identically
+            _unseen(
+                asked,
+                lambda: other.append([StatementMade("s0", "src", "p", "assert", "2024-10-10")]),
+            )
+
+    ledger.append([SourceRegistered("src", "A source", "media"), PropositionDefined("p", "P")])
+    asked.clear()
+    monkeypatch.setattr(importer._Checked, "check", then_write)
+    lines = _file(3, correct=False).splitlines(keepends=True)[2:]  # s0, s1, s2
+    report = ledger.import_jsonl(io.StringIO("".join(lines)), **how)
+    assert (report.appended, report.skipped) == (2, 1)
+    assert asked and all(n > 0 for n in asked)
