@@ -17,10 +17,18 @@ from typing import Any
 
 import pytest
 
-from ledger import Ledger, PropositionDefined, SourceRegistered, StatementMade
+from ledger import (
+    BusyError,
+    Ledger,
+    PropositionDefined,
+    RetryPolicy,
+    SourceRegistered,
+    StatementMade,
+)
 from ledger.jsonl import importer
 from ledger.jsonl.importer import ImportFailed
 from ledger.store import append
+from ledger.store import eventstore as store_module
 
 
 def _file(statements: int, *, correct: bool = True) -> str:
@@ -238,3 +246,36 @@ def test_another_writer_between_two_checked_batches_makes_the_append_check_every
     report = ledger.import_jsonl(io.StringIO("".join(lines)), **how)
     assert (report.appended, report.skipped) == (2, 1)
     assert asked and all(n > 0 for n in asked)
+
+
+@pytest.mark.parametrize("another_writer", [False, True])
+def test_an_import_retried_after_lock_contention_trusts_its_check_only_if_the_head_held(
+    ledger: Ledger,
+    other: Ledger,
+    asked: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    another_writer: bool,
+) -> None:
+    """The store retries a contended transaction by iterating the batches again, with the same
+    ``checked_at``: the retry compares the head anew, as the first attempt did."""
+    real = store_module.append_batches_once
+    attempts: list[int] = []
+
+    def contended(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            if another_writer:  # what the writer holding the lock appended meanwhile
+                _unseen(asked, lambda: other.append([SourceRegistered("src", "A source", "media")]))
+            raise BusyError("the database stayed locked by other writers")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "append_batches_once", contended)
+    ledger.store.retry = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+    report = ledger.import_jsonl(io.StringIO(_file(3)))
+    assert len(attempts) == 2
+    if another_writer:
+        assert (report.appended, report.skipped) == (5, 1)  # its source: found, skipped
+        assert asked[0] == 0 and all(n > 0 for n in asked[1:])
+    else:
+        assert (report.appended, report.skipped) == (6, 0)
+        assert set(asked) == {0}
