@@ -258,7 +258,7 @@ def test_an_import_retried_after_lock_contention_trusts_its_check_only_if_the_he
 ) -> None:
     """The store retries a contended transaction by iterating the batches again, with the same
     ``checked_at``: the retry compares the head anew, as the first attempt did."""
-    real = store_module.append_batches_once
+    real = append.append_batches_once
     attempts: list[int] = []
 
     def contended(*args: Any, **kwargs: Any) -> Any:
