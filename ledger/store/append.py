@@ -125,14 +125,10 @@ def append_once(
         written = _write(conn, recorded_at, prepared, expected, within)
         if len(written.rows) >= ANALYZE_AFTER:
             refresh_statistics(conn, ["events"])
-    rows, head = written.rows, written.before
     appended = tuple(
-        _recorded(row, p.event) for row, p in zip(rows.values, written.fresh, strict=True)
+        _recorded(row, p.event) for row, p in zip(written.rows.values, written.fresh, strict=True)
     )
-    new_head = (
-        Head(rows[-1]["position"], rows[-1]["hash"], from_micros(written.when)) if rows else head
-    )
-    return AppendResult(appended=appended, skipped=written.skipped, head=new_head)
+    return AppendResult(appended=appended, skipped=written.skipped, head=written.after)
 
 
 @attrs.frozen
@@ -186,14 +182,11 @@ def append_batches_once(
         for batch in batches:
             prepared = [Prepared.of(e) for e in batch]
             written = _write(conn, stamp, prepared, {}, within, checked_at=checked_at)
-            if head is None:
-                head = written.before
-            checked_at = written.after if written.trusted else None
+            head = written.after
+            checked_at = head if written.trusted else None
             count += 1
             skipped += written.skipped
             if written.rows:
-                last = written.rows[-1]
-                head = Head(last["position"], last["hash"], from_micros(written.when))
                 appended += len(written.rows)
                 unanalyzed += len(written.rows)
                 if unanalyzed >= ANALYZE_AFTER:

@@ -33,7 +33,6 @@ started, or a checkpoint that fails, leaves the copying to the writers' backstop
 
 from __future__ import annotations
 
-import atexit
 import os
 import sqlite3
 import threading
@@ -51,8 +50,6 @@ _FRAME_BYTES = 4096 + 24  # a frame: a page of SQLite's default size and its hea
 #: set on the writers' connections): well under the wake-up mark, so that the file's size says
 #: how much the WAL holds since its last start.
 WAL_KEEP_BYTES = 4 * 2**20
-
-_ALL: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
 
 
 class _Worker:
@@ -114,7 +111,6 @@ class Checkpointer:
         self._done = [0]
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
-        _ALL.add(self)
 
     @property
     def runs(self) -> int:
@@ -156,12 +152,7 @@ class Checkpointer:
 
 
 def stop_with(owner: object, checkpointer: Checkpointer) -> None:
-    """Stop ``checkpointer``'s thread, without waiting, once ``owner`` (its engine) is garbage
-    collected: a ledger never closed does not keep a thread and a connection to the end."""
-    weakref.finalize(owner, checkpointer.close, wait=False)
-
-
-@atexit.register
-def _close_all() -> None:
-    for checkpointer in list(_ALL):
-        checkpointer.close()
+    """Stop ``checkpointer``'s thread once ``owner`` (its engine) is garbage collected, or at
+    the latest when the interpreter exits (a checkpoint under way completes first): a ledger
+    never closed does not keep a thread and a connection to the end."""
+    weakref.finalize(owner, checkpointer.close)
