@@ -806,6 +806,11 @@ _NODES = 64  # ancestors of an instant, at most (projections.interval_index)
 _NO_NODE = -1  # pads a list of ancestors; no period sits there
 _STATUS_ROW, _FIRST_ROW, _STANCE_ROW, _RETRACTION_ROW, _NO_COMMENT_ROW = 2, 1, 0, 3, 4
 _ITEMS_ROW = 5  # SQLite: every stance row of the answer, as items of one text
+_SCANNED_ROW = 6  # how many rows in force a scan read (see _answer_sql)
+#: A proposition with at most this many rows in force is answered by reading them all (one
+#: range of an index) rather than by probing the interval tree (some sixty index lookups);
+#: see :func:`_answer`.
+_SCAN_UP_TO = 256
 #: Retractions and no-comments an answer reads at most; a policy asking for more (a proposition
 #: with more of them) gets them all from one more statement.
 _FEW = 8
@@ -857,7 +862,7 @@ def _named(dialect: str, text: str) -> str:
     return f"SELECT u.* FROM (SELECT {values} OFFSET 0) AS v CROSS JOIN LATERAL ({reads}) AS u"
 
 
-def _answer_sql(dialect: str, *, past: bool) -> str:
+def _answer_sql(dialect: str, *, past: bool, scan: bool) -> str:
     """The one statement behind an answer: the rows of ``p`` whose valid period holds ``a``
     (tag 0; on SQLite all of them as one text, tag 5), the earliest assert and confirm stated
     by ``a`` (tag 1), and the projection's status (tag 2: the proposition's definition, the
@@ -865,7 +870,11 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
     (where every row in force is visible and no closed one is). Written for the driver, with
     named parameters on PostgreSQL, numbered ones on SQLite (see :func:`_answer_params`);
     nodes of the interval tree go as one array on PostgreSQL (each probed by its own index
-    lookup), as a fixed-length list elsewhere (so the text never changes)."""
+    lookup), as a fixed-length list elsewhere (so the text never changes).
+
+    ``scan``: the rows in force are found by reading the proposition's first
+    :data:`_SCAN_UP_TO` + 1 of them instead of probing the tree, and how many were read is
+    told (tag 6); the answer holds only if they were all (see :func:`_answer`)."""
     pg = dialect == "postgresql"
     # SQLite: each stance row as an item of one text (tag 5). The driver builds a tuple of
     # Python objects for every row it returns, about 0.6 us each however few its columns: on
@@ -901,11 +910,37 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
     holds_right = f"valid_from <= {{a}} AND {f}reach_to > {{a}}"
     held = f"{f}valid_from <= {{a}} AND {f}reach_to > {{a}}"
     current = f"tx_to = {OPEN}" + (f" AND {f}tx_from <= {{k}}" if past else "")
+
+    # The first rows in force of the proposition, in the order of the tree's index, and of
+    # them those whose period holds ``a``. Some sixty probes of the tree cost more than
+    # reading a few hundred entries of one range, and most propositions have a few dozen rows
+    # in force. SQLite reads the entries alone (every bound is on them) and fetches only the
+    # rows it returns; PostgreSQL fetches each row as it reads it.
+    in_force = f"proposition_id = {{p}} AND tx_to = {OPEN} LIMIT {_SCAN_UP_TO + 1}"
+    in_force_by_k = f" AND {f}tx_from <= {{k}}" if past else ""
+
+    def scanned(holds: str) -> str:
+        if pg:
+            return (
+                f"SELECT {_STANCE_ROW} AS tag, {_HELD} FROM (SELECT * FROM belief_stances "
+                f"WHERE {in_force}) AS first WHERE {holds}{in_force_by_k}"
+            )
+        return (
+            f"SELECT {stance_row} FROM belief_stances WHERE rowid IN (SELECT r FROM "
+            "(SELECT rowid AS r, valid_from, reach_to, tx_from FROM belief_stances "
+            f"INDEXED BY ix_belief_stances_current WHERE {in_force}) AS first "
+            f"WHERE {holds}{in_force_by_k})"
+        )
+
     visible = "tx_from <= {k} AND tx_to > {k}" if past else f"tx_to = {OPEN}"
-    parts = [
-        stab("left", f"{current} AND {holds_left}"),
-        stab("right", f"{current} AND {holds_right}"),
-    ]
+    parts = (
+        [scanned(f"{f}valid_from <= {{a}} AND {f}reach_to > {{a}}")]
+        if scan
+        else [
+            stab("left", f"{current} AND {holds_left}"),
+            stab("right", f"{current} AND {holds_right}"),
+        ]
+    )
     if past:  # versions in force at k and closed since: one range of tx_to (revision 0008)
         parts.append(
             f"SELECT {stance_row} FROM belief_stances "
@@ -940,6 +975,14 @@ def _answer_sql(dialect: str, *, past: bool) -> str:
         f"AND stance = '{Stance.NO_COMMENT.value}' AND valid_from <= {{a}} AND {visible} "
         f"LIMIT {_FEW + 1}) AS few_no_comments"
     )
+    if scan:
+        indexed = "" if pg else " INDEXED BY ix_belief_stances_current"
+        parts.append(
+            f"SELECT {_SCANNED_ROW} AS tag, count(*), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
+            "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
+            f"CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM (SELECT 1 FROM belief_stances{indexed} "
+            f"WHERE {in_force}) AS scanned"
+        )
     known = "{k}" if past else "h.recorded_at"
     parts.append(
         f"SELECT {_STATUS_ROW} AS tag, c.position, h.position, (SELECT payload FROM "
@@ -958,17 +1001,22 @@ def _numbered(placeholder: re.Match[str]) -> str:
 
 
 _ANSWER_SQL = {
-    (dialect, past): _answer_sql(dialect, past=past)
+    (dialect, past, scan): _answer_sql(dialect, past=past, scan=scan)
     for dialect in ("sqlite", "postgresql")
     for past in (False, True)
+    for scan in (False, True)
 }
 
 
-def _answer_params(dialect: str, p: str, a: int, k: int | None) -> Any:
-    """The parameters of :data:`_ANSWER_SQL` ``[dialect, k is not None]``: a dict of the named
-    ones on PostgreSQL, a tuple of the numbered ones (:data:`_ARGUMENTS`) on SQLite, where
-    binding some 130 parameters by name took about 25 us of every answer (the driver looks
-    each name up), by number 5 us."""
+def _answer_params(dialect: str, p: str, a: int, k: int | None, *, scan: bool) -> Any:
+    """The parameters of :data:`_ANSWER_SQL` ``[dialect, k is not None, scan]``: a dict of the
+    named ones on PostgreSQL, a tuple of the numbered ones (:data:`_ARGUMENTS`) on SQLite,
+    where binding some 130 parameters by name took about 25 us of every answer (the driver
+    looks each name up), by number 5 us. A scan names no node of the tree."""
+    if scan:
+        if dialect == "postgresql":
+            return {"p": p, "a": a, "name": NAME, "k": k}
+        return (p, a, k, NAME)
     left, right = ancestors(a)
     if dialect == "postgresql":
         params: dict[str, Any] = {"p": p, "a": a, "name": NAME, "left_node": left}
@@ -1099,7 +1147,32 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
     """Read what the policy needs about ``proposition`` at (``a``, ``k``; None: at the head)
     through ``conn``, with the status of the projection, in one statement."""
     dialect = conn.dialect.name
-    params = _answer_params(dialect, proposition, a, k)
+    scan = proposition not in _BUSY
+    found = _read_answer(conn, dialect, proposition, a, k, scan=scan)
+    if found is None:  # more rows in force than a scan reads: the tree, from now on
+        if len(_BUSY) >= _BUSY_CACHE:
+            _BUSY.clear()
+        _BUSY.add(proposition)
+        found = _read_answer(conn, dialect, proposition, a, k, scan=False)
+        assert found is not None
+    return found
+
+
+#: Propositions found to have more than :data:`_SCAN_UP_TO` rows in force (a hint, bounded:
+#: cleared when full). The first answer about one reads its first rows and learns that they
+#: are not all; later ones go to the interval tree straight away. A hint only: either way
+#: reads the same rows, so a stale entry (a proposition whose statements were withdrawn since,
+#: or one another process made busy) costs time, never an answer.
+_BUSY: set[str] = set()
+_BUSY_CACHE = 65_536
+
+
+def _read_answer(
+    conn: Connection, dialect: str, proposition: str, a: int, k: int | None, *, scan: bool
+) -> _Answer | None:
+    """:func:`_answer` by one statement, the rows in force found by a scan or by the tree;
+    None if a scan did not read them all."""
+    params = _answer_params(dialect, proposition, a, k, scan=scan)
     live: dict[str, Said] = {}
     quantities: dict[str, Said] = {}
     first: Said | None = None
@@ -1107,7 +1180,7 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
     no_comments = 0
     status = _Status(None, None, None, 0, None)
     cache, not_live = _SAID, _NOT_LIVE
-    for row in _fetch(conn, _ANSWER_SQL[dialect, k is not None], params):
+    for row in _fetch(conn, _ANSWER_SQL[dialect, k is not None, scan], params):
         tag = row[0]
         if tag == _STANCE_ROW:  # PostgreSQL: nearly every row (_take and _said, inlined)
             said = cache.get(row[3:])
@@ -1130,6 +1203,8 @@ def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answe
             said = _said(row)
             if first is None or said.order < first.order:
                 first = said
+        elif tag == _SCANNED_ROW and row[1] > _SCAN_UP_TO:
+            return None
     retractions.sort(key=lambda s: s.order)
     rest = _Rest(conn, proposition, a, status.head_at if k is None else k)
     evidence = Evidence.at(

@@ -100,7 +100,9 @@ belief_stances = Table(
     # instant, the scan is the range of reach_to; right of it, every row at the node is read
     # from the index alone and valid_from filters it (the rows at a node are few). tx_from is
     # there so that a past known_at drops the versions opened since without fetching them:
-    # before revision 0006 those fetches were most of an answer on a busy proposition.
+    # before revision 0006 those fetches were most of an answer on a busy proposition. A
+    # proposition with few rows in force is answered from one range of this index instead
+    # (every entry of the proposition, no probe of the tree: projections.materialized).
     _in_force_only(
         "ix_belief_stances_current", "proposition_id", "node", "reach_to", "valid_from", "tx_from"
     ),

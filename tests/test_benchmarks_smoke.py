@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 
-from benchmarks import anatomy, ours, peer
+from benchmarks import anatomy, answer_paths, ours, peer
 from benchmarks.amplification import measure
 from benchmarks.databases import Backend
 from benchmarks.generator import concatenate, generate, split, stated_at
 from benchmarks.harness import SIZES, WORKLOADS, run_benchmarks, table
 from benchmarks.hot import generate_hot
 from ledger import Ledger
+from projections import materialized
 from projections.check import check
 from tests.conftest import Databases
 
@@ -310,3 +311,19 @@ def test_the_postgresql_anatomy_explains_the_statements_of_two_deliveries(
         lookups = [s for s in delivery.statements if s.sql.startswith("SELECT 0 AS tag")]
         assert sum(s.calls for s in lookups) >= 2  # the importer's check, then the append's
         assert all(s.calls > 0 and s.hit + s.read > 0 for s in delivery.statements)
+
+
+def test_the_answer_paths_probe_asks_both_ways_and_restores_the_hint(
+    databases: Databases, tmp_path: Path
+) -> None:
+    gen = generate(600, tmp_path / "gen")
+    clock = ours.Clock(gen.recorded_at(0))
+    before = materialized._BUSY
+    with ours.open_ledger(databases.new_url(), clock) as lg:
+        for k, path in enumerate(gen.files):
+            clock.set(gen.recorded_at(k))
+            ours.import_file(lg, path)
+        result = answer_paths.compare(lg, gen, 20)  # raises if the two ways disagree
+    assert set(result) == {"scan", "tree"}
+    assert all(r["p50_ms"] > 0 and r["mean_ms"] > 0 for r in result.values())
+    assert materialized._BUSY is before

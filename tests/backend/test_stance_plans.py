@@ -28,8 +28,8 @@ def test_every_stab_of_an_answer_is_an_index_search_on_its_tree() -> None:
         lg.append(basics())
         lg.append([statement(f"s{i}", when=f"2024-10-{10 + i:02d}") for i in range(5)])
         lg.append([statement("late", source="kcna", stance="deny", when="2024-10-12")])
-        params = materialized._answer_params("sqlite", "troops", 1, 2)
-        plan = _plan(lg, materialized._ANSWER_SQL["sqlite", True], params)
+        params = materialized._answer_params("sqlite", "troops", 1, 2, scan=False)
+        plan = _plan(lg, materialized._ANSWER_SQL["sqlite", True, False], params)
 
     searches = [line for line in plan if "belief_stances" in line]
     assert not [line for line in searches if line.startswith("SCAN")], plan
@@ -41,3 +41,22 @@ def test_every_stab_of_an_answer_is_an_index_search_on_its_tree() -> None:
     # tx_to after known_at (revision 0008)
     assert re.search(r"node=\? AND reach_to>\?", current[0]), current
     assert re.search(r"proposition_id=\? AND tx_to>\? AND tx_to<\?", closed[0]), closed
+
+
+def test_a_scan_reads_one_range_of_the_entries_in_force_and_fetches_only_its_rows() -> None:
+    with Ledger.open("sqlite://") as lg:
+        lg.append(basics())
+        lg.append([statement(f"s{i}", when=f"2024-10-{10 + i:02d}") for i in range(5)])
+        lg.append([statement("late", source="kcna", stance="deny", when="2024-10-12")])
+        params = materialized._answer_params("sqlite", "troops", 1, 2, scan=True)
+        plan = _plan(lg, materialized._ANSWER_SQL["sqlite", True, True], params)
+
+    searches = [line for line in plan if "belief_stances" in line]
+    assert not [line for line in searches if line.startswith("SCAN")], plan
+    current = [line for line in searches if "ix_belief_stances_current" in line]
+    # the rows in force, and how many there are: each one range of the proposition's entries
+    # (read from the index: the row's seek is deferred, and nothing asks a column of it)
+    assert len(current) == 2, plan
+    assert all(line.endswith("(proposition_id=?)") for line in current), plan
+    # only the rows an answer returns are fetched, by rowid
+    assert [line for line in searches if "rowid=?" in line], plan
