@@ -3,11 +3,11 @@
 ``belief_stances`` holds one row per version of a statement (see ``projections.stances`` for
 how each event changes O(1) rows), ``belief_sources`` and ``belief_propositions`` the records the
 rules look up. A question "what was believed about P as of A, as known at K?" reads the rows of
-P whose valid period holds A and whose transaction period holds K (a bounded number of index
-range scans, ``projections.interval_index``), builds the policy's :class:`Evidence` from them
-and lets the policy decide. Nothing the policy concludes is stored, so a policy can change
-without a rebuild, and a write costs the same on a proposition with ten statements or ten
-thousand.
+P whose valid period holds A and whose transaction period holds K (one range of P's rows in
+force if it has few, else a bounded number of index range scans over an interval tree,
+``projections.interval_index``), builds the policy's :class:`Evidence` from them and lets the
+policy decide. Nothing the policy concludes is stored, so a policy can change without a
+rebuild, and a write costs the same on a proposition with ten statements or ten thousand.
 
 Freshness: ``Ledger.append`` catches the projection up *in the same transaction* as the append,
 so readers never see events without their stances. Anything appended another way (a bare
