@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks import ours
 from benchmarks.databases import pg_url_from_env, postgres_backend, sqlite_backend
-from benchmarks.generator import WORLD_DAYS, WORLD_START, Generated, generate
+from benchmarks.generator import Generated, generate
 from ledger import Ledger
 from projections import materialized
 
@@ -39,28 +37,13 @@ class _Everything(set[str]):
         return True
 
 
-def _questions(lg: Ledger, gen: Generated, count: int) -> list[tuple[str, datetime, datetime]]:
-    rng = random.Random(7)
-    end = lg.head().recorded_at or datetime.now(UTC)
-    world_start = datetime.combine(WORLD_START, datetime.min.time(), tzinfo=UTC)
-    out = []
-    for _ in range(count):
-        i = rng.randrange(len(gen.proposition_ids))
-        first = gen.recorded_at(gen.proposition_delivery[i]) + timedelta(hours=1)
-        span = max(0.0, (end - first).total_seconds())
-        known_at = first + timedelta(seconds=rng.uniform(0, span))
-        as_of = world_start + timedelta(seconds=rng.uniform(0, WORLD_DAYS * 86_400.0))
-        out.append((gen.proposition_ids[i], as_of, known_at))
-    return out
-
-
 def compare(lg: Ledger, gen: Generated, count: int) -> dict[str, Any]:
     """Ask ``count`` questions both ways, alternately; latencies in ms."""
     ways: dict[str, set[str]] = {"scan": set(), "tree": _Everything()}
     latencies: dict[str, list[float]] = {"scan": [], "tree": []}
     saved = materialized._BUSY
     try:
-        questions = _questions(lg, gen, count)
+        questions = ours.asof_plans(lg, gen, count, seed=7)
         lg.believed(questions[0][0])  # warm the pool and the statement cache
         for i, (proposition, as_of, known_at) in enumerate(questions):
             answers = []

@@ -221,9 +221,11 @@ def appends_beside_log_only(
     return full, bare
 
 
-def asof_queries(lg: Ledger, gen: Generated, count: int, seed: int) -> list[float]:
-    """``believed(p, as_of, known_at)`` from the materialized projection for random
-    propositions, valid times and transaction times (after the proposition was defined)."""
+def asof_plans(
+    lg: Ledger, gen: Generated, count: int, seed: int
+) -> list[tuple[str, datetime, datetime]]:
+    """``count`` questions ``(proposition, as_of, known_at)``: random propositions, valid times
+    and transaction times (after the proposition was defined)."""
     rng = random.Random(seed)
     end = lg.head().recorded_at or datetime.now(UTC)
     world_start = datetime.combine(WORLD_START, datetime.min.time(), tzinfo=UTC)
@@ -235,6 +237,13 @@ def asof_queries(lg: Ledger, gen: Generated, count: int, seed: int) -> list[floa
         known_at = first + timedelta(seconds=rng.uniform(0, span))
         as_of = world_start + timedelta(seconds=rng.uniform(0, WORLD_DAYS * 86_400.0))
         plans.append((gen.proposition_ids[i], as_of, known_at))
+    return plans
+
+
+def asof_queries(lg: Ledger, gen: Generated, count: int, seed: int) -> list[float]:
+    """``believed(p, as_of, known_at)`` from the materialized projection for
+    :func:`asof_plans`; latencies in seconds."""
+    plans = asof_plans(lg, gen, count, seed)
     lg.believed(plans[0][0])  # warm the connection pool and the statement cache
     latencies = []
     for proposition, as_of, known_at in plans:

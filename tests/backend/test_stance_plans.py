@@ -23,14 +23,18 @@ def _plan(lg: Ledger, sql: str, params: dict[str, object]) -> list[str]:
     return [str(row[-1]) for row in rows]
 
 
-def test_every_stab_of_an_answer_is_an_index_search_on_its_tree() -> None:
+def _answer_plan(*, scan: bool) -> list[str]:
+    """The plan of an answer at a past known_at, on a ledger with closed and open versions."""
     with Ledger.open("sqlite://") as lg:
         lg.append(basics())
         lg.append([statement(f"s{i}", when=f"2024-10-{10 + i:02d}") for i in range(5)])
         lg.append([statement("late", source="kcna", stance="deny", when="2024-10-12")])
-        params = materialized._answer_params("sqlite", "troops", 1, 2, scan=False)
-        plan = _plan(lg, materialized._ANSWER_SQL["sqlite", True, False], params)
+        params = materialized._answer_params("sqlite", "troops", 1, 2, scan=scan)
+        return _plan(lg, materialized._ANSWER_SQL["sqlite", True, scan], params)
 
+
+def test_every_stab_of_an_answer_is_an_index_search_on_its_tree() -> None:
+    plan = _answer_plan(scan=False)
     searches = [line for line in plan if "belief_stances" in line]
     assert not [line for line in searches if line.startswith("SCAN")], plan
     current = [line for line in searches if "ix_belief_stances_current" in line]
@@ -44,13 +48,7 @@ def test_every_stab_of_an_answer_is_an_index_search_on_its_tree() -> None:
 
 
 def test_a_scan_reads_one_range_of_the_entries_in_force_and_fetches_only_its_rows() -> None:
-    with Ledger.open("sqlite://") as lg:
-        lg.append(basics())
-        lg.append([statement(f"s{i}", when=f"2024-10-{10 + i:02d}") for i in range(5)])
-        lg.append([statement("late", source="kcna", stance="deny", when="2024-10-12")])
-        params = materialized._answer_params("sqlite", "troops", 1, 2, scan=True)
-        plan = _plan(lg, materialized._ANSWER_SQL["sqlite", True, True], params)
-
+    plan = _answer_plan(scan=True)
     searches = [line for line in plan if "belief_stances" in line]
     assert not [line for line in searches if line.startswith("SCAN")], plan
     current = [line for line in searches if "ix_belief_stances_current" in line]
