@@ -136,3 +136,26 @@ def test_a_stale_hint_changes_no_answer(
     probed = [ledger.believed("crowd", as_of=as_of, known_at=k) for k in (before, None)]
     assert probed == scanned
     assert scanned[0].verdict != scanned[1].verdict  # the correction is seen at one of them
+
+
+@pytest.mark.parametrize("hints", [set(), _Everything()], ids=["scan", "tree"])
+def test_a_past_known_at_does_not_see_a_statement_recorded_after_it(
+    ledger: Ledger, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, hints: set[str]
+) -> None:
+    monkeypatch.setattr(materialized, "_BUSY", hints)
+    as_of, _ = _crowded(ledger, clock, 12)
+    before = ledger.head().recorded_at
+    clock.now += timedelta(days=1)
+    # a row in force that no closed version stands for: only its tx_from keeps it out
+    ledger.append(
+        [
+            SourceRegistered("late", "Late source", "media", "ua", "C"),
+            StatementMade("late-1", "late", "crowd", "deny", as_of - timedelta(hours=1)),
+        ]
+    )
+    events = list(ledger.read())
+    then = ledger.believed("crowd", as_of=as_of, known_at=before)
+    expected = reference.believed(events, "crowd", as_of=as_of, known_at=then.known_at)
+    assert then.verdict == expected.verdict
+    assert "late" not in {s.source for s in then.verdict.deniers}
+    assert "late" in {s.source for s in ledger.believed("crowd", as_of=as_of).verdict.deniers}
