@@ -909,7 +909,8 @@ def _answer_sql(dialect: str, *, past: bool, scan: bool) -> str:
     holds_left = f"reach_to > {{a}} AND {f}valid_from <= {{a}}"
     holds_right = f"valid_from <= {{a}} AND {f}reach_to > {{a}}"
     held = f"{f}valid_from <= {{a}} AND {f}reach_to > {{a}}"
-    current = f"tx_to = {OPEN}" + (f" AND {f}tx_from <= {{k}}" if past else "")
+    by_k = f" AND {f}tx_from <= {{k}}" if past else ""
+    current = f"tx_to = {OPEN}{by_k}"
 
     # The first rows in force of the proposition, in the order of the tree's index, and of
     # them those whose period holds ``a``. Some sixty probes of the tree cost more than
@@ -924,24 +925,22 @@ def _answer_sql(dialect: str, *, past: bool, scan: bool) -> str:
         f"proposition_id = {{p}} AND tx_to = {OPEN} "
         f"ORDER BY node, reach_to, valid_from, tx_from LIMIT {_SCAN_UP_TO + 1}"
     )
-    in_force_by_k = f" AND {f}tx_from <= {{k}}" if past else ""
-
-    def scanned(holds: str) -> str:
-        if pg:
-            return (
-                f"SELECT {_STANCE_ROW} AS tag, {_HELD} FROM (SELECT * FROM belief_stances "
-                f"WHERE {in_force}) AS first WHERE {holds}{in_force_by_k}"
-            )
-        return (
+    if pg:
+        scanned = (
+            f"SELECT {_STANCE_ROW} AS tag, {_HELD} FROM (SELECT * FROM belief_stances "
+            f"WHERE {in_force}) AS first WHERE {held}{by_k}"
+        )
+    else:
+        scanned = (
             f"SELECT {stance_row} FROM belief_stances WHERE rowid IN (SELECT r FROM "
             "(SELECT rowid AS r, valid_from, reach_to, tx_from FROM belief_stances "
             f"INDEXED BY ix_belief_stances_current WHERE {in_force}) AS first "
-            f"WHERE {holds}{in_force_by_k})"
+            f"WHERE {held}{by_k})"
         )
 
     visible = "tx_from <= {k} AND tx_to > {k}" if past else f"tx_to = {OPEN}"
     parts = (
-        [scanned(f"{f}valid_from <= {{a}} AND {f}reach_to > {{a}}")]
+        [scanned]
         if scan
         else [
             stab("left", f"{current} AND {holds_left}"),

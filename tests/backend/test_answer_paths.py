@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.answer_paths import EveryProposition
 from ledger import (
     CorrectionMade,
     Event,
@@ -36,13 +37,6 @@ from tests.backend.test_projection_properties import (
 )
 from tests.conftest import Databases, FakeClock
 from tests.strategies import instants
-
-
-class _Everything(set[str]):
-    """A hint that calls every proposition busy: every answer probes the tree."""
-
-    def __contains__(self, item: object) -> bool:
-        return True
 
 
 @pytest.fixture
@@ -67,7 +61,7 @@ def test_a_scan_and_the_tree_give_the_reference_folds_answer(
             st.lists(st.tuples(instants(), st.sampled_from(b.known_ats())), min_size=1, max_size=6)
         )
         nothing_busy: set[str] = set()
-        for hints in (nothing_busy, _Everything()):
+        for hints in (nothing_busy, EveryProposition()):
             monkeypatch.setattr(materialized, "_BUSY", hints)
             for as_of, known_at in queries:
                 for proposition in b.propositions:
@@ -138,7 +132,7 @@ def test_a_stale_hint_changes_no_answer(
     assert scanned[0].verdict != scanned[1].verdict  # the correction is seen at one of them
 
 
-@pytest.mark.parametrize("hints", [set(), _Everything()], ids=["scan", "tree"])
+@pytest.mark.parametrize("hints", [set(), EveryProposition()], ids=["scan", "tree"])
 def test_a_past_known_at_does_not_see_a_statement_recorded_after_it(
     ledger: Ledger, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, hints: set[str]
 ) -> None:
