@@ -8,12 +8,20 @@ tables (:class:`projections.stances.Batch`, through a rebuild's fold,
 :func:`projections.chainfold.fold_by_chain`), and compares the two, table by table, row
 by row, in key order, streaming both: the cost of a rebuild and a read, in bounded memory. Any
 difference is named by the first proposition (or source) it concerns; ``rebuild`` repairs it.
+
+On SQLite the scratch database is attached to the connection that reads the stored tables, so
+the comparison is first made by SQLite itself (:func:`_same_rows`): each expected row looked up
+by its key among the stored ones, and the two tables' row counts. Only if that finds a
+difference are both streamed in key order through Python, to name the first one. At 1M events
+the streamed comparison took longer than a quarter of the whole check (see BENCHMARKS.md,
+*Session 15*); the issue asks for the check at a rebuild's speed.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -71,61 +79,144 @@ def check(store: EventStore, progress: Callable[[int], None] | None = None) -> D
     """Compare the derived tables with a fold of the log up to their checkpoint; ``progress``
     is told the fold's progress, counted in events up to the checkpoint's position (as
     :meth:`projections.materialized.MaterializedProjection.rebuild` tells it)."""
-    with translated(), _snapshot(store.engine) as conn:
-        checkpoint = conn.execute(
-            select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
-        ).first()
-        if checkpoint is None or checkpoint.policy != FORMAT or checkpoint.position == 0:
-            # Not built (or by another version): the next question builds it from the log.
-            return DerivedReport(True, 0, 0)
-        position, claimed = int(checkpoint.position), checkpoint.hash
-        actual = conn.execute(select(events.c.hash).where(events.c.position == position)).scalar()
-        if actual != claimed:
-            if actual is None:
-                problem = (
-                    f"the projection's checkpoint says the log reached position {position}, "
-                    "and it no longer does: its tail is missing (or the checkpoint was altered)"
-                )
-            else:
-                problem = (
-                    f"the projection's checkpoint says position {position} has hash {claimed}, "
-                    f"the log has {actual}: the log was rewritten (or the checkpoint altered)"
-                )
-            return DerivedReport(
-                False,
-                position,
-                0,
-                "belief_checkpoint",
-                None,
-                problem + ": see `factledger rebuild`",
+    with (
+        translated(),
+        tempfile.TemporaryDirectory(prefix="factledger-check-") as scratch,
+        _snapshot(store.engine) as conn,
+        _attached(conn, Path(scratch) / SCRATCH_FILE) as attached,
+    ):
+        return _check(store, conn, Path(scratch), attached, progress)
+
+
+def _check(
+    store: EventStore,
+    conn: Connection,
+    scratch: Path,
+    attached: bool,
+    progress: Callable[[int], None] | None,
+) -> DerivedReport:
+    """:func:`check` on ``conn`` (one snapshot), folding into ``scratch``; ``attached``: the
+    scratch database is attached to ``conn`` as :data:`EXPECTED` (SQLite)."""
+    checkpoint = conn.execute(
+        select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
+    ).first()
+    if checkpoint is None or checkpoint.policy != FORMAT or checkpoint.position == 0:
+        # Not built (or by another version): the next question builds it from the log.
+        return DerivedReport(True, 0, 0)
+    position, claimed = int(checkpoint.position), checkpoint.hash
+    actual = conn.execute(select(events.c.hash).where(events.c.position == position)).scalar()
+    if actual != claimed:
+        if actual is None:
+            problem = (
+                f"the projection's checkpoint says the log reached position {position}, "
+                "and it no longer does: its tail is missing (or the checkpoint was altered)"
             )
-        targets = correction_targets(conn, until=position)
-        with tempfile.TemporaryDirectory(prefix="factledger-check-") as scratch:
-            expected = _expected(store, Path(scratch), position, targets, progress)
-            try:
-                with expected.connect() as sconn:
-                    return _compare(conn, sconn, position)
-            finally:
-                expected.dispose()
+        else:
+            problem = (
+                f"the projection's checkpoint says position {position} has hash {claimed}, "
+                f"the log has {actual}: the log was rewritten (or the checkpoint altered)"
+            )
+        return DerivedReport(
+            False,
+            position,
+            0,
+            "belief_checkpoint",
+            None,
+            problem + ": see `factledger rebuild`",
+        )
+    targets = correction_targets(conn, until=position)
+    expected = _expected(
+        store, scratch / SCRATCH_FILE, position, targets, progress, keyed=not attached
+    )
+    try:
+        if attached:
+            expected.dispose()  # written: the attached file is read through ``conn``
+            rows = _same_rows(conn)
+            if rows is not None:
+                return DerivedReport(True, position, rows)
+        with expected.connect() as sconn:
+            return _compare(conn, sconn, position)
+    finally:
+        expected.dispose()
+
+
+#: The scratch database's file in the check's temporary directory, and its name when attached.
+SCRATCH_FILE = "expected.db"
+EXPECTED = "factledger_expected"
+
+
+@contextmanager
+def _attached(conn: Connection, path: Path) -> Iterator[bool]:
+    """On SQLite, attach the (not yet written) scratch database at ``path`` to ``conn`` before
+    its snapshot's first read (SQLite attaches outside a transaction only), and detach it
+    afterwards, the snapshot over; yields whether it did. The scratch file is written by a
+    connection of its own meanwhile: ``conn`` takes its lock on the file only when it first
+    reads it, once the fold is done."""
+    if conn.dialect.name != "sqlite":
+        yield False
+        return
+    raw: Any = conn.connection.driver_connection
+    raw.execute(f"ATTACH DATABASE ? AS {EXPECTED}", (str(path),))
+    try:
+        yield True
+    finally:
+        conn.rollback()  # the snapshot ends: the attached file's lock with it
+        try:
+            raw.execute(f"DETACH DATABASE {EXPECTED}")
+        except raw.Error:
+            # never hand the pool a connection with a stray database attached
+            conn.invalidate()
+
+
+def _same_rows(conn: Connection) -> int | None:
+    """Whether each compared table holds exactly the rows its expected copy (attached as
+    :data:`EXPECTED`) holds, decided by SQLite: every expected row has a stored row of the
+    same key, and every stored row of that key is equal to it in every column (``IS NOT``:
+    NULLs compared as values), and the stored table has as many rows as the expected one.
+    Expected keys are unique (the fold writes each version once), so together these say the
+    two are the same multiset of rows, whatever the stored table's indexes (a stored
+    duplicate makes the counts differ). Returns the rows compared, or None at the first
+    difference, which the streamed comparison then names."""
+    rows = 0
+    for table, _ in COMPARED:
+        stored, expected = f"main.{table.name}", f"{EXPECTED}.{table.name}"
+        keys = [c.name for c in key_of(table)]
+        on = " AND ".join(f"m.{k} = e.{k}" for k in keys)
+        differs = " OR ".join(f"m.{c.name} IS NOT e.{c.name}" for c in table.columns)
+        unmatched = conn.exec_driver_sql(
+            f"SELECT 1 FROM {expected} AS e LEFT JOIN {stored} AS m ON {on} "
+            f"WHERE m.{keys[0]} IS NULL OR {differs} LIMIT 1"
+        ).first()
+        have, want = conn.exec_driver_sql(
+            f"SELECT (SELECT count(*) FROM {stored}), (SELECT count(*) FROM {expected})"
+        ).one()
+        if unmatched is not None or have != want:
+            return None
+        rows += int(want)
+    return rows
 
 
 def _expected(
     store: EventStore,
-    directory: Path,
+    path: Path,
     position: int,
     targets: set[str] | None,
     progress: Callable[[int], None] | None,
+    *,
+    keyed: bool = True,
 ) -> Engine:
-    """A scratch database in ``directory`` holding the rows the log up to ``position``
-    implies: folded by chain, as a rebuild folds, or by window if the log has too many
-    corrected statements to keep (``targets`` None) or a chain too busy to fold in memory."""
+    """A scratch database at ``path`` holding the rows the log up to ``position`` implies:
+    folded by chain, as a rebuild folds, or by window if the log has too many corrected
+    statements to keep (``targets`` None) or a chain too busy to fold in memory. ``keyed``:
+    with the stance rows' key index, for a comparison that reads them in key order (SQLite's
+    own comparison looks the stored rows up by their key instead, and sorts if it must)."""
 
-    def filled(name: str, by_chain: bool, fold: Callable[[Connection, Any], Any]) -> Engine:
-        engine = _scratch(directory / name, by_chain=by_chain)
+    def filled(by_chain: bool, fold: Callable[[Connection, Any], Any]) -> Engine:
+        engine = _scratch(path, by_chain=by_chain)
         try:
             with engine.begin() as sconn:
                 fold(sconn, store.read_rows(until=position))
-                if by_chain:  # the comparison reads in key order
+                if by_chain and keyed:  # the comparison reads in key order
                     # SQLite's sort for the index may use as much memory as the page cache:
                     # with the fold's cache, a 1M check peaked at 199 MB instead of 162
                     sconn.exec_driver_sql("PRAGMA cache_size = -2000")
@@ -138,7 +229,6 @@ def _expected(
     if targets is not None:
         try:
             return filled(
-                "by-chain.db",
                 True,
                 lambda sconn, rows: fold_by_chain(
                     sconn, rows, targets, progress=progress, total=position
@@ -147,7 +237,6 @@ def _expected(
         except Skewed:
             pass
     return filled(
-        "by-window.db",
         False,
         lambda sconn, rows: fold_rows(sconn, rows, fresh=True, progress=progress),
     )
@@ -185,6 +274,7 @@ def _scratch(path: Path, *, by_chain: bool) -> Engine:
 
     with engine.begin() as conn:
         for table, _ in COMPARED:
+            table.drop(conn, checkfirst=True)  # a fold by chain that gave up left its rows
             table.create(conn)
         unread = (*QUERY_INDEXES, CHAIN_INDEX, KEY_INDEX) if by_chain else QUERY_INDEXES
         for index in belief_stances.indexes:

@@ -1,0 +1,149 @@
+"""verify's proof of the derived tables (``projections.check``) on SQLite: the scratch database
+is attached to the snapshot's connection and SQLite compares the tables itself; only a
+difference is streamed through Python, which names it. (Both backends' reports, and every kind
+of single-row change, are specified in ``test_stance_rows.py``.)"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ledger import Ledger
+from projections import check as derived
+from tests.backend.test_stance_rows import example_file
+from tests.conftest import Databases
+
+
+@pytest.fixture
+def lg(tmp_path: Path) -> Iterator[Ledger]:
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as opened:
+        opened.import_jsonl(io.StringIO(example_file()))
+        yield opened
+
+
+def _streamed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record each streamed comparison (the one that names a difference)."""
+    calls: list[int] = []
+    real = derived._compare
+
+    def spy(stored: Any, expected: Any, position: int) -> derived.DerivedReport:
+        calls.append(position)
+        return real(stored, expected, position)
+
+    monkeypatch.setattr(derived, "_compare", spy)
+    return calls
+
+
+def _rows_in_derived_tables(lg: Ledger) -> int:
+    with lg.store.engine.connect() as conn:
+        return sum(
+            int(conn.execute(text(f"SELECT count(*) FROM {table.name}")).scalar_one())
+            for table, _ in derived.COMPARED
+        )
+
+
+def test_a_sound_ledger_is_decided_by_sqlite_without_streaming_a_row(
+    lg: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streamed = _streamed(monkeypatch)
+    report = derived.check(lg.store)
+    assert report.ok
+    assert report.rows == _rows_in_derived_tables(lg) > 0
+    assert streamed == []
+
+
+def test_a_changed_row_found_in_place_is_then_named_by_the_streamed_comparison(
+    lg: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with lg.store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE belief_stances SET source_id = 'someone-else' "
+                "WHERE statement_id = 'kcna-confirms-russia-2025-04-28'"
+            )
+        )
+    streamed = _streamed(monkeypatch)
+    report = derived.check(lg.store)
+    assert not report.ok
+    assert len(streamed) == 1
+    assert report.table == "belief_stances"
+    assert report.concerns == "dprk-troops-in-russia"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a stored row more, equal to one the log implies but for its key: only counted
+        "INSERT INTO belief_stances SELECT statement_id || '-twin', tx_from, tx_to, "
+        "proposition_id, source_id, stance, position, valid_from, valid_to, qty_to, reach_to, "
+        "node, value, unit FROM belief_stances LIMIT 1",
+        # a key changed: the expected row finds no stored row of its key
+        "UPDATE belief_stances SET tx_from = tx_from - 1 WHERE rowid = 1",
+        # the same number written another way
+        "UPDATE belief_stances SET value = value || '.0' WHERE value IS NOT NULL",
+        # NULL against a value, and a value against NULL
+        "UPDATE belief_stances SET qty_to = NULL WHERE qty_to IS NOT NULL",
+        "UPDATE belief_stances SET unit = 'troops' WHERE unit IS NULL",
+        "DELETE FROM belief_sources WHERE rowid = (SELECT max(rowid) FROM belief_sources)",
+        "UPDATE belief_propositions SET recorded_at = recorded_at + 1",
+    ],
+)
+def test_sqlite_finds_each_kind_of_difference_in_place(lg: Ledger, change: str) -> None:
+    """The rows as they are, copied aside as the expected ones: the same; then one change to
+    the stored rows: not the same."""
+    total = _rows_in_derived_tables(lg)
+    with lg.store.engine.connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        raw.execute(f"ATTACH DATABASE ':memory:' AS {derived.EXPECTED}")
+        try:
+            for table, _ in derived.COMPARED:
+                raw.execute(
+                    f"CREATE TABLE {derived.EXPECTED}.{table.name} AS "
+                    f"SELECT * FROM main.{table.name}"
+                )
+            assert derived._same_rows(conn) == total
+            conn.rollback()
+            assert raw.execute(change).rowcount > 0
+            assert derived._same_rows(conn) is None
+        finally:
+            conn.rollback()
+            raw.execute(f"DETACH DATABASE {derived.EXPECTED}")
+    assert not lg.verify().ok
+
+
+def test_the_stored_key_index_dropped_changes_nothing_but_time(lg: Ledger) -> None:
+    with lg.store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX uq_belief_stances_version"))
+    assert derived.check(lg.store).ok
+    with lg.store.engine.begin() as conn:
+        conn.execute(text("UPDATE belief_stances SET stance = 'deny' WHERE stance = 'assert'"))
+    assert not derived.check(lg.store).ok
+
+
+def test_the_scratch_database_is_detached_and_removed_once_checked(
+    databases: Databases, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    made: list[str] = []
+    real = tempfile.TemporaryDirectory
+
+    def recorded(prefix: str | None = None) -> tempfile.TemporaryDirectory[str]:
+        directory = real(prefix=prefix, dir=tmp_path)
+        made.append(directory.name)
+        return directory
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", recorded)
+    with Ledger.open(databases.new_url()) as lg:
+        lg.import_jsonl(io.StringIO(example_file()))
+        assert lg.verify().ok
+        with lg.store.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # the pool's connection: nothing left attached
+                names = [row[1] for row in conn.exec_driver_sql("PRAGMA database_list")]
+                assert derived.EXPECTED not in names
+    assert made
+    assert not any(Path(name).exists() for name in made)
