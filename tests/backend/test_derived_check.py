@@ -32,9 +32,9 @@ def _streamed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = derived._compare
 
-    def spy(stored: Any, expected: Any, position: int) -> derived.DerivedReport:
+    def spy(stored: Any, expected: Any, position: int, *rest: Any) -> derived.DerivedReport:
         calls.append(position)
-        return real(stored, expected, position)
+        return real(stored, expected, position, *rest)
 
     monkeypatch.setattr(derived, "_compare", spy)
     return calls
@@ -147,3 +147,67 @@ def test_the_scratch_database_is_detached_and_removed_once_checked(
                 assert derived.EXPECTED not in names
     assert made
     assert not any(Path(name).exists() for name in made)
+
+
+# -- PostgreSQL: the expected rows in temporary tables, compared by the server -----------------
+
+
+@pytest.fixture
+def pg_lg(pg_url: str) -> Iterator[Ledger]:
+    with Ledger.open(pg_url) as opened:
+        opened.import_jsonl(io.StringIO(example_file()))
+        yield opened
+
+
+@pytest.mark.postgresql
+def test_postgresql_decides_a_sound_ledger_in_the_server_without_streaming_a_row(
+    pg_lg: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streamed = _streamed(monkeypatch)
+    report = derived.check(pg_lg.store)
+    assert report.ok
+    assert report.rows == _rows_in_derived_tables(pg_lg) > 0
+    assert streamed == []
+
+
+@pytest.mark.postgresql
+def test_postgresql_names_a_changed_row_from_its_temporary_tables(
+    pg_lg: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pg_lg.store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE belief_stances SET stance = 'deny' "
+                "WHERE statement_id = 'kcna-confirms-russia-2025-04-28'"
+            )
+        )
+    streamed = _streamed(monkeypatch)
+    report = derived.check(pg_lg.store)
+    assert not report.ok
+    assert len(streamed) == 1
+    assert report.concerns == "dprk-troops-in-russia"
+    assert "stance is 'deny'" in str(report.problem)
+    with pg_lg.store.engine.connect() as conn:  # the temporary tables went with the snapshot
+        assert conn.exec_driver_sql("SELECT to_regclass('pg_temp.belief_stances')").scalar() is None
+
+
+@pytest.mark.postgresql
+def test_temporary_tables_that_cannot_be_made_leave_the_snapshot_usable(pg_lg: Ledger) -> None:
+    with pg_lg.store.engine.connect() as conn:
+        assert derived._temporary_tables(conn)
+        assert not derived._temporary_tables(conn)  # they exist: the savepoint is rolled back
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_temp.belief_stances").scalar() == 0
+        conn.rollback()
+
+
+@pytest.mark.postgresql
+def test_without_temporary_tables_postgresql_folds_into_a_scratch_sqlite_database(
+    pg_lg: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(derived, "_temporary_tables", lambda conn: False)
+    assert derived.check(pg_lg.store).ok
+    with pg_lg.store.engine.begin() as conn:
+        conn.execute(text("UPDATE belief_sources SET payload = payload || ' '"))
+    report = derived.check(pg_lg.store)
+    assert not report.ok
+    assert report.table == "belief_sources"
