@@ -15,9 +15,9 @@ a difference are both streamed in key order through Python, to name the first on
 the scratch database is attached to the connection that reads the stored tables; on PostgreSQL
 the expected rows are folded into temporary tables of that connection's transaction instead
 (a role that may not make them gets the scratch SQLite database, and the streamed comparison).
-Streaming every row through Python made the check take 1.3 times a rebuild at 1M on SQLite,
-and 1.3-1.4 times at 100k on PostgreSQL; now it takes about as long as a rebuild (see
-BENCHMARKS.md, *Session 15*), as the issue asks.
+Streaming every row through Python made the check take 1.2-1.4 times a rebuild at 1M on both
+backends; now it takes about as long as a rebuild (see BENCHMARKS.md, *Session 15*), as the
+issue asks.
 """
 
 from __future__ import annotations
