@@ -211,8 +211,15 @@ def _temporary_tables(conn: Connection) -> bool:
 
 
 def _stored_schema(conn: Connection, *, quoted: bool = True) -> str:
-    """The schema of the stored tables (the temporary ones shadow their names)."""
-    name = str(conn.exec_driver_sql("SELECT current_schema()").scalar_one())
+    """The schema of the stored tables, where the projection's checkpoint table is found (the
+    check makes no temporary table of that name, so it is found where the others were before
+    their temporary namesakes shadowed them, whatever the search path)."""
+    name = str(
+        conn.exec_driver_sql(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE c.oid = to_regclass('{belief_checkpoint.name}')"
+        ).scalar_one()
+    )
     return str(conn.dialect.identifier_preparer.quote_schema(name)) if quoted else name
 
 
