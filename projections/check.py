@@ -138,20 +138,21 @@ def _check(
             problem + ": see `factledger rebuild`",
         )
     targets = correction_targets(conn, until=position)
-    if not attached and _temporary_tables(conn):
-        _fold_in_place(store, conn, position, targets, progress)
-        rows = _same_rows(conn)
-        if rows is not None:
-            return DerivedReport(True, position, rows)
-        schemas = (_stored_schema(conn, quoted=False), "pg_temp")
-        return _compare(conn, conn, position, schemas)
+    if not attached and conn.dialect.name == "postgresql":
+        stored = _stored_schema(conn)
+        if _temporary_tables(conn, stored):
+            _fold_in_place(store, conn, position, targets, progress)
+            rows = _same_rows(conn, stored, "pg_temp")
+            if rows is not None:
+                return DerivedReport(True, position, rows)
+            return _compare(conn, conn, position, (stored, "pg_temp"))
     expected = _expected(
         store, scratch / SCRATCH_FILE, position, targets, progress, keyed=not attached
     )
     try:
         if attached:
             expected.dispose()  # written: the attached file is read through ``conn``
-            rows = _same_rows(conn)
+            rows = _same_rows(conn, "main", EXPECTED)
             if rows is not None:
                 return DerivedReport(True, position, rows)
         with expected.connect() as sconn:
@@ -188,20 +189,19 @@ def _attached(conn: Connection, path: Path) -> Iterator[bool]:
             conn.invalidate()
 
 
-def _temporary_tables(conn: Connection) -> bool:
+def _temporary_tables(conn: Connection, stored: str) -> bool:
     """On PostgreSQL, make the expected tables temporary tables of ``conn``'s transaction,
-    named as the stored ones: unqualified names find a session's temporary tables first, so
-    the fold writes into them with the code that writes the stored ones. They go with the
-    transaction (the snapshot). False where they cannot be made (a role without the
-    ``TEMPORARY`` privilege, say): the check then folds into a scratch SQLite database."""
-    if conn.dialect.name != "postgresql":
-        return False
-    stored = _stored_schema(conn)
+    named and made as the stored ones in schema ``stored``: unqualified names find a
+    session's temporary tables first, so the fold writes into them with the code that writes
+    the stored ones. They go with the transaction (the snapshot). False where they cannot be
+    made (a role without the ``TEMPORARY`` privilege, say): the check then folds into a
+    scratch SQLite database."""
+    schema = conn.dialect.identifier_preparer.quote_schema(stored)
     savepoint = conn.begin_nested()
     try:
         for table, _ in COMPARED:
             conn.exec_driver_sql(
-                f"CREATE TEMPORARY TABLE {table.name} (LIKE {stored}.{table.name}) ON COMMIT DROP"
+                f"CREATE TEMPORARY TABLE {table.name} (LIKE {schema}.{table.name}) ON COMMIT DROP"
             )
     except DBAPIError:
         savepoint.rollback()
@@ -210,17 +210,16 @@ def _temporary_tables(conn: Connection) -> bool:
     return True
 
 
-def _stored_schema(conn: Connection, *, quoted: bool = True) -> str:
+def _stored_schema(conn: Connection) -> str:
     """The schema of the stored tables, where the projection's checkpoint table is found (the
     check makes no temporary table of that name, so it is found where the others were before
     their temporary namesakes shadowed them, whatever the search path)."""
-    name = str(
+    return str(
         conn.exec_driver_sql(
             "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             f"WHERE c.oid = to_regclass('{belief_checkpoint.name}')"
         ).scalar_one()
     )
-    return str(conn.dialect.identifier_preparer.quote_schema(name)) if quoted else name
 
 
 def _fold_in_place(
@@ -250,22 +249,23 @@ def _fold_in_place(
     fold_rows(conn, store.read_rows(until=position), fresh=True, progress=progress)
 
 
-def _same_rows(conn: Connection) -> int | None:
-    """Whether each compared table holds exactly the rows its expected copy (attached as
-    :data:`EXPECTED` on SQLite, a temporary table on PostgreSQL) holds, decided by the
-    database: every expected row has a stored row of the same key, and every stored row of
-    that key is equal to it in every column (NULLs compared as values), and the stored table
-    has as many rows as the expected one.
-    Expected keys are unique (the fold writes each version once), so together these say the
-    two are the same multiset of rows, whatever the stored table's indexes (a stored
-    duplicate makes the counts differ). Returns the rows compared, or None at the first
-    difference, which the streamed comparison then names."""
+def _same_rows(conn: Connection, stored_schema: str, expected_schema: str) -> int | None:
+    """Whether each compared table (in ``stored_schema``) holds exactly the rows its expected
+    copy (in ``expected_schema``: :data:`EXPECTED` attached on SQLite, ``pg_temp`` on
+    PostgreSQL) holds, decided by the database: every expected row has a stored row of the
+    same key, and every stored row of that key is equal to it in every column (NULLs compared
+    as values), and the stored table has as many rows as the expected one. Expected keys are
+    unique (the fold writes each version once), so together these say the two are the same
+    multiset of rows, whatever the stored table's indexes (a stored duplicate makes the counts
+    differ). Returns the rows compared, or None at the first difference, which the streamed
+    comparison then names."""
     pg = conn.dialect.name == "postgresql"
-    stored_schema, expected_schema = (_stored_schema(conn), "pg_temp") if pg else ("main", EXPECTED)
     unequal = "IS DISTINCT FROM" if pg else "IS NOT"  # SQLite has the former only since 3.39
+    quote = conn.dialect.identifier_preparer.quote_schema
     rows = 0
     for table, _ in COMPARED:
-        stored, expected = f"{stored_schema}.{table.name}", f"{expected_schema}.{table.name}"
+        stored = f"{quote(stored_schema)}.{table.name}"
+        expected = f"{quote(expected_schema)}.{table.name}"
         if pg:  # the planner's estimates of a table just written
             conn.exec_driver_sql(f"ANALYZE {expected}")
         keys = [c.name for c in key_of(table)]

@@ -120,10 +120,10 @@ def test_sqlite_finds_each_kind_of_difference_in_place(sqlite_lg: Ledger, change
                     f"CREATE TABLE {derived.EXPECTED}.{table.name} AS "
                     f"SELECT * FROM main.{table.name}"
                 )
-            assert derived._same_rows(conn) == total
+            assert derived._same_rows(conn, "main", derived.EXPECTED) == total
             conn.rollback()
             assert raw.execute(change).rowcount > 0
-            assert derived._same_rows(conn) is None
+            assert derived._same_rows(conn, "main", derived.EXPECTED) is None
         finally:
             conn.rollback()
             raw.execute(f"DETACH DATABASE {derived.EXPECTED}")
@@ -176,8 +176,9 @@ def pg_lg(pg_url: str) -> Iterator[Ledger]:
 @pytest.mark.postgresql
 def test_temporary_tables_that_cannot_be_made_leave_the_snapshot_usable(pg_lg: Ledger) -> None:
     with pg_lg.store.engine.connect() as conn:
-        assert derived._temporary_tables(conn)
-        assert not derived._temporary_tables(conn)  # they exist: the savepoint is rolled back
+        stored = derived._stored_schema(conn)
+        assert derived._temporary_tables(conn, stored)
+        assert not derived._temporary_tables(conn, stored)  # they exist: the savepoint rolls back
         assert conn.exec_driver_sql("SELECT count(*) FROM pg_temp.belief_stances").scalar() == 0
         conn.rollback()
 
@@ -186,7 +187,7 @@ def test_temporary_tables_that_cannot_be_made_leave_the_snapshot_usable(pg_lg: L
 def test_without_temporary_tables_postgresql_folds_into_a_scratch_sqlite_database(
     pg_lg: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(derived, "_temporary_tables", lambda conn: False)
+    monkeypatch.setattr(derived, "_temporary_tables", lambda conn, stored: False)
     assert derived.check(pg_lg.store).ok
     with pg_lg.store.engine.begin() as conn:
         conn.execute(text("UPDATE belief_sources SET payload = payload || ' '"))
