@@ -168,8 +168,9 @@ class Ledger:
         """Re-read the whole log and check every hash, link and position (streaming); then
         prove the derived tables are exactly what the log implies (``projections.check``).
         ``progress(done, total)`` is called as it goes: the log's events once for the chain
-        (the Merkle tree's check follows it, uncounted) and once more for the fold of the
-        derived tables' check, so ``total`` is twice the events."""
+        and the Merkle tree (one read serves both; a log that fails either is read again to
+        name the fault, and the count starts over) and once more for the fold of the derived
+        tables' check, so ``total`` is twice the events."""
         count: Callable[[int], None] | None = None
         derived_count: Callable[[int], None] | None = None
         if progress is not None:

@@ -50,9 +50,10 @@ from ledger.store.append import (
     stream_versions,
 )
 from ledger.store.backends import reading
+from ledger.store.merkle import tree_size
 from ledger.store.retry import RetryPolicy
 from ledger.store.schema import events as t
-from ledger.store.tree import tree_problem
+from ledger.store.tree import Leaves, rows_with_salts, tree_problem
 from ledger.store.verify import verify_rows, with_genesis
 from ledger.times import from_micros, to_micros, utc_now
 
@@ -380,10 +381,29 @@ class EventStore:
 
         With ``checkpoint`` (a position and hash printed earlier), also check that the log still
         extends it, which is how a truncated tail is caught. ``until`` verifies only the prefix
-        up to that position. ``progress`` is told how many rows the chain's pass has read, every
-        few thousand.
+        up to that position. ``progress`` is told how many rows have been read, every few
+        thousand.
+
+        A sound log is read once, in one snapshot, for both the hash chain and the Merkle tree
+        (:meth:`_verify_in_one_pass`); anything that pass cannot prove sends the check to
+        :meth:`_verify_exactly`, which reads the log again to name the first position at fault
+        (so ``progress`` then starts again from 0).
         """
         last = 2**62 if until is None else until
+        if checkpoint is None or checkpoint[0] > 0:
+            at_once = self._verify_in_one_pass(checkpoint, last, progress)
+            if at_once is not None:
+                return at_once
+        return self._verify_exactly(checkpoint, last, progress)
+
+    def _verify_exactly(
+        self,
+        checkpoint: tuple[int, str] | None,
+        last: int,
+        progress: Callable[[int], None] | None,
+    ) -> VerifyReport:
+        """The chain, then the tree, each on its own read of the log, each written to name
+        whatever is wrong (the reference :meth:`_verify_in_one_pass` defers to)."""
         rows = self.read_rows(until=last)
         if progress is not None:
             rows = counted(rows, progress)
@@ -402,6 +422,36 @@ class EventStore:
             within = sum(1 for p in redactions if p <= report.head.position)
             report = attrs.evolve(report, redacted=within)
         return self._verify_tree(report, redact.digests(redactions))
+
+    def _verify_in_one_pass(
+        self,
+        checkpoint: tuple[int, str] | None,
+        until: int,
+        progress: Callable[[int], None] | None,
+    ) -> VerifyReport | None:
+        """The chain and the Merkle tree checked on one read of the log, in one snapshot: the
+        report when both hold, else None, and :meth:`verify` checks again the way that names
+        what is wrong (a read of the log for each check, each of them written to explain any
+        damage). So a sound log is read once, and a damaged one is explained exactly as before
+        (at the cost of a second read, only then)."""
+        try:
+            with reading(self.engine) as conn:
+                redactions = redact.recorded(conn)
+                end = min(_last_position(conn), until)
+                leaves = Leaves(tree_size(conn), redact.digests(redactions))
+                rows: Iterable[Any] = leaves.fed(rows_with_salts(conn, end))
+                if progress is not None:
+                    rows = counted(rows, progress)
+                report = verify_rows(
+                    (row[:10] for row in rows), checkpoint, redact.markers(redactions)
+                )
+                size = min(leaves.limit, report.head.position)
+                if not report.ok or leaves.compared(conn, size) is not None:
+                    return None
+        except Exception:  # whatever stopped this pass, the exact pass reports (or raises)
+            return None
+        within = sum(1 for p in redactions if p <= report.head.position)
+        return attrs.evolve(report, redacted=within)
 
     def _verify_tree(self, report: VerifyReport, redacted: Mapping[int, str]) -> VerifyReport:
         """A sound chain, then the Merkle tree: every leaf recomputed from the verified rows

@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, LargeBinary, Table, func, select
@@ -194,45 +194,95 @@ def tree_problem(
     is shorter) and compare their root with the stored nodes'; the first position at fault and
     why, or None when they agree. ``redacted``: the payload digest each redaction recorded, by
     the position it redacted (a redacted row has neither its payload nor its salt)."""
-    redacted = redacted or {}
-    size = min(tree_size(conn), until)
-    # Appender's right edge, written out: this loop runs once per event of every verify.
-    sha256, leaf, digest = hashlib.sha256, event_leaf, payload_digest
-    frontier: list[bytes] = []
-    done = 0
-    for row in _rows_with_salts(conn, 0, size):
-        position, event_id, stream, version, type_, stated, recorded, payload = row[:8]
-        salt = row[10]
-        if salt is not None:
-            salted = digest(bytes(salt), payload)
-        elif position in redacted:
-            salted = redacted[position]
-        else:
-            return position, "the event has no salt: its Merkle leaf cannot be recomputed"
-        hashed = sha256(
-            b"\x00"
-            + leaf(
-                position=position,
-                event_id=event_id,
-                stream_id=stream,
-                stream_version=version,
-                type=type_,
-                stated_at=stated,
-                recorded_at=recorded,
-                payload_digest=salted,
-            )
-        ).digest()
-        index = done
-        while index & 1:
-            hashed = sha256(b"\x01" + frontier.pop() + hashed).digest()
-            index >>= 1
-        frontier.append(hashed)
-        done += 1
-    if done != size:
-        return done + 1, "a row the Merkle tree covers is missing from the log"
-    if fold(frontier) == root_at(conn, size):
-        return None
-    return _first_wrong_leaf(conn, size, redacted)
+    try:
+        size = min(tree_size(conn), until)
+    except TreeOutOfStep as e:  # the node table's ids are not those of any tree
+        return 1, f"{e}: nodes were removed or added outside the ledger"
+    leaves = Leaves(size, redacted or {})
+    for _ in leaves.fed(_rows_with_salts(conn, 0, size)):
+        if leaves.problem is not None:
+            return leaves.problem
+    return leaves.compared(conn, size)
+
+
+class Leaves:
+    """The Merkle tree's leaves recomputed from the log's rows as they stream by, folded into the
+    right edge of the tree they make (an appender's frontier: ``log2(n)`` hashes, not ``n``).
+
+    :meth:`fed` passes the rows on (``EventStore.verify`` checks the hash chain on the same
+    stream, so the log is read once for both checks); :meth:`compared` then sets the root
+    against the stored tree's. ``problem`` is the first row that cannot make a leaf (no salt,
+    and no redaction recording its digest), after which no more leaves are made."""
+
+    def __init__(self, limit: int, redacted: Mapping[int, str]):
+        self.limit = limit  # rows past the stored tree's size make no leaf
+        self.redacted = redacted
+        self.frontier: list[bytes] = []
+        self.done = 0
+        self.problem: tuple[int, str] | None = None
+
+    def fed(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        """``rows`` (``events`` columns, then the salt), each yielded after its leaf is made."""
+        # Appender's right edge, written out: this loop runs once per event of every verify.
+        sha256, leaf, digest = hashlib.sha256, event_leaf, payload_digest
+        frontier, redacted, limit = self.frontier, self.redacted, self.limit
+        done = self.done
+        for row in rows:
+            if done < limit and self.problem is None:
+                position, event_id, stream, version, type_, stated, recorded, payload = row[:8]
+                salt = row[10]
+                if salt is not None:
+                    salted = digest(bytes(salt), payload)
+                elif position in redacted:
+                    salted = redacted[position]
+                else:
+                    self.problem = (
+                        position,
+                        "the event has no salt: its Merkle leaf cannot be recomputed",
+                    )
+                    yield row
+                    continue
+                hashed = sha256(
+                    b"\x00"
+                    + leaf(
+                        position=position,
+                        event_id=event_id,
+                        stream_id=stream,
+                        stream_version=version,
+                        type=type_,
+                        stated_at=stated,
+                        recorded_at=recorded,
+                        payload_digest=salted,
+                    )
+                ).digest()
+                index = done
+                while index & 1:
+                    hashed = sha256(b"\x01" + frontier.pop() + hashed).digest()
+                    index >>= 1
+                frontier.append(hashed)
+                done += 1
+                self.done = done
+            yield row
+
+    def compared(self, conn: Connection, size: int) -> tuple[int, str] | None:
+        """After the rows: None when the leaves of the first ``size`` rows give the stored
+        tree's root at ``size``, else the first position at fault and why."""
+        if self.problem is not None:
+            return self.problem
+        if self.done != size:
+            return self.done + 1, "a row the Merkle tree covers is missing from the log"
+        try:
+            if fold(self.frontier) == root_at(conn, size):
+                return None
+            return _first_wrong_leaf(conn, size, self.redacted)
+        except MissingNode as e:
+            return _missing(e.node)
+
+
+def rows_with_salts(conn: Connection, until: int) -> Iterator[Sequence[Any]]:
+    """Every row of the log up to position ``until``, its salt as an eleventh column (None when
+    none is stored), in position order, a page per statement."""
+    return _rows_with_salts(conn, 0, until)
 
 
 def _first_wrong_leaf(conn: Connection, size: int, redacted: Mapping[int, str]) -> tuple[int, str]:
@@ -249,6 +299,15 @@ def _first_wrong_leaf(conn: Connection, size: int, redacted: Mapping[int, str]) 
                     "the event, its salt or the tree was edited"
                 )
     return 1, "the Merkle tree's interior nodes were edited: its root is not the leaves' root"
+
+
+def _missing(node: NodeId) -> tuple[int, str]:
+    """A node the root or a leaf's check needs is not stored: where, and why."""
+    where = node.index + 1 if node.level == 0 else 1  # a leaf is its event's; else no event's
+    return where, (
+        f"the Merkle tree has no node at level {node.level}, index {node.index}: its node table "
+        "was edited outside the ledger"
+    )
 
 
 def _leaf(row: Sequence[Any], redacted: Mapping[int, str]) -> bytes:

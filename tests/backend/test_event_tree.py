@@ -20,7 +20,7 @@ from ledger.store.merkle import TreeOutOfStep, root_at, tree_size
 from ledger.store.schema import events
 from ledger.store.tree import event_salts, leaf_of_row
 from ledger.transparency import offline
-from ledger.transparency.merkle import tree_root
+from ledger.transparency.merkle import stored_index, tree_root
 from tests.conftest import FakeClock
 from tests.helpers import basics, drop_guards, raw, statement
 
@@ -144,6 +144,41 @@ def test_verify_recomputes_the_tree_and_names_the_first_edited_leaf(ledger: Ledg
 
     assert (report.ok, report.position) == (False, 4)
     assert "Merkle leaf differs" in str(report.problem)
+
+
+def test_a_node_the_root_needs_deleted_is_reported_not_raised(ledger: Ledger) -> None:
+    ledger.append(basics())
+    ledger.append([statement("s1"), statement("s2")])
+    # The 5-leaf tree's root needs its left subtree (leaves 1-4): no one event's node.
+    raw(ledger.store.engine, "DELETE FROM merkle_nodes WHERE id = :i", i=stored_index(2, 0))
+
+    report = ledger.verify()
+
+    assert (report.ok, report.position) == (False, 1)
+    assert "no node at level 2, index 0" in str(report.problem)
+
+
+def test_a_deleted_leaf_is_named_at_its_event_when_the_root_differs(ledger: Ledger) -> None:
+    ledger.append(basics())
+    ledger.append([statement("s1"), statement("s2")])
+    raw(ledger.store.engine, "UPDATE event_salts SET salt = :s WHERE position = 4", s=b"\0" * 16)
+    raw(ledger.store.engine, "DELETE FROM merkle_nodes WHERE id = :i", i=stored_index(0, 1))
+
+    report = ledger.verify()
+
+    assert (report.ok, report.position) == (False, 2)  # the first leaf the search could not read
+    assert "no node at level 0, index 1" in str(report.problem)
+
+
+def test_a_node_table_no_tree_has_is_reported_not_raised(ledger: Ledger) -> None:
+    ledger.append(basics())
+    ledger.append([statement("s1"), statement("s2")])
+    raw(ledger.store.engine, "INSERT INTO merkle_nodes (id, hash) VALUES (1000, :h)", h=b"0" * 32)
+
+    report = ledger.verify()
+
+    assert (report.ok, report.position) == (False, 1)
+    assert "Merkle node table is damaged" in str(report.problem)
 
 
 def test_a_tree_ahead_of_the_log_refuses_appends(ledger: Ledger) -> None:
