@@ -101,6 +101,31 @@ def check(store: EventStore, progress: Callable[[int], None] | None = None) -> D
         return _check(store, conn, Path(scratch), attached, progress)
 
 
+def _unvouched(conn: Connection, checkpoint: Any) -> str | None:
+    """Why the derived tables' rows are not vouched for by ``checkpoint`` (missing, of another
+    version of the projection, or at position 0), or None when no table holds a row."""
+    held = [t.name for t, _ in COMPARED if conn.execute(select(1).select_from(t).limit(1)).first()]
+    if not held:
+        return None
+    tables = ", ".join(held)
+    if checkpoint is None:
+        return (
+            f"the derived tables ({tables}) hold rows, but the projection's checkpoint is gone: "
+            "nothing says which events they came from (it was removed)"
+        )
+    if checkpoint.policy != FORMAT:
+        return (
+            f"the projection's checkpoint names format {checkpoint.policy!r}, not this "
+            f"version's {FORMAT!r}: the rows of {tables} cannot be checked against the log "
+            "(written by another version, or the checkpoint was altered; the next question "
+            "rebuilds them)"
+        )
+    return (
+        f"the projection's checkpoint says no event was folded, yet {tables} hold rows "
+        "(the checkpoint was altered)"
+    )
+
+
 def _check(
     store: EventStore,
     conn: Connection,
@@ -114,8 +139,15 @@ def _check(
         select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)
     ).first()
     if checkpoint is None or checkpoint.policy != FORMAT or checkpoint.position == 0:
-        # Not built (or by another version): the next question builds it from the log.
-        return DerivedReport(True, 0, 0)
+        # Nothing folded yet: sound only if nothing is stored either (the next question builds
+        # the tables from the log). Rows with no checkpoint of this version to say which
+        # events they came from cannot be checked, and a catch-up may fold on top of them.
+        unvouched = _unvouched(conn, checkpoint)
+        if unvouched is None:
+            return DerivedReport(True, 0, 0)
+        return DerivedReport(
+            False, 0, 0, "belief_checkpoint", None, unvouched + ": see `factledger rebuild`"
+        )
     position, claimed = int(checkpoint.position), checkpoint.hash
     actual = conn.execute(select(events.c.hash).where(events.c.position == position)).scalar()
     if actual != claimed:

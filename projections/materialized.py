@@ -67,7 +67,7 @@ from projections.beliefs import BeliefState, Verdict
 from projections.chainfold import Skewed, correction_targets, fold_by_chain
 from projections.eventrows import read_window, windows
 from projections.interval_index import ancestors
-from projections.rules import BeliefPolicy, Evidence, Said
+from projections.rules import SUPPORT, BeliefPolicy, Evidence, Said
 from projections.stances import (
     COLUMNS,
     REVISED,
@@ -100,7 +100,7 @@ _ANALYZED = ("events", *_DERIVED_ANALYZED)
 _PAGE = 5_000
 _IN = 500  # ids per IN (...) list
 _STANCES = {s.value: s for s in Stance}
-_SUPPORT = (Stance.ASSERT.value, Stance.CONFIRM.value)
+_SUPPORT = tuple(stance.value for stance in SUPPORT)  # as stored
 _SOURCE_CACHE = 100_000
 
 S = belief_stances.c
@@ -309,13 +309,33 @@ class MaterializedProjection:
     ) -> tuple[PropositionDefined, list[Said], Mapping[str, SourceRegistered]]:
         """The proposition as known at ``known_at``, every statement filed under it then in
         (stated_at, position) order, and the sources known then; for timelines."""
+        ((_, definition, said),) = self.statements_of([proposition], known_at)
+        return definition, said, self.sources(to_micros(known_at))
+
+    def statements_of(
+        self, propositions: Sequence[str], known_at: datetime
+    ) -> Iterator[tuple[str, PropositionDefined, list[Said]]]:
+        """:meth:`statements` of many propositions, in the order given (the sources are
+        :meth:`sources`' to ask once): their definitions and their rows read a slice of
+        :data:`_IN` propositions at a time, two statements a slice, never one a proposition.
+        A proposition not defined by ``known_at`` is a :class:`~ledger.errors.NotFound`."""
         self.ensure_current()
         k = to_micros(known_at)
-        with reading(self.store.engine) as conn:
-            payload = _definition(conn, proposition, k)
-            rows = conn.execute(_ALL_OF, {"p": proposition, "k": k}).all()
-        said = sorted((_said(r) for r in rows), key=lambda s: s.order)
-        return _decode_proposition(payload), said, self.sources(k)
+        for chunk in _chunks(propositions, _IN):
+            wanted = {"ids": list(chunk), "k": k}
+            with reading(self.store.engine) as conn:
+                found: dict[str, str] = {
+                    p: text for p, text in conn.execute(_DEFINED_AMONG, wanted)
+                }
+                rows = conn.execute(_ALL_OF_THESE, wanted).all()
+            filed: dict[str, list[Said]] = {p: [] for p in chunk}
+            for row in rows:
+                filed[row[0]].append(_said(row))
+            for proposition in chunk:
+                if proposition not in found:
+                    raise _unknown(proposition)
+                said = sorted(filed[proposition], key=lambda s: s.order)
+                yield proposition, _decode_proposition(found[proposition]), said
 
     def verdicts_at(
         self,
@@ -1053,8 +1073,8 @@ def _rest_sql(dialect: str) -> str:
 
 
 _REST_SQL = {dialect: _rest_sql(dialect) for dialect in ("sqlite", "postgresql")}
-_ALL_OF = select(S.proposition_id, *_COLUMNS_READ).where(
-    S.proposition_id == bindparam("p"), _visible_at_k()
+_ALL_OF_THESE = select(S.proposition_id, *_COLUMNS_READ).where(
+    S.proposition_id.in_(bindparam("ids", expanding=True)), _visible_at_k()
 )
 
 
@@ -1580,7 +1600,9 @@ def _usable_checkpoint(conn: Connection) -> int:
     """The checkpoint's position if it still describes the log; else wipe the tables and start
     from 0."""
     row = conn.execute(select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)).first()
-    if row is None or row.policy != FORMAT:
+    if row is None or row.policy != FORMAT or row.position == 0:
+        # At 0 too: the tables are empty then, unless rows were written with no fold to vouch
+        # for them, which a fold from the first event must not build on.
         _wipe(conn)
         return 0
     if not _hash_matches(conn, row.position, row.hash):

@@ -22,7 +22,9 @@ import attrs
 from ledger.events import Category, PolicySet, PropositionDefined, SourceRegistered, Stance
 from projections.beliefs import Estimate, EstimateSummary, Role, SourceStance, Status, Verdict
 
-_SUPPORT = (Stance.ASSERT, Stance.CONFIRM)
+#: The stances that support a proposition: the first of them stated is its first claim (what
+#: ``Evidence.first_support`` holds), and the projection's answers look it up by them.
+SUPPORT: tuple[Stance, ...] = (Stance.ASSERT, Stance.CONFIRM)
 _MAX_NAMES = 4
 
 
@@ -97,7 +99,7 @@ class Evidence:
             self.live[said.source] = said
             if said.value is not None:
                 self.quantities[said.source] = said
-            if said.stance in _SUPPORT and self.first_support is None:
+            if said.stance in SUPPORT and self.first_support is None:
                 self.first_support = said
 
     @classmethod

@@ -3,8 +3,9 @@
 Both are computed when asked, from the same stance rows every answer comes from: a timeline
 sweeps the proposition's statements in valid-time order, letting the policy judge at each
 instant something was said (so it costs a verdict per instant of the proposition's history,
-read once); a diff judges every proposition at each of its two dates in one pass per date and
-sweeps only the propositions that changed, to name the statements that changed them.
+read once); a diff judges every proposition at each of its two dates in one pass per date,
+then reads the statements of the propositions that changed a slice at a time and sweeps each
+between the two dates only, to name the statements that changed them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import attrs
 
 from ledger.events import PropositionDefined, SourceRegistered, Stance
-from ledger.times import iso
+from ledger.times import iso, to_micros
 from projections.beliefs import BeliefState, Status, Verdict
 from projections.materialized import MaterializedProjection
 from projections.rules import BeliefPolicy, Evidence, Said, named
@@ -47,20 +48,36 @@ def sweep(
     definition: PropositionDefined,
     sources: Mapping[str, SourceRegistered],
     said: Sequence[Said],
+    *,
+    after: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Interval]:
     """The proposition's verdicts over valid time, from its statements in (stated_at,
     position) order: a new interval wherever the verdict changes, caused by the statements
-    made at that instant."""
+    made at that instant.
+
+    ``after`` and ``until``: only the intervals that start in ``(after, until]``, the same as
+    those of the whole sweep, judged at those instants only (the statements before ``after``
+    are taken in without a verdict each, then judged once, as the verdict the first interval
+    is told from). The last interval's ``valid_to`` is then None: nothing past ``until`` was
+    looked at."""
     starts: list[tuple[datetime, Verdict, tuple[Cause, ...]]] = []
     evidence = Evidence()
     i, n = 0, len(said)
-    while i < n:
+    seed: Verdict | None = None
+    if after is not None:
+        while i < n and said[i].stated_at <= after:
+            evidence.add(said[i])
+            i += 1
+        if i:
+            seed = policy.verdict(definition, sources, evidence)
+    while i < n and (until is None or said[i].stated_at <= until):
         instant, first = said[i].stated_at, i
         while i < n and said[i].stated_at == instant:
             evidence.add(said[i])
             i += 1
         verdict = policy.verdict(definition, sources, evidence)
-        if not starts or starts[-1][1] != verdict:
+        if (starts[-1][1] if starts else seed) != verdict:  # the first always starts one
             causes = tuple(
                 Cause(s.statement, s.source, s.stance, s.stated_at) for s in said[first:i]
             )
@@ -168,25 +185,30 @@ def diff(
     judge = named(policy or projection.policy)  # default: the projection's
     befores = projection.verdicts_at(earlier, known_at, judge)
     afters = projection.verdicts_at(later, known_at, judge)
+    changed = [
+        p
+        for p in sorted(afters)
+        if befores[p] != afters[p]
+        and (
+            every_change
+            or (befores[p].status, befores[p].estimates) != (afters[p].status, afters[p].estimates)
+        )
+    ]
+    sources = projection.sources(to_micros(known_at))
     changes = []
-    for proposition in sorted(afters):
-        before, after = befores[proposition], afters[proposition]
-        if before == after or (
-            not every_change
-            and (before.status, before.estimates) == (after.status, after.estimates)
-        ):
-            continue
+    # The changed propositions' statements a slice at a time, each swept only from ``earlier``
+    # to ``later``: what took effect in between (the same causes as their whole timelines').
+    for proposition, definition, said in projection.statements_of(changed, known_at):
         causes = tuple(
             c
-            for iv in intervals(projection, proposition, known_at, judge)
-            if earlier < iv.valid_from <= later
+            for iv in sweep(judge, definition, sources, said, after=earlier, until=later)
             for c in iv.because
         )
         changes.append(
             Change(
                 proposition,
-                BeliefState(proposition, earlier, known_at, before),
-                BeliefState(proposition, later, known_at, after),
+                BeliefState(proposition, earlier, known_at, befores[proposition]),
+                BeliefState(proposition, later, known_at, afters[proposition]),
                 causes,
             )
         )

@@ -42,10 +42,10 @@ from ledger.store.backends import reading
 from ledger.times import from_micros, iso, to_micros
 from projections.beliefs import Status, Verdict
 from projections.materialized import MaterializedProjection
-from projections.rules import BeliefPolicy, Evidence, Said, named
+from projections.rules import SUPPORT, BeliefPolicy, Evidence, Said, named
 from projections.tables import belief_propositions
 
-_SUPPORT = frozenset({Stance.ASSERT, Stance.CONFIRM})
+_SUPPORT = frozenset(SUPPORT)
 _STANCES = {s.value: s for s in Stance}
 _DENIAL = frozenset({Stance.DENY, Stance.REFUTE})
 _DAY = timedelta(days=1)

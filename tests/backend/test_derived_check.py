@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from ledger import Ledger
+from ledger.hashing import GENESIS
 from projections import check as derived
 from tests.backend.test_stance_rows import example_file
 from tests.conftest import Databases
+from tests.helpers import derived_rows
 
 
 @pytest.fixture
@@ -194,3 +196,49 @@ def test_without_temporary_tables_postgresql_folds_into_a_scratch_sqlite_databas
     report = derived.check(pg_lg.store)
     assert not report.ok
     assert report.table == "belief_sources"
+
+
+# -- rows no checkpoint vouches for ------------------------------------------------------------
+
+_CHECKPOINT_CHANGES = {
+    "removed": ("DELETE FROM belief_checkpoint", "checkpoint is gone"),
+    "another format": ("UPDATE belief_checkpoint SET policy = 'stances-v0'", "names format"),
+    "back at the start": (
+        f"UPDATE belief_checkpoint SET position = 0, hash = '{GENESIS}'",
+        "says no event was folded",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(_CHECKPOINT_CHANGES))
+def test_rows_without_a_checkpoint_to_vouch_for_them_fail_verify_until_rebuilt(
+    lg: Ledger, change: str
+) -> None:
+    sql, said = _CHECKPOINT_CHANGES[change]
+    with lg.store.engine.begin() as conn:
+        conn.execute(text(sql))
+
+    report = lg.verify()
+
+    assert not report.ok
+    assert said in str(report.problem) and "factledger rebuild" in str(report.problem)
+    lg.rebuild()
+    assert lg.verify().ok
+
+
+def test_a_catch_up_from_a_checkpoint_at_the_start_folds_on_empty_tables(lg: Ledger) -> None:
+    before = derived_rows(lg)
+    proposition = "dprk-troops-in-russia"
+    expected = lg.believed(proposition).verdict
+    with lg.store.engine.begin() as conn:  # stale rows left, the checkpoint sent back to 0
+        conn.execute(text(f"UPDATE belief_checkpoint SET position = 0, hash = '{GENESIS}'"))
+
+    assert lg.believed(proposition).verdict == expected  # caught up from the first event
+    assert derived_rows(lg) == before  # the fold wiped the stale rows: none twice
+    assert lg.verify().ok
+
+
+def test_an_empty_ledger_with_nothing_derived_verifies(databases: Databases) -> None:
+    with Ledger.open(databases.new_url()) as empty:
+        assert empty.verify().ok
+        assert _rows_in_derived_tables(empty) == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import Ledger
+from ledger.store import migrate
 from ledger.store.schema import events
 from projections import fold as reference
 
@@ -66,3 +67,26 @@ def test_the_file_it_was_written_from_imports_again_as_a_no_op(ledger_url: str) 
         assert lg.head().position == len(_rows())
     finally:
         lg.close()
+
+
+def test_a_ledger_at_the_stored_verdicts_revision_upgrades_and_answers_from_stance_rows(
+    ledger_url: str,
+) -> None:
+    """Issue 10, item 1: a populated ledger of revision 0003 (the stored-verdict projection)
+    upgraded to head rebuilds its derived tables from the log: it verifies (log, tree, derived
+    tables) and answers as the fold says."""
+    with Ledger.open(ledger_url, create=True) as lg:
+        migrate.downgrade(lg.store.engine, "0003")
+        with lg.store.engine.begin() as conn:
+            conn.execute(events.insert(), _rows())
+    with Ledger.open(ledger_url) as lg:  # upgraded to head on opening
+        assert migrate.schema_revision(lg.store.engine) == migrate.head_revision()
+        assert lg.verify().ok
+        recorded = list(lg.read())
+        state = reference.fold(recorded)
+        known_at = recorded[-1].recorded_at
+        for proposition in state.propositions:
+            as_of = datetime(2025, 5, 1, tzinfo=UTC)
+            expected = reference.verdict_of(state, proposition, as_of)
+            assert lg.believed(proposition, as_of=as_of, known_at=known_at).verdict == expected
+        assert lg.verify().ok  # and still, now that the projection is caught up

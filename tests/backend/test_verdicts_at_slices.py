@@ -89,3 +89,29 @@ def test_a_slice_asked_leaves_the_caches_of_answers_alone(story: Ledger) -> None
 
     assert not projections.materialized._SAID
     assert not projections.materialized._PROPOSITIONS
+
+
+def test_a_diff_reads_the_changed_propositions_statements_a_slice_at_a_time(
+    story: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``diff`` names what took effect between its dates from the changed propositions'
+    statements, read a slice of them at a time (two statements a slice), never one by one."""
+    expected = story.diff("2024-10-19", "2024-10-21")
+    changed = NAMES[1::2]  # each odd one got its denial on the 20th
+    assert [c.proposition for c in expected] == changed
+    assert [[c.statement for c in change.because] for change in expected] == [
+        [f"{p}-d"] for p in changed
+    ]
+    sliced: list[list[str]] = []
+    real = projections.materialized._chunks
+
+    def recorded(items: Any, size: int = 500) -> Any:
+        if list(items) == changed:
+            sliced.extend(list(chunk) for chunk in real(items, size))
+        return real(items, size)
+
+    monkeypatch.setattr(projections.materialized, "_IN", 2)
+    monkeypatch.setattr(projections.materialized, "_chunks", recorded)
+
+    assert story.diff("2024-10-19", "2024-10-21") == expected
+    assert sliced == [changed[:2], changed[2:]]
