@@ -60,6 +60,7 @@ from projections.tables import (
     belief_propositions,
     belief_sources,
     belief_stances,
+    holding_rows,
     key_of,
 )
 
@@ -104,7 +105,7 @@ def check(store: EventStore, progress: Callable[[int], None] | None = None) -> D
 def _unvouched(conn: Connection, checkpoint: Any) -> str | None:
     """Why the derived tables' rows are not vouched for by ``checkpoint`` (missing, of another
     version of the projection, or at position 0), or None when no table holds a row."""
-    held = [t.name for t, _ in COMPARED if conn.execute(select(1).select_from(t).limit(1)).first()]
+    held = holding_rows(conn)
     if not held:
         return None
     tables = ", ".join(held)

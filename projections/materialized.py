@@ -84,6 +84,7 @@ from projections.tables import (
     belief_propositions,
     belief_sources,
     belief_stances,
+    holding_rows,
 )
 
 T = TypeVar("T")
@@ -1600,14 +1601,13 @@ def _usable_checkpoint(conn: Connection) -> int:
     """The checkpoint's position if it still describes the log; else wipe the tables and start
     from 0."""
     row = conn.execute(select(belief_checkpoint).where(belief_checkpoint.c.name == NAME)).first()
-    if row is None or row.policy != FORMAT or row.position == 0:
-        # At 0 too: the tables are empty then, unless rows were written with no fold to vouch
-        # for them, which a fold from the first event must not build on.
+    if row is None or row.policy != FORMAT or not _hash_matches(conn, row.position, row.hash):
         _wipe(conn)
         return 0
-    if not _hash_matches(conn, row.position, row.hash):
+    if row.position == 0 and holding_rows(conn):
+        # At 0 the tables are empty, unless rows were written with no fold to vouch for them,
+        # which a fold from the first event must not build on.
         _wipe(conn)
-        return 0
     return int(row.position)
 
 

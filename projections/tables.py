@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, Connection, Index, String, Table, Text, select, text
 
 from ledger.store.schema import Micros, metadata
 
@@ -144,3 +144,12 @@ def key_of(table: Table) -> tuple[Column[Any], ...]:
 
 #: Every derived table, in the order a wipe empties them.
 DERIVED = (belief_stances, belief_propositions, belief_sources, belief_checkpoint)
+
+
+def holding_rows(conn: Connection) -> list[str]:
+    """The derived tables but the checkpoint that hold any row (a lookup of one row each)."""
+    return [
+        table.name
+        for table in DERIVED[:-1]
+        if conn.execute(select(1).select_from(table).limit(1)).first() is not None
+    ]

@@ -384,10 +384,9 @@ class EventStore:
         up to that position. ``progress`` is told how many rows have been read, every few
         thousand.
 
-        A sound log is read once, in one snapshot, for both the hash chain and the Merkle tree
-        (:meth:`_verify_in_one_pass`); anything that pass cannot prove sends the check to
-        :meth:`_verify_exactly`, which reads the log again to name the first position at fault
-        (so ``progress`` then starts again from 0).
+        A sound log is read once, in one snapshot, for both the hash chain and the Merkle tree;
+        anything that pass cannot prove sends the check to the exact checks, which read the log
+        again to name the first position at fault (so ``progress`` then starts again from 0).
         """
         last = 2**62 if until is None else until
         if checkpoint is None or checkpoint[0] > 0:
@@ -403,7 +402,7 @@ class EventStore:
         progress: Callable[[int], None] | None,
     ) -> VerifyReport:
         """The chain, then the tree, each on its own read of the log, each written to name
-        whatever is wrong (the reference :meth:`_verify_in_one_pass` defers to)."""
+        whatever is wrong (the reference ``_verify_in_one_pass`` defers to)."""
         rows = self.read_rows(until=last)
         if progress is not None:
             rows = counted(rows, progress)
