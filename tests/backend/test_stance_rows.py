@@ -23,6 +23,7 @@ from ledger import (
     SourceRegistered,
     StatementMade,
 )
+from ledger.jsonl.exporter import dumps, to_record
 from projections import fold as reference
 from projections.beliefs import Verdict
 from projections.tables import (
@@ -37,7 +38,7 @@ from projections.timeline import intervals
 from tests.backend.test_projection_properties import Built, built, scenarios
 from tests.conftest import Databases, FakeClock
 from tests.helpers import basics, derived_rows, statement
-from tests.strategies import instants
+from tests.strategies import flatten, histories, instants
 
 PROPERTY = settings(
     max_examples=20,
@@ -188,6 +189,31 @@ def test_chunked_imports_leave_the_same_rows_in_force_and_answers_as_an_atomic_o
             p.proposition_id for p in atomic.propositions()
         ]
         for as_of in ("2024-10-20", "2024-11-05", "2025-05-01"):
+            assert [b.verdict for b in chunked.beliefs(as_of=as_of)] == [
+                b.verdict for b in atomic.beliefs(as_of=as_of)
+            ]
+    finally:
+        atomic.close()
+        chunked.close()
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories(), chunk_size=st.integers(min_value=1, max_value=6))
+def test_chunked_and_atomic_imports_of_any_history_leave_the_same_rows_in_force_and_answers(
+    databases: Databases, history: list[list[Event]], chunk_size: int
+) -> None:
+    text = "".join(dumps(to_record(event)) + "\n" for event in flatten(history))
+    atomic = Ledger.open(databases.new_url(), clock=FakeClock())
+    chunked = Ledger.open(databases.new_url(), clock=FakeClock())
+    try:
+        atomic.import_jsonl(io.StringIO(text), atomic=True)
+        chunked.import_jsonl(io.StringIO(text), chunk_size=chunk_size)
+        assert _in_force(chunked) == _in_force(atomic)
+        for as_of in ("2000-01-01", "2024-10-20", "2030-01-01"):
             assert [b.verdict for b in chunked.beliefs(as_of=as_of)] == [
                 b.verdict for b in atomic.beliefs(as_of=as_of)
             ]
