@@ -437,7 +437,7 @@ class EventStore:
             with reading(self.engine) as conn:
                 redactions = redact.recorded(conn)
                 end = min(_last_position(conn), until)
-                leaves = Leaves(tree_size(conn), redact.digests(redactions))
+                leaves = Leaves(tree_size(conn), redact.digests(redactions), conn)
                 rows: Iterable[Any] = leaves.fed(rows_with_salts(conn, end))
                 if progress is not None:
                     rows = counted(rows, progress)

@@ -13,8 +13,9 @@ nodes in ``merkle_nodes`` (:mod:`ledger.store.merkle`).
   the tree existed, and :func:`extend` runs it when it finds the tree behind the log (rows
   written by other means). So every leaf covers a row whose chain verified when the leaf was
   made: the continuity between the chain and the tree (docs/proofs.md, "Old ledgers").
-* :func:`tree_problem` recomputes every leaf from the log and compares the root with the stored
-  nodes' (what :meth:`~ledger.store.eventstore.EventStore.verify` adds to the chain check).
+* :func:`tree_problem` recomputes every leaf from the log, and every node above them, and
+  compares each with the stored node of the same place, then the root (what
+  :meth:`~ledger.store.eventstore.EventStore.verify` adds to the chain check; :class:`Leaves`).
 """
 
 from __future__ import annotations
@@ -32,9 +33,16 @@ from sqlalchemy import Column, Connection, LargeBinary, Table, func, select
 from ledger import hashing
 from ledger.errors import InvalidRecord, NotFound
 from ledger.events import EVENT_NAMESPACE, EVENT_TYPES
-from ledger.store import bulk
+from ledger.store import bulk, driver
 from ledger.store.backends import placeholder
-from ledger.store.merkle import NodeTable, TreeOutOfStep, append_leaves, root_at, tree_size
+from ledger.store.merkle import (
+    NodeTable,
+    TreeOutOfStep,
+    append_leaves,
+    merkle_nodes,
+    root_at,
+    tree_size,
+)
 from ledger.store.schema import EVENT_COLUMNS, Position, metadata
 from ledger.store.schema import events as t
 from ledger.transparency.merkle import (
@@ -44,6 +52,7 @@ from ledger.transparency.merkle import (
     hashes_of,
     inclusion_ranges,
     leaf_hash,
+    stored_count,
     stored_index,
 )
 from ledger.transparency.offline import SALT_SIZE, event_leaf, payload_digest
@@ -57,6 +66,8 @@ event_salts = Table(
 
 #: Rows read per statement when building or checking the tree from the log.
 PAGE = 5_000
+#: Stored nodes read per statement when checking the tree (about two a row).
+NODE_PAGE = 10_000
 _IN_CHUNK = 500  # stored leaf hashes read per statement when looking for a wrong leaf
 
 
@@ -198,7 +209,7 @@ def tree_problem(
         size = min(tree_size(conn), until)
     except TreeOutOfStep as e:  # the node table's ids are not those of any tree
         return 1, f"{e}: nodes were removed or added outside the ledger"
-    leaves = Leaves(size, redacted or {})
+    leaves = Leaves(size, redacted or {}, conn)
     for _ in leaves.fed(_rows_with_salts(conn, 0, size)):
         if leaves.problem is not None:
             return leaves.problem
@@ -206,19 +217,33 @@ def tree_problem(
 
 
 class Leaves:
-    """The Merkle tree's leaves recomputed from the log's rows as they stream by, folded into the
-    right edge of the tree they make (an appender's frontier: ``log2(n)`` hashes, not ``n``).
+    """The Merkle tree recomputed from the log's rows as they stream by: each row's leaf, folded
+    into the right edge of the tree they make (an appender's frontier: ``log2(n)`` hashes, not
+    ``n``), and every node that makes (the leaf's hash, then each subtree it completes) set
+    against the stored node of the same id, read a page at a time in id order beside the rows.
+    Nodes are stored in exactly the order an appender makes them (``stored_index``), so this
+    reads the node table once, in key order, and any stored node that was edited, removed or
+    never written is found, not only those the root is made from.
 
     :meth:`fed` passes the rows on (``EventStore.verify`` checks the hash chain on the same
     stream, so the log is read once for both checks); :meth:`compared` then sets the root
-    against the stored tree's. ``problem`` is the first row that cannot make a leaf (no salt,
-    and no redaction recording its digest), after which no more leaves are made."""
+    against the stored tree's. ``problem`` is the first fault found (a row that cannot make a
+    leaf: no salt, and no redaction recording its digest; or a stored node that differs), after
+    which no more leaves are made."""
 
-    def __init__(self, limit: int, redacted: Mapping[int, str]):
+    def __init__(
+        self,
+        limit: int,
+        redacted: Mapping[int, str],
+        conn: Connection | None = None,
+    ):
         self.limit = limit  # rows past the stored tree's size make no leaf
         self.redacted = redacted
+        self.conn = conn  # where the stored nodes are read from (None: not compared)
         self.frontier: list[bytes] = []
         self.done = 0
+        self.checked = 0  # nodes compared with the stored ones: the id of the next to compare
+        self.pending: list[bytes] = []  # nodes made since, in id order
         self.problem: tuple[int, str] | None = None
 
     def fed(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
@@ -226,6 +251,7 @@ class Leaves:
         # Appender's right edge, written out: this loop runs once per event of every verify.
         sha256, leaf, digest = hashlib.sha256, event_leaf, payload_digest
         frontier, redacted, limit = self.frontier, self.redacted, self.limit
+        pending = self.pending if self.conn is not None else None
         done = self.done
         for row in rows:
             if done < limit and self.problem is None:
@@ -255,18 +281,36 @@ class Leaves:
                         payload_digest=salted,
                     )
                 ).digest()
+                if pending is not None:
+                    pending.append(hashed)
                 index = done
                 while index & 1:
                     hashed = sha256(b"\x01" + frontier.pop() + hashed).digest()
                     index >>= 1
+                    if pending is not None:
+                        pending.append(hashed)
                 frontier.append(hashed)
                 done += 1
                 self.done = done
+                if pending is not None and len(pending) >= NODE_PAGE:
+                    self._compare_nodes()
             yield row
+
+    def _compare_nodes(self) -> None:
+        """Set the nodes made since the last comparison against the stored ones of the same
+        ids, read as one list (compared in one step; a difference is then located)."""
+        if self.conn is None or not self.pending or self.problem is not None:
+            return
+        first, made = self.checked, self.pending
+        if _stored_hashes(self.conn, first, first + len(made)) != b"".join(made):
+            self.problem = _node_problem(self.conn, first, made)
+        self.checked += len(made)
+        made.clear()  # the list fed() appends to
 
     def compared(self, conn: Connection, size: int) -> tuple[int, str] | None:
         """After the rows: None when the leaves of the first ``size`` rows give the stored
         tree's root at ``size``, else the first position at fault and why."""
+        self._compare_nodes()
         if self.problem is not None:
             return self.problem
         if self.done != size:
@@ -277,6 +321,62 @@ class Leaves:
             return _first_wrong_leaf(conn, size, self.redacted)
         except MissingNode as e:
             return _missing(e.node)
+
+
+def _stored_hashes(conn: Connection, first: int, end: int) -> bytes:
+    """The stored hashes of nodes ``first`` to ``end - 1``, in id order, as one string (compared
+    in one step with the recomputed ones; a node missing makes it shorter). Some two nodes an
+    event: rows through SQLAlchemy cost more than reading them, so SQLite's come through the
+    driver's cursor and PostgreSQL joins them into one value."""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            "SELECT string_agg(hash, ''::bytea ORDER BY id) FROM merkle_nodes "
+            "WHERE id >= %s AND id < %s"
+        )
+        joined = conn.exec_driver_sql(sql, (first, end)).scalar()
+        return b"" if joined is None else bytes(joined)
+    sql = "SELECT hash FROM merkle_nodes WHERE id >= ? AND id < ? ORDER BY id"
+    return b"".join(bytes(h) for (h,) in driver.rows(conn, sql, (first, end)))
+
+
+def _node_problem(conn: Connection, first: int, made: Sequence[bytes]) -> tuple[int, str]:
+    """Where the stored nodes of ids ``first`` on and the recomputed ``made`` first part, and
+    why (the slow path of a failed comparison)."""
+    query = (
+        select(merkle_nodes.c.id, merkle_nodes.c.hash)
+        .where(merkle_nodes.c.id >= first, merkle_nodes.c.id < first + len(made))
+        .order_by(merkle_nodes.c.id)
+    )
+    stored = {int(key): bytes(value) for key, value in conn.execute(query)}
+    at = next(k for k, hashed in enumerate(made, first) if stored.get(k) != hashed)
+    node = node_of(at)
+    if at not in stored:
+        return _missing(node)
+    if node.level == 0:
+        return node.index + 1, (
+            "the event's Merkle leaf differs from the one stored when it was appended: "
+            "the event, its salt or the tree was edited"
+        )
+    start = (node.index << node.level) + 1
+    return start, (
+        f"the Merkle tree's node at level {node.level}, index {node.index} (over the events "
+        f"from position {start} on) is not the hash of its children: its node table was "
+        "edited outside the ledger"
+    )
+
+
+def node_of(stored: int) -> NodeId:
+    """The node whose place in the stored order is ``stored`` (:func:`stored_index` undone):
+    appending leaf ``n`` stores its leaf hash, then one node per trailing 1-bit of ``n``."""
+    low, high = 0, stored + 1  # the leaf n with stored_count(n) <= stored < stored_count(n + 1)
+    while low + 1 < high:
+        middle = (low + high) // 2
+        if stored_count(middle) <= stored:
+            low = middle
+        else:
+            high = middle
+    level = stored - stored_count(low)
+    return NodeId(level, low >> level)
 
 
 def rows_with_salts(conn: Connection, until: int) -> Iterator[Sequence[Any]]:

@@ -170,6 +170,44 @@ def test_a_deleted_leaf_is_named_at_its_event_when_the_root_differs(ledger: Ledg
     assert "no node at level 0, index 1" in str(report.problem)
 
 
+@pytest.mark.parametrize(
+    ("level", "index", "position", "said"),
+    [
+        (0, 1, 2, "Merkle leaf differs"),  # leaf 2: under the left subtree, not on the right edge
+        (1, 0, 1, "node at level 1, index 0 (over the events from position 1 on)"),
+        (1, 1, 3, "node at level 1, index 1 (over the events from position 3 on)"),
+    ],
+)
+def test_any_stored_node_edited_is_found_not_only_those_the_root_is_made_from(
+    ledger: Ledger, level: int, index: int, position: int, said: str
+) -> None:
+    ledger.append(basics())
+    ledger.append([statement("s1"), statement("s2")])  # 5 leaves: the root reads (2, 0), (0, 4)
+    engine = ledger.store.engine
+    raw(
+        engine,
+        "UPDATE merkle_nodes SET hash = :h WHERE id = :i",
+        h=b"\1" * 32,
+        i=stored_index(level, index),
+    )
+
+    report = ledger.verify()
+
+    assert (report.ok, report.position) == (False, position)
+    assert said in str(report.problem)
+
+
+def test_a_deleted_node_the_root_does_not_need_is_found(ledger: Ledger) -> None:
+    ledger.append(basics())
+    ledger.append([statement("s1"), statement("s2")])
+    raw(ledger.store.engine, "DELETE FROM merkle_nodes WHERE id = :i", i=stored_index(0, 2))
+
+    report = ledger.verify()
+
+    assert (report.ok, report.position) == (False, 3)
+    assert "no node at level 0, index 2" in str(report.problem)
+
+
 def test_a_node_table_no_tree_has_is_reported_not_raised(ledger: Ledger) -> None:
     ledger.append(basics())
     ledger.append([statement("s1"), statement("s2")])

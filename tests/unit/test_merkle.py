@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.store.tree import node_of
 from ledger.transparency import offline
 from ledger.transparency.merkle import (
     EMPTY_ROOT,
@@ -547,3 +548,10 @@ def test_a_node_count_names_one_tree_size_or_none(count: int) -> None:
         assert count not in {stored_count(k) for k in range(n, n + 24)}
     else:
         assert stored_count(size) == count
+
+
+@given(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=2**20))
+def test_the_node_at_a_stored_place_is_the_node_stored_there(level: int, index: int) -> None:
+    """``ledger.store.tree.node_of`` undoes ``stored_index`` (verify names a stored node that
+    differs by it)."""
+    assert node_of(stored_index(level, index)) == NodeId(level, index)
