@@ -184,17 +184,22 @@ def test_chunked_imports_leave_the_same_rows_in_force_and_answers_as_an_atomic_o
     atomic = imported(databases, chunk_size=None, step=step)
     chunked = imported(databases, chunk_size=chunk_size, step=step)
     try:
-        assert _in_force(chunked) == _in_force(atomic)
-        assert [p.proposition_id for p in chunked.propositions()] == [
-            p.proposition_id for p in atomic.propositions()
-        ]
-        for as_of in ("2024-10-20", "2024-11-05", "2025-05-01"):
-            assert [b.verdict for b in chunked.beliefs(as_of=as_of)] == [
-                b.verdict for b in atomic.beliefs(as_of=as_of)
-            ]
+        assert_alike(chunked, atomic, ("2024-10-20", "2024-11-05", "2025-05-01"))
     finally:
         atomic.close()
         chunked.close()
+
+
+def assert_alike(chunked: Ledger, atomic: Ledger, dates: tuple[str, ...]) -> None:
+    """The same rows in force, the same propositions, the same answers at each of ``dates``."""
+    assert _in_force(chunked) == _in_force(atomic)
+    assert [p.proposition_id for p in chunked.propositions()] == [
+        p.proposition_id for p in atomic.propositions()
+    ]
+    for as_of in dates:
+        assert [b.verdict for b in chunked.beliefs(as_of=as_of)] == [
+            b.verdict for b in atomic.beliefs(as_of=as_of)
+        ]
 
 
 @settings(
@@ -212,11 +217,7 @@ def test_chunked_and_atomic_imports_of_any_history_leave_the_same_rows_in_force_
     try:
         atomic.import_jsonl(io.StringIO(text), atomic=True)
         chunked.import_jsonl(io.StringIO(text), chunk_size=chunk_size)
-        assert _in_force(chunked) == _in_force(atomic)
-        for as_of in ("2000-01-01", "2024-10-20", "2030-01-01"):
-            assert [b.verdict for b in chunked.beliefs(as_of=as_of)] == [
-                b.verdict for b in atomic.beliefs(as_of=as_of)
-            ]
+        assert_alike(chunked, atomic, ("2000-01-01", "2024-10-20", "2030-01-01"))
     finally:
         atomic.close()
         chunked.close()
