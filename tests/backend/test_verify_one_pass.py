@@ -77,7 +77,7 @@ def _reports(store: EventStore, **kw: Any) -> tuple[VerifyReport | None, VerifyR
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
