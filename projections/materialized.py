@@ -1550,18 +1550,6 @@ def _unknown(proposition: str) -> NotFound:
     return NotFound(f"no proposition {proposition!r} in the ledger (as known at that time)")
 
 
-def _definition(conn: Connection, proposition: str, k: int) -> str:
-    payload = conn.execute(_DEFINITION, {"p": proposition, "k": k}).scalar()
-    if payload is None:
-        raise _unknown(proposition)
-    return str(payload)
-
-
-_DEFINITION = select(belief_propositions.c.payload).where(
-    belief_propositions.c.proposition_id == bindparam("p"),
-    belief_propositions.c.recorded_at <= bindparam("k"),
-)
-
 # -- checkpoint -------------------------------------------------------------------------------
 
 #: The checkpoint and the head of the log, in one statement.

@@ -150,6 +150,6 @@ def holding_rows(conn: Connection) -> list[str]:
     """The derived tables but the checkpoint that hold any row (a lookup of one row each)."""
     return [
         table.name
-        for table in DERIVED[:-1]
+        for table in (belief_stances, belief_propositions, belief_sources)
         if conn.execute(select(1).select_from(table).limit(1)).first() is not None
     ]

@@ -437,7 +437,7 @@ class EventStore:
             with reading(self.engine) as conn:
                 redactions = redact.recorded(conn)
                 end = min(_last_position(conn), until)
-                leaves = Leaves(tree_size(conn), redact.digests(redactions), conn)
+                leaves = Leaves(conn, tree_size(conn), redact.digests(redactions))
                 rows: Iterable[Any] = leaves.fed(rows_with_salts(conn, end))
                 if progress is not None:
                     rows = counted(rows, progress)
@@ -445,7 +445,7 @@ class EventStore:
                     (row[:10] for row in rows), checkpoint, redact.markers(redactions)
                 )
                 size = min(leaves.limit, report.head.position)
-                if not report.ok or leaves.compared(conn, size) is not None:
+                if not report.ok or leaves.compared(size) is not None:
                     return None
         except Exception:  # whatever stopped this pass, the exact pass reports (or raises)
             return None

@@ -209,11 +209,11 @@ def tree_problem(
         size = min(tree_size(conn), until)
     except TreeOutOfStep as e:  # the node table's ids are not those of any tree
         return 1, f"{e}: nodes were removed or added outside the ledger"
-    leaves = Leaves(size, redacted or {}, conn)
+    leaves = Leaves(conn, size, redacted or {})
     for _ in leaves.fed(_rows_with_salts(conn, 0, size)):
         if leaves.problem is not None:
             return leaves.problem
-    return leaves.compared(conn, size)
+    return leaves.compared(size)
 
 
 class Leaves:
@@ -231,15 +231,10 @@ class Leaves:
     leaf: no salt, and no redaction recording its digest; or a stored node that differs), after
     which no more leaves are made."""
 
-    def __init__(
-        self,
-        limit: int,
-        redacted: Mapping[int, str],
-        conn: Connection | None = None,
-    ):
+    def __init__(self, conn: Connection, limit: int, redacted: Mapping[int, str]):
+        self.conn = conn  # where the stored nodes are read from
         self.limit = limit  # rows past the stored tree's size make no leaf
         self.redacted = redacted
-        self.conn = conn  # where the stored nodes are read from (None: not compared)
         self.frontier: list[bytes] = []
         self.done = 0
         self.checked = 0  # nodes compared with the stored ones: the id of the next to compare
@@ -250,8 +245,7 @@ class Leaves:
         """``rows`` (``events`` columns, then the salt), each yielded after its leaf is made."""
         # Appender's right edge, written out: this loop runs once per event of every verify.
         sha256, leaf, digest = hashlib.sha256, event_leaf, payload_digest
-        frontier, redacted, limit = self.frontier, self.redacted, self.limit
-        pending = self.pending if self.conn is not None else None
+        frontier, redacted, limit, pending = self.frontier, self.redacted, self.limit, self.pending
         done = self.done
         for row in rows:
             if done < limit and self.problem is None:
@@ -281,25 +275,23 @@ class Leaves:
                         payload_digest=salted,
                     )
                 ).digest()
-                if pending is not None:
-                    pending.append(hashed)
+                pending.append(hashed)
                 index = done
                 while index & 1:
                     hashed = sha256(b"\x01" + frontier.pop() + hashed).digest()
                     index >>= 1
-                    if pending is not None:
-                        pending.append(hashed)
+                    pending.append(hashed)
                 frontier.append(hashed)
                 done += 1
                 self.done = done
-                if pending is not None and len(pending) >= NODE_PAGE:
+                if len(pending) >= NODE_PAGE:
                     self._compare_nodes()
             yield row
 
     def _compare_nodes(self) -> None:
         """Set the nodes made since the last comparison against the stored ones of the same
         ids, read as one list (compared in one step; a difference is then located)."""
-        if self.conn is None or not self.pending or self.problem is not None:
+        if not self.pending or self.problem is not None:
             return
         first, made = self.checked, self.pending
         if _stored_hashes(self.conn, first, first + len(made)) != b"".join(made):
@@ -307,7 +299,7 @@ class Leaves:
         self.checked += len(made)
         made.clear()  # the list fed() appends to
 
-    def compared(self, conn: Connection, size: int) -> tuple[int, str] | None:
+    def compared(self, size: int) -> tuple[int, str] | None:
         """After the rows: None when the leaves of the first ``size`` rows give the stored
         tree's root at ``size``, else the first position at fault and why."""
         self._compare_nodes()
@@ -316,9 +308,9 @@ class Leaves:
         if self.done != size:
             return self.done + 1, "a row the Merkle tree covers is missing from the log"
         try:
-            if fold(self.frontier) == root_at(conn, size):
+            if fold(self.frontier) == root_at(self.conn, size):
                 return None
-            return _first_wrong_leaf(conn, size, self.redacted)
+            return _first_wrong_leaf(self.conn, size, self.redacted)
         except MissingNode as e:
             return _missing(e.node)
 
