@@ -227,31 +227,52 @@ def _figure(verdict: Verdict, said: Sequence[Said]) -> Said | None:
     return next((s for s in said if s.statement in decisive and s.value is not None), None)
 
 
-@attrs.define
 class _Walk:
-    """One source's statements on one proposition, taken in order."""
+    """One source's statements on one proposition, taken in order.
 
-    live: Said | None = None  # its live support or denial (None: none, or withdrawn)
-    withdrawn: Said | None = None  # the stance its last retraction withdrew
-    quantity: Said | None = None
-    first_support: Said | None = None
-    first_denial: Said | None = None
+    What is live is the rules' to say (:meth:`Evidence.add`: a retraction withdraws, a
+    ``no_comment`` changes nothing): a walk keeps one source's evidence and adds only what a
+    record needs beyond it, the stance last withdrawn and the first denial."""
+
+    __slots__ = ("_evidence", "_source", "first_denial", "withdrawn")
+
+    def __init__(self, source: str) -> None:
+        self._evidence = Evidence()
+        self._source = source
+        self.withdrawn: Said | None = None  # the stance its last retraction withdrew
+        self.first_denial: Said | None = None
+
+    @property
+    def live(self) -> Said | None:
+        """Its live support or denial (None: none, or withdrawn)."""
+        return self._evidence.live.get(self._source)
+
+    @property
+    def quantity(self) -> Said | None:
+        return self._evidence.quantities.get(self._source)
+
+    @property
+    def first_support(self) -> Said | None:
+        return self._evidence.first_support
 
     def add(self, s: Said) -> None:
-        if s.stance is Stance.NO_COMMENT:
-            return
-        if s.stance is Stance.RETRACT:
-            if self.live is not None:
-                self.withdrawn = self.live
-            self.live = self.quantity = None
-            return
-        self.live, self.withdrawn = s, None
-        if s.value is not None:
-            self.quantity = s
-        if s.stance in _SUPPORT and self.first_support is None:
-            self.first_support = s
-        elif s.stance in _DENIAL and self.first_denial is None:
-            self.first_denial = s
+        before = self.live
+        self._evidence.add(s)
+        live = self.live
+        if live is None:
+            if before is not None:
+                self.withdrawn = before
+        elif live is s:
+            self.withdrawn = None
+            if s.stance in _DENIAL and self.first_denial is None:
+                self.first_denial = s
+
+
+def _walk(walks: dict[str, _Walk], source: str) -> _Walk:
+    walk = walks.get(source)
+    if walk is None:
+        walk = walks[source] = _Walk(source)
+    return walk
 
 
 def calls_on(proposition: str, verdict: Verdict, said: Sequence[Said]) -> dict[str, Call]:
@@ -262,8 +283,8 @@ def calls_on(proposition: str, verdict: Verdict, said: Sequence[Said]) -> dict[s
     through: dict[str, _Walk] = {}
     for s in said:
         if resolved_at is not None and s.stated_at < resolved_at:
-            before.setdefault(s.source, _Walk()).add(s)
-        through.setdefault(s.source, _Walk()).add(s)
+            _walk(before, s.source).add(s)
+        _walk(through, s.source).add(s)
     out: dict[str, Call] = {}
     if resolved_at is None:
         for source, walk in through.items():
