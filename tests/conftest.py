@@ -5,6 +5,11 @@ PostgreSQL. PostgreSQL URL: ``LEDGER_TEST_PG_URL`` (default: the local server, d
 ``test``, user ``postgres``). Each test gets a schema of its own, dropped afterwards. Outside CI an
 unreachable server skips those tests with the reason; with ``CI`` set it fails them.
 
+An empty database migrated to head gets the statements Alembic sent to the first one of its
+backend in this process, replayed (``tests/migrated.py``): the same schema, checked by
+``tests/backend/test_migrations.py``, whose tests (and any test that asks for
+``real_migrations``) run Alembic itself.
+
 Tests marked ``slow`` (the crash suite, the concurrent writers: minutes, not seconds) are
 deselected, with a closing line that says so, unless ``CI`` or ``LEDGER_TEST_SLOW`` is set or a
 ``-m`` expression names them: ``make test-all`` (or ``LEDGER_TEST_SLOW=1 pytest``) runs them.
@@ -22,6 +27,8 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
 from ledger import Ledger
+from ledger.store import migrate
+from tests.migrated import REPLAYER, alembic_only
 
 PG_URL = os.environ.get("LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
@@ -87,6 +94,23 @@ class FakeClock:
 
     def set(self, when: datetime) -> None:
         self.now = when
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _replayed_migrations() -> Iterator[None]:
+    """Empty databases migrated to head by Alembic's recorded statements (see
+    ``tests/migrated.py``): the same schema, a fraction of the time."""
+    real = migrate.upgrade
+    migrate.upgrade = REPLAYER
+    yield
+    migrate.upgrade = real
+
+
+@pytest.fixture
+def real_migrations() -> Iterator[None]:
+    """For the test: every migration by Alembic itself (none replayed)."""
+    with alembic_only():
+        yield
 
 
 @pytest.fixture

@@ -19,8 +19,12 @@ from sqlalchemy import exc as sa_exc
 from ledger import Ledger
 from ledger.store import migrate
 from ledger.store.backends import make_engine
-from tests.conftest import FakeClock
+from tests.conftest import Databases, FakeClock
 from tests.helpers import basics, raw, statement
+from tests.migrated import REPLAYER, Replayer, replay
+
+# Every migration here is Alembic's own: none replayed (tests/migrated.py).
+pytestmark = pytest.mark.usefixtures("real_migrations")
 
 GUARDS = {
     "sqlite": {"events_no_update", "events_no_delete", "events_no_replace"},
@@ -176,3 +180,88 @@ def test_appending_still_works_after_downgrade_and_upgrade(ledger_url: str) -> N
 
 def test_the_fast_path_head_constant_is_alembics_head() -> None:
     assert migrate.head_revision() == migrate.HEAD
+
+
+# -- the test suite's replayed migrations (tests/migrated.py) ----------------------------------
+
+#: What a schema is, read from the catalog: every table, column (type, nullability, default,
+#: collation), index, constraint and trigger, with its definition.
+_CATALOG = {
+    "sqlite": "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
+    "postgresql": """
+        SELECT 'column', table_name || '.' || column_name,
+               data_type || coalesce('(' || character_maximum_length || ')', '') || ' '
+               || is_nullable || ' ' || coalesce(column_default, '') || ' '
+               || coalesce(collation_name, '') || ' ' || ordinal_position
+          FROM information_schema.columns WHERE table_schema = current_schema()
+        UNION ALL
+        SELECT 'index', indexname, replace(indexdef, current_schema() || '.', '')
+          FROM pg_indexes WHERE schemaname = current_schema()
+        UNION ALL
+        SELECT 'constraint', c.conrelid::regclass::text || '.' || c.conname,
+               pg_get_constraintdef(c.oid)
+          FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+         WHERE n.nspname = current_schema()
+        UNION ALL
+        SELECT 'trigger', t.tgname,
+               replace(pg_get_triggerdef(t.oid), current_schema() || '.', '') || ' ' || p.prosrc
+          FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid
+          JOIN pg_namespace n ON n.oid = r.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
+         WHERE n.nspname = current_schema() AND NOT t.tgisinternal
+        UNION ALL
+        SELECT 'relation', c.relname, c.relkind::text || ' '
+               || coalesce(array_to_string(c.reloptions, ','), '') || ' ' || c.relreplident::text
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = current_schema()
+        ORDER BY 1, 2
+    """,
+}
+
+
+def catalog(url: str) -> list[tuple[Any, ...]]:
+    """The schema of ``url`` and its revision, as rows to compare."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            rows = [tuple(r) for r in conn.exec_driver_sql(_CATALOG[eng.dialect.name])]
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            return [*rows, ("revision", *map(tuple, version))]
+    finally:
+        eng.dispose()
+
+
+def test_a_replayed_migration_leaves_the_schema_alembic_leaves(databases: Databases) -> None:
+    """The tests' empty ledgers get Alembic's recorded statements (tests/migrated.py): the
+    same tables, columns, indexes, constraints, triggers and revision as Alembic's own."""
+    migrated, recorded, replayed = (databases.new_url() for _ in range(3))
+    for url in (migrated, recorded, replayed):
+        make_engine(url).dispose()  # the SQLite file exists, empty
+    engine = make_engine(migrated)
+    try:
+        migrate.upgrade(engine)  # Alembic (real_migrations)
+    finally:
+        engine.dispose()
+    fresh = Replayer(REPLAYER.real)
+    for url in (recorded, replayed):  # the first records Alembic's statements, the next replays
+        engine = make_engine(url)
+        try:
+            fresh(engine)
+        finally:
+            engine.dispose()
+    assert list(fresh.recorded) == [databases.backend]
+    expected = catalog(migrated)
+    assert len(expected) > 20 and ("revision", (migrate.HEAD,)) in expected
+    assert catalog(recorded) == expected
+    assert catalog(replayed) == expected
+
+
+def test_a_replay_runs_in_one_transaction(databases: Databases) -> None:
+    """A statement that fails leaves nothing of the replay behind."""
+    url = databases.new_url()
+    engine = make_engine(url)
+    try:
+        with pytest.raises(engine.dialect.loaded_dbapi.Error):
+            replay(engine, [("CREATE TABLE t (x INTEGER)", ()), ("NOT SQL", ())])
+        assert "t" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
