@@ -97,8 +97,12 @@ class Ledger:
         if not create and migrate.schema_revision(engine) is None:
             engine.dispose()
             raise NotFound(f"no ledger at {url}: create one with `factledger init` or an import")
-        retry.run(lambda: migrate.upgrade(engine))
-        return cls(EventStore(engine, clock=clock, retry=retry), url, policy)
+        try:
+            retry.run(lambda: migrate.upgrade(engine))
+            return cls(EventStore(engine, clock=clock, retry=retry), url, policy)
+        except BaseException:
+            engine.dispose()  # no connection left open behind an error
+            raise
 
     def close(self) -> None:
         self.store.engine.dispose()

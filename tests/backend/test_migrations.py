@@ -7,7 +7,9 @@ again, and migrations that run once however often a ledger is opened.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,7 +18,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy import exc as sa_exc
 
-from ledger import Ledger
+from ledger import Ledger, api
+from ledger.errors import StoreError
 from ledger.store import migrate
 from ledger.store.backends import make_engine
 from tests.conftest import Databases, FakeClock
@@ -158,6 +161,31 @@ def test_opening_a_ledger_twice_runs_the_migrations_once(
         engine.dispose()
 
 
+def test_a_ledger_that_fails_to_open_leaves_no_connection_open(
+    ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while opening (here a migration that fails after using the engine) disposes
+    of the engine: no connection stays open behind it (a reader's failed open left one)."""
+    engines: list[Engine] = []
+
+    def kept(url: Any, **kw: Any) -> Engine:
+        engines.append(make_engine(url, **kw))
+        return engines[-1]
+
+    def failing(engine: Engine, revision: str = "head") -> None:
+        with engine.connect():
+            pass  # a connection now waits in the pool
+        raise StoreError("the migration failed")
+
+    monkeypatch.setattr(api, "make_engine", kept)
+    monkeypatch.setattr(migrate, "upgrade", failing)
+    with pytest.raises(StoreError, match="the migration failed"):
+        Ledger.open(ledger_url)
+    [engine] = engines
+    pool: Any = engine.pool  # a QueuePool: disposed, it holds no connection
+    assert pool.checkedin() == 0 and pool.checkedout() == 0
+
+
 def test_appending_still_works_after_downgrade_and_upgrade(ledger_url: str) -> None:
     with Ledger.open(ledger_url, clock=FakeClock()) as before:
         before.append(basics())
@@ -184,10 +212,32 @@ def test_the_fast_path_head_constant_is_alembics_head() -> None:
 
 # -- the test suite's replayed migrations (tests/migrated.py) ----------------------------------
 
+
+@contextmanager
+def migrated_by(upgrade: Callable[..., None]) -> Iterator[None]:
+    """Within: ``migrate.upgrade`` is ``upgrade`` (this module's tests run Alembic's)."""
+    installed = migrate.upgrade
+    migrate.upgrade = upgrade
+    try:
+        yield
+    finally:
+        migrate.upgrade = installed
+
+
 #: What a schema is, read from the catalog: every table, column (type, nullability, default,
-#: collation), index, constraint and trigger, with its definition.
+#: collation), index, constraint, trigger and function with its definition, and the settings
+#: a migration could leave on the database (SQLite) or on a relation (PostgreSQL: options,
+#: replica identity, owner, grants, row security, comments).
 _CATALOG = {
-    "sqlite": "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
+    "sqlite": """
+        SELECT type, name, tbl_name, sql FROM sqlite_master
+        UNION ALL SELECT 'pragma', 'user_version', NULL, user_version FROM pragma_user_version
+        UNION ALL SELECT 'pragma', 'application_id', NULL, application_id
+          FROM pragma_application_id
+        UNION ALL SELECT 'pragma', 'page_size', NULL, page_size FROM pragma_page_size
+        UNION ALL SELECT 'pragma', 'auto_vacuum', NULL, auto_vacuum FROM pragma_auto_vacuum
+        ORDER BY 1, 2
+    """,
     "postgresql": """
         SELECT 'column', table_name || '.' || column_name,
                data_type || coalesce('(' || character_maximum_length || ')', '') || ' '
@@ -209,8 +259,17 @@ _CATALOG = {
           JOIN pg_namespace n ON n.oid = r.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
          WHERE n.nspname = current_schema() AND NOT t.tgisinternal
         UNION ALL
+        SELECT 'function', p.proname,
+               p.prosrc || ' ' || p.provolatile::text || ' ' || p.prosecdef::text || ' '
+               || coalesce(array_to_string(p.proconfig, ','), '')
+          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = current_schema()
+        UNION ALL
         SELECT 'relation', c.relname, c.relkind::text || ' '
                || coalesce(array_to_string(c.reloptions, ','), '') || ' ' || c.relreplident::text
+               || ' ' || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '')
+               || ' ' || c.relrowsecurity::text || ' '
+               || coalesce(obj_description(c.oid, 'pg_class'), '')
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = current_schema()
         ORDER BY 1, 2
@@ -219,49 +278,97 @@ _CATALOG = {
 
 
 def catalog(url: str) -> list[tuple[Any, ...]]:
-    """The schema of ``url`` and its revision, as rows to compare."""
+    """The schema of ``url``, and every row of every table (the revision's among them), as
+    rows to compare."""
     eng = make_engine(url)
     try:
         with eng.connect() as conn:
             rows = [tuple(r) for r in conn.exec_driver_sql(_CATALOG[eng.dialect.name])]
-            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-            return [*rows, ("revision", *map(tuple, version))]
+            for table in sorted(inspect(conn).get_table_names()):
+                found = sorted(map(tuple, conn.exec_driver_sql(f'SELECT * FROM "{table}"')))
+                rows.append(("rows", table, *found))
+            return rows
     finally:
         eng.dispose()
 
 
-def test_a_replayed_migration_leaves_the_schema_alembic_leaves(databases: Databases) -> None:
-    """The tests' empty ledgers get Alembic's recorded statements (tests/migrated.py): the
-    same tables, columns, indexes, constraints, triggers and revision as Alembic's own."""
-    migrated, recorded, replayed = (databases.new_url() for _ in range(3))
-    for url in (migrated, recorded, replayed):
-        make_engine(url).dispose()  # the SQLite file exists, empty
-    engine = make_engine(migrated)
+def _migrate(url: str, upgrade: Callable[[Engine], None]) -> None:
+    engine = make_engine(url)
     try:
-        migrate.upgrade(engine)  # Alembic (real_migrations)
+        upgrade(engine)
     finally:
         engine.dispose()
+
+
+def test_a_replayed_migration_leaves_the_schema_alembic_leaves(databases: Databases) -> None:
+    """The tests' empty ledgers get Alembic's recorded statements (tests/migrated.py): the
+    same tables, columns, indexes, constraints, triggers, functions, settings and rows as
+    Alembic's own, whether recorded here or by the replayer the other tests use."""
+    migrated, recorded, replayed, shared = (databases.new_url() for _ in range(4))
+    for url in (migrated, recorded, replayed, shared):
+        make_engine(url).dispose()  # the SQLite file exists, empty
+    _migrate(migrated, migrate.upgrade)  # Alembic (real_migrations)
     fresh = Replayer(REPLAYER.real)
-    for url in (recorded, replayed):  # the first records Alembic's statements, the next replays
-        engine = make_engine(url)
-        try:
-            fresh(engine)
-        finally:
-            engine.dispose()
+    _migrate(recorded, fresh)  # records Alembic's statements
+    _migrate(replayed, fresh)  # replays them
     assert list(fresh.recorded) == [databases.backend]
+    if databases.backend not in REPLAYER.recorded:
+        _migrate(databases.new_url(), REPLAYER)
+    _migrate(shared, REPLAYER)  # replays what this process recorded
     expected = catalog(migrated)
-    assert len(expected) > 20 and ("revision", (migrate.HEAD,)) in expected
+    assert len(expected) > 20 and ("rows", "alembic_version", (migrate.HEAD,)) in expected
     assert catalog(recorded) == expected
     assert catalog(replayed) == expected
+    assert catalog(shared) == expected
 
 
 def test_a_replay_runs_in_one_transaction(databases: Databases) -> None:
-    """A statement that fails leaves nothing of the replay behind."""
+    """A statement that fails leaves nothing of the replay behind, and is reported as the
+    ledger reports a database error."""
     url = databases.new_url()
     engine = make_engine(url)
     try:
-        with pytest.raises(engine.dialect.loaded_dbapi.Error):
+        with pytest.raises(StoreError, match="database error"):
             replay(engine, [("CREATE TABLE t (x INTEGER)", ()), ("NOT SQL", ())])
         assert "t" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_a_database_no_longer_empty_is_left_to_alembic(databases: Databases) -> None:
+    """Two openers of one empty database: the one that finds it migrated once it holds the
+    writer lock sends nothing, and Alembic (which finds it at head) does nothing."""
+    first, second = databases.new_url(), databases.new_url()
+    make_engine(first).dispose()
+    _migrate(first, REPLAYER)
+    engine = make_engine(first)
+    try:
+        assert replay(engine, REPLAYER.recorded[databases.backend]) is False
+        REPLAYER(engine)  # no error: not empty, so Alembic's, at head already
+    finally:
+        engine.dispose()
+    make_engine(second).dispose()
+    _migrate(second, REPLAYER)
+    assert catalog(first) == catalog(second)
+
+
+def test_opening_an_empty_ledger_from_threads_migrates_it_once(databases: Databases) -> None:
+    """Openers racing on one empty database (threads of one process, the replayer shared)."""
+    url = databases.new_url()
+    make_engine(url).dispose()
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            Ledger.open(url).close()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    with migrated_by(REPLAYER):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert ("rows", "alembic_version", (migrate.HEAD,)) in catalog(url)
