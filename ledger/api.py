@@ -86,7 +86,8 @@ class Ledger:
         With ``create=False`` a database that holds no ledger yet is an error (:class:`NotFound`)
         instead of being created: what a reader wants when a mistyped path is likelier than
         a new ledger. A bare file path (``x.db``: no ``scheme://``) is that SQLite file, as
-        ``sqlite:///x.db`` is (see ``ledger.api.database_url``).
+        ``sqlite:///x.db`` is (see ``ledger.api.database_url``). An open that fails (a
+        migration a reader may not run, a damaged file) leaves no connection open.
         """
         url = database_url(url)
         _require_directory(url)
