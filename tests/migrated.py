@@ -70,15 +70,11 @@ class Replayer:
         self._recording = threading.Lock()
 
     def __call__(self, engine: Engine, revision: str = "head") -> None:
+        if revision not in ("head", migrate.HEAD) or not _is_empty(engine):
+            # Alembic's: a reader opens a ledger at head without taking the writer lock
+            self.real(engine, revision)
+            return
         dialect = engine.dialect.name
-        if revision not in ("head", migrate.HEAD) or dialect not in _EMPTY:
-            self.real(engine, revision)
-            return
-        with translated():
-            empty = _is_empty(engine)
-        if not empty:  # Alembic's: a reader opens a ledger at head without taking the lock
-            self.real(engine, revision)
-            return
         script = self.recorded.get(dialect)
         if script is None:
             with self._recording:
@@ -90,8 +86,9 @@ class Replayer:
             self.real(engine, revision)
 
     def record(self, engine: Engine, revision: str) -> None:
-        """Migrate ``engine`` by Alembic, keeping what it sent that changes the database, in
-        order, if it migrated an empty database all the way to head."""
+        """Migrate ``engine`` (found empty) by Alembic, keeping what it sent that changes the
+        database, in order, if it went all the way to head (it sends nothing if another
+        opener migrated the database meanwhile)."""
         sent: Recorded = []
 
         def before(
@@ -105,15 +102,13 @@ class Replayer:
             elif _NOT_A_READ.search(statement):
                 raise AssertionError(f"a migration sent a statement not replayed: {statement}")
 
-        with translated():
-            empty = _is_empty(engine)
         event.listen(engine, "before_cursor_execute", before)
         try:
             self.real(engine, revision)
         finally:
             event.remove(engine, "before_cursor_execute", before)
         head = f"version_num='{migrate.HEAD}'"
-        if empty and sent and head in sent[-1][0]:
+        if sent and head in sent[-1][0]:
             self.recorded[engine.dialect.name] = sent
 
 
@@ -133,7 +128,7 @@ def _empty(conn: Connection) -> bool:
 
 
 def _is_empty(engine: Engine) -> bool:
-    with engine.connect() as conn:
+    with translated(), engine.connect() as conn:
         return _empty(conn)
 
 

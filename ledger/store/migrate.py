@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, text
 
 from ledger.store.backends import reading, writing
 
@@ -63,12 +63,8 @@ _HAS_VERSION_TABLE = {
 def schema_revision(engine: Engine) -> str | None:
     """The database's revision, read without Alembic (None for a database never migrated)."""
     with reading(engine) as conn:
-        probe = _HAS_VERSION_TABLE.get(conn.dialect.name)
-        if probe is not None:
-            present = bool(conn.exec_driver_sql(probe).scalar())
-        else:  # a dialect the ledger does not name: ask the inspector
-            present = inspect(conn).has_table("alembic_version")
-        if not present:
+        # make_engine opens no other backend
+        if not conn.exec_driver_sql(_HAS_VERSION_TABLE[conn.dialect.name]).scalar():
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 

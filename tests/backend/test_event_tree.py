@@ -146,16 +146,25 @@ def test_verify_recomputes_the_tree_and_names_the_first_edited_leaf(ledger: Ledg
     assert "Merkle leaf differs" in str(report.problem)
 
 
-def test_a_node_the_root_needs_deleted_is_reported_not_raised(ledger: Ledger) -> None:
+@pytest.mark.parametrize(
+    ("level", "index", "position"),
+    [
+        # the 5-leaf tree's root needs its left subtree (leaves 1-4): no one event's node
+        (2, 0, 1),
+        (0, 2, 3),  # leaf 3: under that subtree, so the root is not made from it
+    ],
+)
+def test_a_deleted_node_is_reported_not_raised_whether_the_root_needs_it_or_not(
+    ledger: Ledger, level: int, index: int, position: int
+) -> None:
     ledger.append(basics())
     ledger.append([statement("s1"), statement("s2")])
-    # The 5-leaf tree's root needs its left subtree (leaves 1-4): no one event's node.
-    raw(ledger.store.engine, "DELETE FROM merkle_nodes WHERE id = :i", i=stored_index(2, 0))
+    raw(ledger.store.engine, "DELETE FROM merkle_nodes WHERE id = :i", i=stored_index(level, index))
 
     report = ledger.verify()
 
-    assert (report.ok, report.position) == (False, 1)
-    assert "no node at level 2, index 0" in str(report.problem)
+    assert (report.ok, report.position) == (False, position)
+    assert f"no node at level {level}, index {index}" in str(report.problem)
 
 
 def test_a_deleted_leaf_is_named_at_its_event_when_the_root_differs(ledger: Ledger) -> None:
@@ -195,17 +204,6 @@ def test_any_stored_node_edited_is_found_not_only_those_the_root_is_made_from(
 
     assert (report.ok, report.position) == (False, position)
     assert said in str(report.problem)
-
-
-def test_a_deleted_node_the_root_does_not_need_is_found(ledger: Ledger) -> None:
-    ledger.append(basics())
-    ledger.append([statement("s1"), statement("s2")])
-    raw(ledger.store.engine, "DELETE FROM merkle_nodes WHERE id = :i", i=stored_index(0, 2))
-
-    report = ledger.verify()
-
-    assert (report.ok, report.position) == (False, 3)
-    assert "no node at level 0, index 2" in str(report.problem)
 
 
 def test_a_node_table_no_tree_has_is_reported_not_raised(ledger: Ledger) -> None:

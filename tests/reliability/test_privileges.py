@@ -3,6 +3,7 @@ a reader role cannot write at all."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from tests.helpers import as_role, basics, statement
 
 @pytest.fixture
 def role_name() -> Iterator[str]:
-    name = "factledger_test_role"
+    """A role with a name of its own: roles are server-wide, and two workers' tests granting
+    one name on their own schemas made each other's DROP ROLE fail."""
+    name = f"factledger_test_role_{uuid.uuid4().hex[:8]}"
     yield name
     with pg_admin().connect() as conn:
         conn.execute(text(f"DROP OWNED BY {name}"))
