@@ -4,9 +4,9 @@ answer's rows in force found by a scan of the proposition's against the interval
 Builds a ledger of ``--events`` generated records (one file, imported with the defaults) in a
 fresh SQLite file or PostgreSQL schema (``BENCH_PG_URL`` or ``LEDGER_TEST_PG_URL``; removed
 afterwards), then asks ``--questions`` random questions as the harness's as-of workload does
-(random proposition, valid time and known_at). It asks each twice in a row: once with
-the scan allowed (``projections.materialized._BUSY`` empty: the default for a proposition with
-at most ``_SCAN_UP_TO`` rows in force) and once with every proposition sent to the tree. Which
+(random proposition, valid time and known_at). It asks each twice in a row: once with the
+scan allowed (the ledger's hint, ``lg.projection.busy``, empty: the default for a proposition
+with at most ``_SCAN_UP_TO`` rows in force) and once with every proposition sent to the tree. Which
 goes first alternates, so the machine's drift and each question's warm caches hit both alike.
 It checks that the two answers are equal and prints each way's p50 and mean latency. ``--json``
 prints them as JSON.
@@ -27,11 +27,10 @@ from benchmarks import ours
 from benchmarks.databases import pg_url_from_env, postgres_backend, sqlite_backend
 from benchmarks.generator import Generated, generate
 from ledger import Ledger
-from projections import materialized
 
 
 class EveryProposition(set[str]):
-    """A hint (for ``materialized._BUSY``) that calls every proposition busy: every answer
+    """A hint (for ``MaterializedProjection.busy``) that calls every proposition busy: every answer
     probes the tree. The tests use it too."""
 
     def __contains__(self, item: object) -> bool:
@@ -42,21 +41,21 @@ def compare(lg: Ledger, gen: Generated, count: int) -> dict[str, Any]:
     """Ask ``count`` questions both ways, alternately; latencies in ms."""
     ways: dict[str, set[str]] = {"scan": set(), "tree": EveryProposition()}
     latencies: dict[str, list[float]] = {"scan": [], "tree": []}
-    saved = materialized._BUSY
+    saved = lg.projection.busy
     try:
         questions = ours.asof_plans(lg, gen, count, seed=7)
         lg.believed(questions[0][0])  # warm the pool and the statement cache
         for i, (proposition, as_of, known_at) in enumerate(questions):
             answers = []
             for way in ("scan", "tree") if i % 2 == 0 else ("tree", "scan"):
-                materialized._BUSY = ways[way]
+                lg.projection.busy = ways[way]
                 t0 = time.perf_counter()
                 answers.append(lg.believed(proposition, as_of=as_of, known_at=known_at))
                 latencies[way].append((time.perf_counter() - t0) * 1000)
             if answers[0] != answers[1]:
                 raise AssertionError(f"the two ways answer {proposition} differently")
     finally:
-        materialized._BUSY = saved
+        lg.projection.busy = saved
     return {
         way: {"p50_ms": statistics.median(ms), "mean_ms": statistics.mean(ms)}
         for way, ms in latencies.items()

@@ -119,6 +119,10 @@ class MaterializedProjection:
         self._sources: dict[str, tuple[int, SourceRegistered]] = {}
         self._head_seen: int | None = None  # the head (recorded_at) the cache was checked at
         self._redactions_seen: int | None = None  # the newest redaction's position then
+        #: Propositions of this ledger found to have more rows in force than a scan reads
+        #: (see :func:`_answer`): a hint, so per ledger (the same id in another ledger of the
+        #: process may be small) and bounded (cleared when full).
+        self.busy: set[str] = set()
 
     # -- maintenance ---------------------------------------------------------------------
 
@@ -237,12 +241,12 @@ class MaterializedProjection:
         a = to_micros(as_of or clock)
         for attempt in range(4):
             with translated(), _reading(self.store.engine) as conn:
-                found = _answer(conn, proposition, a, k)
+                found = _answer(conn, proposition, a, k, self.busy)
                 status = found.status
                 if attempt == 3 or _current(status):
                     if as_of is None and status.head_at is not None and status.head_at > a:
                         a = status.head_at  # the clock is behind the log: never answer earlier
-                        found = _answer(conn, proposition, a, k)
+                        found = _answer(conn, proposition, a, k, self.busy)
                     if found.status.payload is None:
                         raise _unknown(proposition)
                     known = _stable(known_at, status.head_at, clock)
@@ -1170,28 +1174,29 @@ _NO_BITMAP_SCANS = "SELECT set_config('enable_bitmapscan', 'off', true)"
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
 
 
-def _answer(conn: Connection, proposition: str, a: int, k: int | None) -> _Answer:
+def _answer(conn: Connection, proposition: str, a: int, k: int | None, busy: set[str]) -> _Answer:
     """Read what the policy needs about ``proposition`` at (``a``, ``k``; None: at the head)
     through ``conn``, with the status of the projection, in one statement (two the first time
-    this process asks about a proposition with more rows in force than a scan reads)."""
+    it is asked about a proposition with more rows in force than a scan reads, which is then
+    added to ``busy``).
+
+    ``busy`` is a hint (:attr:`MaterializedProjection.busy`): the first answer about a busy
+    proposition reads its first rows in force and learns that they are not all; later ones go
+    to the interval tree straight away. Either way reads the same rows, so a stale entry (a
+    proposition whose statements were withdrawn since) costs time, never an answer."""
     dialect = conn.dialect.name
-    scan = proposition not in _BUSY
+    scan = proposition not in busy
     found = _read_answer(conn, dialect, proposition, a, k, scan=scan)
     if found is None:  # more rows in force than a scan reads: the tree, from now on
-        if len(_BUSY) >= _BUSY_CACHE:
-            _BUSY.clear()
-        _BUSY.add(proposition)
+        if len(busy) >= _BUSY_CACHE:
+            busy.clear()
+        busy.add(proposition)
         found = _read_answer(conn, dialect, proposition, a, k, scan=False)
         assert found is not None
     return found
 
 
-#: Propositions found to have more than :data:`_SCAN_UP_TO` rows in force (a hint, bounded:
-#: cleared when full). The first answer about one reads its first rows and learns that they
-#: are not all; later ones go to the interval tree straight away. A hint only: either way
-#: reads the same rows, so a stale entry (a proposition whose statements were withdrawn since,
-#: or the same id found busy in another ledger of this process) costs time, never an answer.
-_BUSY: set[str] = set()
+#: Busy propositions a ledger remembers at most (:attr:`MaterializedProjection.busy`).
 _BUSY_CACHE = 65_536
 
 

@@ -10,7 +10,6 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,11 +39,10 @@ from tests.strategies import instants
 
 
 @pytest.fixture
-def fresh_hints(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
-    """The process-wide hint, empty for the test (and restored after it)."""
-    hints: set[str] = set()
-    monkeypatch.setattr(materialized, "_BUSY", hints)
-    yield hints
+def fresh_hints(ledger: Ledger) -> set[str]:
+    """The ledger's hint (empty: a new ledger has seen no busy proposition)."""
+    assert not ledger.projection.busy
+    return ledger.projection.busy
 
 
 @PROPERTY
@@ -62,7 +60,7 @@ def test_a_scan_and_the_tree_give_the_reference_folds_answer(
         )
         nothing_busy: set[str] = set()
         for hints in (nothing_busy, EveryProposition()):
-            monkeypatch.setattr(materialized, "_BUSY", hints)
+            monkeypatch.setattr(b.ledger.projection, "busy", hints)
             for as_of, known_at in queries:
                 for proposition in b.propositions:
                     expected = answer(events, proposition, as_of, known_at)
@@ -126,17 +124,35 @@ def test_a_stale_hint_changes_no_answer(
     as_of, before = _crowded(ledger, clock, 12)
     scanned = [ledger.believed("crowd", as_of=as_of, known_at=k) for k in (before, None)]
     assert "crowd" not in fresh_hints
-    fresh_hints.add("crowd")  # as if another process had seen it busy
+    fresh_hints.add("crowd")  # as if it had been busy once
     probed = [ledger.believed("crowd", as_of=as_of, known_at=k) for k in (before, None)]
     assert probed == scanned
     assert scanned[0].verdict != scanned[1].verdict  # the correction is seen at one of them
+
+
+def test_each_ledger_keeps_its_own_hint(
+    ledger: Ledger, clock: FakeClock, databases: Databases, fresh_hints: set[str]
+) -> None:
+    """Two ledgers in one process with a proposition of the same id: busy in one, small in
+    the other. Finding it busy in the first sends no answer of the second to the tree."""
+    as_of, _ = _crowded(ledger, clock, materialized._SCAN_UP_TO + 1)
+    ledger.believed("crowd", as_of=as_of)
+    assert "crowd" in fresh_hints
+    other_clock = FakeClock()
+    with Ledger.open(databases.new_url(), clock=other_clock) as other:
+        small_as_of, _ = _crowded(other, other_clock, 12)
+        got = other.believed("crowd", as_of=small_as_of)
+        assert other.projection.busy == set()
+        events = list(other.read())
+        expected = reference.believed(events, "crowd", as_of=small_as_of, known_at=got.known_at)
+        assert got.verdict == expected.verdict
 
 
 @pytest.mark.parametrize("hints", [set(), EveryProposition()], ids=["scan", "tree"])
 def test_a_past_known_at_does_not_see_a_statement_recorded_after_it(
     ledger: Ledger, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, hints: set[str]
 ) -> None:
-    monkeypatch.setattr(materialized, "_BUSY", hints)
+    monkeypatch.setattr(ledger.projection, "busy", hints)
     as_of, _ = _crowded(ledger, clock, 12)
     before = ledger.head().recorded_at
     clock.now += timedelta(days=1)
