@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from unittest import mock
 
 import pytest
@@ -291,6 +291,27 @@ def test_a_store_refusal_in_a_later_batch_of_one_transaction_appends_nothing(
     assert (only.location, only.field) == ("f:8", "id")
     assert "nothing was imported" in str(info.value)
     assert [e.event.key for e in mem.read()] == ["s0007"]
+
+
+def test_an_import_of_one_batch_is_appended_from_memory_as_the_spool_would_have_it(
+    mem: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch (a daily delivery) is appended from the events validation built, never
+    written to the spool and decoded back; the log it leaves is the one an import of many
+    batches leaves, which goes through the spool."""
+    data = jsonl(SOURCE, PROPOSITION, STATEMENT).encode()
+    with Ledger.open("sqlite://", clock=FakeClock()) as spooled:
+        with mock.patch.object(imp, "BATCH", 1):
+            assert spooled.import_jsonl(io.BytesIO(data)).appended == 3
+
+        def unread(item: object) -> NoReturn:
+            raise AssertionError("one batch was read back from the spool")
+
+        monkeypatch.setattr(imp, "_spooled_event", unread)
+        assert imp.import_jsonl(mem, io.BytesIO(data)).appended == 3
+        assert [e.event for e in mem.read()] == [e.event for e in spooled.read()]
+        assert [e.hash for e in mem.read()] == [e.hash for e in spooled.read()]
+        assert mem.verify().ok
 
 
 def test_the_chunks_are_cut_where_validation_cut_them(mem: Ledger, tiny: None) -> None:
