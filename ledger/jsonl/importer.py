@@ -1182,7 +1182,7 @@ def _nowhere(ref: str, field: str) -> InvalidRecord:
 
 
 class _Appending:
-    """Appends what :class:`_Checked` spooled: in chunks (one transaction each), or all in one
+    """Appends what :class:`_Checked` kept: in chunks (one transaction each), or all in one
     transaction, a chunk per batch (so both cost the same)."""
 
     def __init__(self, ledger: Ledger, checked: _Checked, tick: _Tick):

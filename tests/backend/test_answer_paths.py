@@ -11,6 +11,7 @@ nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -49,7 +50,6 @@ def fresh_hints(ledger: Ledger) -> set[str]:
 @given(scenario=scenarios(), data=st.data())
 def test_a_scan_and_the_tree_give_the_reference_folds_answer(
     databases: Databases,
-    monkeypatch: pytest.MonkeyPatch,
     scenario: tuple[list[list[Event]], list[bool]],
     data: st.DataObject,
 ) -> None:
@@ -60,7 +60,7 @@ def test_a_scan_and_the_tree_give_the_reference_folds_answer(
         )
         nothing_busy: set[str] = set()
         for hints in (nothing_busy, EveryProposition()):
-            monkeypatch.setattr(b.ledger.projection, "busy", hints)
+            b.ledger.projection.busy = hints  # each example's ledger is its own
             for as_of, known_at in queries:
                 for proposition in b.propositions:
                     expected = answer(events, proposition, as_of, known_at)
@@ -131,17 +131,30 @@ def test_a_stale_hint_changes_no_answer(
 
 
 def test_each_ledger_keeps_its_own_hint(
-    ledger: Ledger, clock: FakeClock, databases: Databases, fresh_hints: set[str]
+    ledger: Ledger,
+    clock: FakeClock,
+    databases: Databases,
+    fresh_hints: set[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two ledgers in one process with a proposition of the same id: busy in one, small in
     the other. Finding it busy in the first sends no answer of the second to the tree."""
     as_of, _ = _crowded(ledger, clock, materialized._SCAN_UP_TO + 1)
     ledger.believed("crowd", as_of=as_of)
     assert "crowd" in fresh_hints
+    ways: list[bool] = []
+    read = materialized._read_answer
+
+    def recorded(*args: Any, scan: bool) -> Any:
+        ways.append(scan)
+        return read(*args, scan=scan)
+
     other_clock = FakeClock()
     with Ledger.open(databases.new_url(), clock=other_clock) as other:
         small_as_of, _ = _crowded(other, other_clock, 12)
+        monkeypatch.setattr(materialized, "_read_answer", recorded)
         got = other.believed("crowd", as_of=small_as_of)
+        assert ways == [True]  # one statement, by the scan
         assert other.projection.busy == set()
         events = list(other.read())
         expected = reference.believed(events, "crowd", as_of=small_as_of, known_at=got.known_at)
