@@ -16,20 +16,35 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Index
 
-from benchmarks import anatomy, answer_paths, ours, peer
+from benchmarks import (
+    anatomy,
+    answer_paths,
+    delivery_spool,
+    hot_reads,
+    ours,
+    peer,
+    rebuild_parts,
+)
 from benchmarks.amplification import measure
 from benchmarks.databases import Backend
 from benchmarks.generator import concatenate, generate, split, stated_at
 from benchmarks.harness import SIZES, WORKLOADS, run_benchmarks, table
 from benchmarks.hot import generate_hot
 from ledger import Ledger
+from ledger.jsonl import importer
+from ledger.store import bulk
+from projections import chainfold, eventrows
 from projections.check import check
 from tests.conftest import Databases
+
+_INDEX_CREATE = Index.create
 
 OUR_METRICS = {
     "import_rate",
@@ -326,3 +341,75 @@ def test_the_answer_paths_probe_asks_both_ways_and_restores_the_hint(
         assert lg.projection.busy is before
     assert set(result) == {"scan", "tree"}
     assert all(r["p50_ms"] > 0 and r["mean_ms"] > 0 for r in result.values())
+
+
+def test_the_rebuild_parts_probe_splits_a_rebuild_and_leaves_the_code_as_it_was(
+    databases: Databases, tmp_path: Path
+) -> None:
+    gen = generate(600, tmp_path / "gen")
+    clock = ours.Clock(gen.recorded_at(0))
+    with ours.open_ledger(databases.new_url(), clock) as lg:
+        for k, path in enumerate(gen.files):
+            clock.set(gen.recorded_at(k))
+            ours.import_file(lg, path)
+        before = lg.believed(gen.proposition_ids[0]).verdict
+        (parts,) = rebuild_parts.rebuild_parts(lg, 1)
+        assert lg.verify().ok
+        assert lg.believed(gen.proposition_ids[0]).verdict == before
+    assert set(parts) == {*rebuild_parts.PARTS, "rest", "total"}
+    for part in ("read log", "decode", "route", "fold", "insert", "indexes", "empty"):
+        assert parts[part] > 0, part  # each was timed: the fold by chain ran
+    assert sum(parts[p] for p in (*rebuild_parts.PARTS, "rest")) == pytest.approx(
+        parts["total"], abs=0.01
+    )
+    # every timer removed: the fold calls what it called before
+    names = vars(chainfold)
+    assert names["read_window"] is eventrows.read_window
+    assert names["windows"] is eventrows.windows
+    assert names["bulk"] is bulk
+    assert Index.create is _INDEX_CREATE
+
+
+def test_the_hot_reads_probe_counts_what_each_part_reads_and_keeps(tmp_path: Path) -> None:
+    url, aim = hot_reads.build(tmp_path, 400)
+    with Ledger.open(url) as lg:
+        asked = hot_reads.questions(lg, aim, 20)
+    db = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        reads = hot_reads.count_reads(db, asked)
+    finally:
+        db.close()
+    assert reads["left read"] >= reads["left kept"] > 0
+    assert reads["right read"] >= reads["right kept"] > 0
+    assert reads["closed read"] >= reads["closed visible"] >= reads["closed kept"]
+    # the other order bounds the right probes and reads the left ones whole
+    assert reads["left read, other order"] >= reads["left read"]
+    assert reads["right kept"] <= reads["right read, other order"] <= reads["right read"]
+    other = hot_reads.reordered_copy(url, tmp_path)
+    with Ledger.open(url) as lg, Ledger.open(other) as reordered:
+        (result,) = hot_reads.alternate(lg, reordered, asked[:6], 1)  # raises if answers differ
+    assert result["index order p50"] > 0 and result["other order p50"] > 0
+    copy = sqlite3.connect(other.removeprefix("sqlite:///"))
+    try:
+        (sql,) = copy.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (hot_reads.INDEX,)
+        ).fetchone()
+    finally:
+        copy.close()
+    assert "node, valid_from, reach_to" in sql
+
+
+def test_the_delivery_spool_probe_imports_both_ways_to_the_same_log(tmp_path: Path) -> None:
+    gen = generate(3_000, tmp_path / "gen", deliveries=3)
+    files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
+    base = tmp_path / "base.db"
+    clock = ours.Clock(files[0][1])
+    with ours.open_ledger(f"sqlite:///{base}", clock) as lg:
+        clock.set(files[0][1])
+        ours.import_file(lg, files[0][0])
+    keep = importer._Checked._keep
+    result = delivery_spool.compare(base, files[1:], tmp_path, 1)  # raises if the logs differ
+    assert importer._Checked._keep is keep
+    for way in delivery_spool.WAYS:
+        assert result[way]["deliveries"] == 2
+        assert result[way]["wall_ms"] > 0 and result[way]["cpu_ms"] > 0
