@@ -852,8 +852,9 @@ class _Checked:
         """Keep a valid batch for the append. The first is held in memory as it is (events
         with their encodings cached), and spooled only when a second comes: an import of one
         batch (a daily delivery) is appended without writing its events to the spool, reading
-        them back and decoding each payload again, some 4% of a delivery of 1,000 records.
-        Memory holds one batch either way; a batch never spans two chunks."""
+        them back and decoding each payload again: 3-5% of a delivery of 1,000 records
+        (``python -m benchmarks.delivery_spool``). Memory holds one batch either way; a batch
+        never spans two chunks."""
         if self.held is not None:
             self._spool(self.held, ends_chunk=self.held_ends_chunk)
             self.held = None
