@@ -16,7 +16,7 @@ scan is a range of ``reach_to``; right of it, the node's entries are read and ``
 checked on the index entry (see ``projections.tables``). That order suits the question asked
 most, what is believed now: at an instant after a proposition's statements its periods sit at
 nodes right of it and all start before it, so every entry read is kept. The other order,
-``valid_from`` first, bounds the right side instead; on the hot benchmark story it read 2.5
+``valid_from`` first, bounds the right side instead; on the hot benchmark story it read 2.8
 times the entries for questions about now, for 3-5% off questions spread over the past
 (``python -m benchmarks.hot_reads``, BENCHMARKS.md, session 18).
 """
