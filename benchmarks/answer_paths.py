@@ -18,14 +18,11 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from benchmarks import ours
-from benchmarks.databases import pg_url_from_env, postgres_backend, sqlite_backend
-from benchmarks.generator import Generated, generate
+from benchmarks.generator import Generated
 from ledger import Ledger
 
 
@@ -69,20 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=2_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    backend = sqlite_backend() if args.backend == "sqlite" else postgres_backend(pg_url_from_env())
-    try:
-        with tempfile.TemporaryDirectory(prefix="factledger-paths-") as tmp:
-            print(f"generating and importing {args.events:,} records...", file=sys.stderr)
-            gen = generate(args.events, Path(tmp))
-            clock = ours.Clock(gen.recorded_at(0))
-            with ours.open_ledger(backend.new_url(), clock) as lg:
-                for k, path in enumerate(gen.files):
-                    clock.set(gen.recorded_at(k))
-                    ours.import_file(lg, path)
-                print(f"asking {args.questions:,} questions both ways...", file=sys.stderr)
-                result = compare(lg, gen, args.questions)
-    finally:
-        backend.close()
+    with ours.generated_ledger(args.backend, args.events) as (lg, gen):
+        print(f"asking {args.questions:,} questions both ways...", file=sys.stderr)
+        result = compare(lg, gen, args.questions)
     result = {"backend": args.backend, "events": args.events, **result}
     if args.json:
         print(json.dumps(result, indent=2))

@@ -14,13 +14,23 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generator import STANCES, WORLD_DAYS, WORLD_START, Generated, read_records
+from benchmarks.databases import pg_url_from_env, postgres_backend, sqlite_backend
+from benchmarks.generator import (
+    STANCES,
+    WORLD_DAYS,
+    WORLD_START,
+    Generated,
+    generate,
+    read_records,
+)
 from ledger import (
     CorrectionMade,
     DocumentRegistered,
@@ -127,6 +137,24 @@ def import_deliveries(lg: Ledger, gen: Generated, clock: Clock) -> tuple[float, 
         appended += import_file(lg, path)
         seconds += time.perf_counter() - t0
     return seconds, appended
+
+
+@contextmanager
+def generated_ledger(backend: str, events: int) -> Iterator[tuple[Ledger, Generated]]:
+    """For a probe: ``events`` generated records (one file), imported as the harness imports
+    them, into a fresh database of ``backend`` (``sqlite``: a file; ``postgresql``: a schema on
+    the server of ``BENCH_PG_URL`` or ``LEDGER_TEST_PG_URL``); all removed on exit."""
+    databases = sqlite_backend() if backend == "sqlite" else postgres_backend(pg_url_from_env())
+    try:
+        with tempfile.TemporaryDirectory(prefix="factledger-probe-") as tmp:
+            print(f"generating and importing {events:,} records...", file=sys.stderr)
+            gen = generate(events, Path(tmp))
+            clock = Clock(gen.recorded_at(0))
+            with open_ledger(databases.new_url(), clock) as lg:
+                import_deliveries(lg, gen, clock)
+                yield lg, gen
+    finally:
+        databases.close()
 
 
 def import_in_child(

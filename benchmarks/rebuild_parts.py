@@ -27,20 +27,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import types
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Index
 
 from benchmarks import ours
-from benchmarks.databases import pg_url_from_env, postgres_backend, sqlite_backend
-from benchmarks.generator import generate
 from ledger import Ledger
 from ledger.store import bulk
 from ledger.store.backends import refresh_statistics
@@ -125,9 +121,9 @@ def rebuild_parts(lg: Ledger, rounds: int) -> list[dict[str, float]]:
             start = time.perf_counter()
             lg.rebuild()
             total = time.perf_counter() - start
-        parts = {part: round(spent.get(part, 0.0), 3) for part in PARTS}
-        parts["rest"] = round(total - sum(spent.values()), 3)
-        parts["total"] = round(total, 3)
+        parts = {part: spent.get(part, 0.0) for part in PARTS}
+        parts["rest"] = total - sum(spent.values())
+        parts["total"] = total
         results.append(parts)
     return results
 
@@ -139,22 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    backend = sqlite_backend() if args.backend == "sqlite" else postgres_backend(pg_url_from_env())
-    try:
-        with tempfile.TemporaryDirectory(prefix="factledger-rebuild-") as tmp:
-            print(f"generating and importing {args.events:,} records...", file=sys.stderr)
-            gen = generate(args.events, Path(tmp))
-            clock = ours.Clock(gen.recorded_at(0))
-            with ours.open_ledger(backend.new_url(), clock) as lg:
-                for k, path in enumerate(gen.files):
-                    clock.set(gen.recorded_at(k))
-                    ours.import_file(lg, path)
-                print(f"rebuilding {args.rounds} times...", file=sys.stderr)
-                rounds = rebuild_parts(lg, args.rounds)
-    finally:
-        backend.close()
+    with ours.generated_ledger(args.backend, args.events) as (lg, _):
+        print(f"rebuilding {args.rounds} times...", file=sys.stderr)
+        rounds = rebuild_parts(lg, args.rounds)
     if args.json:
-        print(json.dumps({"backend": args.backend, "events": args.events, "rounds": rounds}))
+        shown = [{part: round(seconds, 3) for part, seconds in r.items()} for r in rounds]
+        print(json.dumps({"backend": args.backend, "events": args.events, "rounds": shown}))
         return 0
     names = (*PARTS, "rest", "total")
     print(f"{'part (s)':<16}" + "".join(f"{f'round {i + 1}':>10}" for i in range(len(rounds))))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from benchmarks import (
 )
 from benchmarks.amplification import measure
 from benchmarks.databases import Backend
-from benchmarks.generator import concatenate, generate, split, stated_at
+from benchmarks.generator import Generated, concatenate, generate, split, stated_at
 from benchmarks.harness import SIZES, WORKLOADS, run_benchmarks, table
 from benchmarks.hot import generate_hot
 from ledger import Ledger
@@ -327,41 +328,41 @@ def test_the_postgresql_anatomy_explains_the_statements_of_two_deliveries(
         assert all(s.calls > 0 and s.hit + s.read > 0 for s in delivery.statements)
 
 
-def test_the_answer_paths_probe_asks_both_ways_and_restores_the_hint(
-    databases: Databases, tmp_path: Path
-) -> None:
+@pytest.fixture
+def generated(databases: Databases, tmp_path: Path) -> Iterator[tuple[Ledger, Generated]]:
+    """A small generated ledger, imported as the harness imports it."""
     gen = generate(600, tmp_path / "gen")
     clock = ours.Clock(gen.recorded_at(0))
     with ours.open_ledger(databases.new_url(), clock) as lg:
-        for k, path in enumerate(gen.files):
-            clock.set(gen.recorded_at(k))
-            ours.import_file(lg, path)
-        before = lg.projection.busy
-        result = answer_paths.compare(lg, gen, 20)  # raises if the two ways disagree
-        assert lg.projection.busy is before
+        ours.import_deliveries(lg, gen, clock)
+        yield lg, gen
+
+
+def test_the_answer_paths_probe_asks_both_ways_and_restores_the_hint(
+    generated: tuple[Ledger, Generated],
+) -> None:
+    lg, gen = generated
+    before = lg.projection.busy
+    result = answer_paths.compare(lg, gen, 20)  # raises if the two ways disagree
+    assert lg.projection.busy is before
     assert set(result) == {"scan", "tree"}
     assert all(r["p50_ms"] > 0 and r["mean_ms"] > 0 for r in result.values())
 
 
 def test_the_rebuild_parts_probe_splits_a_rebuild_and_leaves_the_code_as_it_was(
-    databases: Databases, tmp_path: Path
+    generated: tuple[Ledger, Generated],
 ) -> None:
-    gen = generate(600, tmp_path / "gen")
-    clock = ours.Clock(gen.recorded_at(0))
-    with ours.open_ledger(databases.new_url(), clock) as lg:
-        for k, path in enumerate(gen.files):
-            clock.set(gen.recorded_at(k))
-            ours.import_file(lg, path)
-        before = lg.believed(gen.proposition_ids[0]).verdict
-        (parts,) = rebuild_parts.rebuild_parts(lg, 1)
-        assert lg.verify().ok
-        assert lg.believed(gen.proposition_ids[0]).verdict == before
+    lg, gen = generated
+    before = lg.believed(gen.proposition_ids[0]).verdict
+    (parts,) = rebuild_parts.rebuild_parts(lg, 1)
+    assert lg.verify().ok
+    assert lg.believed(gen.proposition_ids[0]).verdict == before
     assert set(parts) == {*rebuild_parts.PARTS, "rest", "total"}
     for part in ("read log", "decode", "route", "fold", "insert", "indexes", "empty"):
         assert parts[part] > 0, part  # each was timed: the fold by chain ran
-    assert sum(parts[p] for p in (*rebuild_parts.PARTS, "rest")) == pytest.approx(
-        parts["total"], abs=0.01
-    )
+    # no part is timed inside another (the copies' inserts stay in "decode"): the parts do not
+    # add up to more than the rebuild took
+    assert parts["rest"] > 0
     # every timer removed: the fold calls what it called before
     names = vars(chainfold)
     assert names["read_window"] is eventrows.read_window
