@@ -37,7 +37,7 @@ from benchmarks.generator import (
     split,
     statement_spans,
 )
-from benchmarks.hot import BACKDATED, HotStory, generate_hot
+from benchmarks.hot import BACKDATED, HotStory, generate_hot, story_files
 
 
 @dataclass(frozen=True)
@@ -337,10 +337,7 @@ def _hot_run(
     one child process; then single appends and as-of queries, hot and cold alternately."""
     url = backend.new_url()
     n = len(gen.files)
-    files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
-    files.append((story.setup, gen.recorded_at(n)))
-    hot_from = n + 1
-    files += [(path, gen.recorded_at(hot_from + k)) for k, path in enumerate(story.deliveries)]
+    files, hot_from = story_files(gen, story)
     child = ours.import_in_child(url, files, workdir / "plans" / f"hot-{backend.name}-{run}.json")
     per = [t * 1000 for t in child["per_file"][hot_from:]]
     clock = ours.Clock(RECORDED_START)

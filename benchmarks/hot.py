@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generator import CATEGORIES, STANCES, WORLD_DAYS, WORLD_START
+from benchmarks.generator import CATEGORIES, STANCES, WORLD_DAYS, WORLD_START, Generated
 
 HOT_PROPOSITION = "hot-000001"
 PERIOD_DAYS = 30
@@ -64,6 +64,17 @@ class HotStory:
             "valid_from": self.start.isoformat(),
             "valid_latest": self.latest.isoformat(),
         }
+
+
+def story_files(gen: Generated, story: HotStory) -> tuple[list[tuple[Path, datetime]], int]:
+    """The files of the hot workload in order, each with the ``recorded_at`` it is imported
+    at (a day apart): the generated ledger's, the story's setup, then its deliveries; and
+    where in that list the story's first delivery is."""
+    files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
+    files.append((story.setup, gen.recorded_at(len(files))))
+    first = len(files)
+    files += [(path, gen.recorded_at(first + k)) for k, path in enumerate(story.deliveries)]
+    return files, first
 
 
 def _iso(when: datetime) -> str:

@@ -33,13 +33,14 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks import ours
 from benchmarks.generator import generate
-from benchmarks.hot import generate_hot
+from benchmarks.hot import generate_hot, story_files
 from ledger import Ledger
 from ledger.times import to_micros
 from projections.interval_index import ancestors
@@ -55,10 +56,7 @@ def build(directory: Path, events: int) -> tuple[str, ours.Aim]:
     story = generate_hot(
         directory / "hot", gen.source_ids, deliveries=10, statements=1_000, sources=300
     )
-    files = [(path, gen.recorded_at(k)) for k, path in enumerate(gen.files)]
-    first = len(files) + 1  # the story's first delivery, after its setup
-    files.append((story.setup, gen.recorded_at(len(files))))
-    files += [(path, gen.recorded_at(first + k)) for k, path in enumerate(story.deliveries)]
+    files, first = story_files(gen, story)
     url = f"sqlite:///{directory / 'hot.db'}"
     clock = ours.Clock(files[0][1])
     with ours.open_ledger(url, clock) as lg:
@@ -124,7 +122,11 @@ def reordered_copy(url: str, directory: Path) -> str:
     """A copy of the SQLite ledger at ``url`` whose in-force index is keyed ``(node,
     valid_from, reach_to)``; its URL."""
     path = directory / "reordered.db"
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as src, sqlite3.connect(path) as dst:
+    # (a connection's own ``with`` commits but does not close: closing() does)
+    with (
+        closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as src,
+        closing(sqlite3.connect(path)) as dst,
+    ):
         src.backup(dst)
     db = sqlite3.connect(path, isolation_level=None)
     try:
