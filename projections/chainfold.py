@@ -46,6 +46,7 @@ from ledger.errors import DamagedDatabase
 from ledger.gcpause import no_cycle_collection
 from ledger.store import bulk
 from ledger.store.schema import events, streams_of
+from projections import forkfold
 from projections.eventrows import Op, read_window, windows
 from projections.stances import COLUMNS, Batch, Chain, Fields, Plan, Replace, resolved
 
@@ -269,6 +270,12 @@ class Partitions:
         yield self.buffers[i]
         self.buffers[i] = []
 
+    def flush(self) -> None:
+        """Every spilled operation written to its file (for a process forked now)."""
+        for file in self.files:
+            if file is not None:
+                file.flush()
+
     def close(self) -> None:
         for file in self.files:
             if file is not None:
@@ -325,10 +332,13 @@ def fold_by_chain(
                     progress(min(half, folded * half // total))
             if max(parts.counts) > PARTITION_MAX:
                 raise Skewed(f"a partition of {max(parts.counts):,} operations")
-            for i in range(parts.parts):
-                bulk.insert_many(conn, "belief_stances", COLUMNS, fold_partition(parts.read(i)))
+            parts.flush()  # a worker forked now reads the partitions' files
+            fold = lambda i: fold_partition(parts.read(i))  # noqa: E731
+            two = forkfold.two_processes(total)
+            for done, stances in enumerate(forkfold.folded(parts.parts, fold, two=two), 1):
+                bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
                 if progress is not None and total:
-                    progress(half + (total - half) * (i + 1) // parts.parts)
+                    progress(half + (total - half) * done // parts.parts)
         finally:
             parts.close()
     return folded, last

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 import projections.chainfold as chainfold
+import projections.forkfold as forkfold
 import projections.materialized as materialized
 from ledger import CorrectionMade, Event, Ledger
 from tests.backend.test_migrations import check_no_drift
@@ -38,6 +39,7 @@ PROPERTY = settings(
     online=st.booleans(),
     run=st.sampled_from([1, 3, chainfold.RUN]),
     fold=st.sampled_from(["by chain", "by window", "skewed"]),
+    processes=st.sampled_from([1, 2]),
 )
 def test_a_rebuild_online_or_not_leaves_the_rows_the_appends_left(
     databases: Databases,
@@ -45,13 +47,16 @@ def test_a_rebuild_online_or_not_leaves_the_rows_the_appends_left(
     online: bool,
     run: int,
     fold: str,
+    processes: int,
 ) -> None:
-    """Folded by chain (in one partition, or in several: ``run`` events each), by window (as
-    with too many corrected statements to keep), or by chain until a partition proves too big
-    to fold in memory, then by window; verify's check folds the same way."""
+    """Folded by chain (in one partition, or in several: ``run`` events each; their folds
+    shared with a forked worker or not), by window (as with too many corrected statements to
+    keep), or by chain until a partition proves too big to fold in memory, then by window;
+    verify's check folds the same way."""
     with built(databases, *scenario) as b, pytest.MonkeyPatch.context() as patch:
         incremental = derived_rows(b.ledger)
         patch.setattr(chainfold, "RUN", run)
+        patch.setattr(forkfold, "PARALLEL_FROM", 0 if processes == 2 else 10**12)
         if fold == "by window":
             patch.setattr(materialized, "correction_targets", lambda conn: None)
         if fold == "skewed":
@@ -69,12 +74,14 @@ def _story(lg: Ledger, statements: int = 30) -> None:
         lg.append([statement(f"s{i}", source, stance, f"2024-10-{1 + i % 28:02d}")])
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_a_rebuild_reports_its_progress_up_to_the_head_of_the_log(
-    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
     _story(ledger)
     monkeypatch.setattr(chainfold, "WINDOW", 7)  # several windows from a short log
     monkeypatch.setattr(chainfold, "RUN", 10)  # and several partitions
+    monkeypatch.setattr(forkfold, "PARALLEL_FROM", 0 if processes == 2 else 10**12)
     seen: list[tuple[int, int]] = []
     before = derived_rows(ledger)
     folded = ledger.rebuild(progress=lambda done, total: seen.append((done, total)))

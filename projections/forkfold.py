@@ -1,0 +1,185 @@
+"""A rebuild's partitions folded by two processes: the second one forked for the purpose.
+
+Once the routing pass of a fold by chain (``projections.chainfold``) has split the log into
+partitions, each partition folds on its own: its chains' operations are all in it, and its
+rows depend on nothing else. Folding is pure Python, the one part of a rebuild after the
+routing pass that does not wait on the database, and one process folds and inserts in turn;
+on a machine with a second core a second process can fold while the first inserts.
+
+:func:`folded` gives every partition's rows once. With two processes, the ledger's process
+forks a worker after the routing pass; the worker folds the first partition, and then the two
+take partitions from one shared counter, so whichever is free takes the next and neither waits
+on a fixed half. The worker writes each
+partition's rows to a temporary file (``marshal``) and sends where they are over a pipe; the
+ledger's process inserts them between its own partitions, so every row is written through the
+rebuild's one connection and transaction, as with one process. The worker never touches the
+database or a connection: it reads the partitions' temporary files it inherited, folds, and
+writes its own file. ``fork`` is what makes that cheap and exact: the worker starts with the
+parent's partitions, correction fields and string hashing (which placed the chains) as they
+are; no state crosses a pipe but rows.
+
+A failure in the worker is raised in the ledger's process as the worker raised it (with its
+traceback as a note), and the rebuild rolls back as after any error; a worker that dies
+without a word (killed) is reported as such. If the ledger's process fails, the worker is
+stopped. Where ``fork`` is not available (Windows, or :data:`PARALLEL_FROM` not reached, or one
+core) one process folds every partition, as before; the rows are the same either way
+(``tests/backend/test_rebuild.py`` forces both on small logs, both backends).
+
+Memory: the worker shares the parent's pages until either writes to them; what it adds is the
+partition it folds, its rows, and the pages of the interpreter's objects it touches.
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing
+import os
+import tempfile
+import traceback
+from collections.abc import Callable, Generator, Iterator
+from multiprocessing.connection import Connection as Pipe
+from typing import Any
+
+from ledger.errors import LedgerError
+
+#: Events from which a fold by chain takes a second process (when the machine has a second
+#: core and ``fork``): below, forking and the rows' trip through a file cost more than they
+#: save. Tests set it to 0 to fold small logs by two processes.
+PARALLEL_FROM = 200_000
+
+Rows = list[tuple[Any, ...]]
+
+
+def cores() -> int:
+    """The processor cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def two_processes(events: int) -> bool:
+    """Whether a fold by chain of ``events`` events folds its partitions in two processes."""
+    return (
+        events >= PARALLEL_FROM
+        and cores() >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def folded(parts: int, fold: Callable[[int], Rows], *, two: bool) -> Generator[Rows, None, None]:
+    """``fold(i)`` for every partition ``i`` below ``parts``, each once, in no set order: in
+    this process, or with ``two`` shared with a forked worker (see the module's text)."""
+    if not two or parts < 2:
+        for i in range(parts):
+            yield fold(i)
+        return
+    pair = _Pair(parts, fold)
+    try:
+        yield from pair.folded()
+    finally:
+        pair.close()
+
+
+class _Pair:
+    """This process and a forked worker folding the partitions, taken from one counter."""
+
+    def __init__(self, parts: int, fold: Callable[[int], Rows]):
+        context = multiprocessing.get_context("fork")
+        self.parts, self.fold = parts, fold
+        # The worker folds partition 0 before it takes any: at least one partition is always
+        # folded there, whatever the timing (so tests of small logs cover its rows).
+        self.next = context.Value("q", 1)  # the next partition to take
+        self.out = tempfile.TemporaryFile(prefix="factledger-rows-")  # noqa: SIM115
+        self.receive, send = context.Pipe(duplex=False)
+        self.finished = False
+        self.worker = context.Process(
+            target=self._work, args=(send,), name="factledger-fold", daemon=True
+        )
+        self.worker.start()
+        send.close()  # the worker's end: EOF here when the worker is gone
+
+    def take(self) -> int | None:
+        """The next partition nobody has taken, or None."""
+        with self.next.get_lock():
+            i = int(self.next.value)
+            if i >= self.parts:
+                return None
+            self.next.value = i + 1
+            return i
+
+    def folded(self) -> Iterator[Rows]:
+        while True:
+            yield from self._received(wait=False)
+            i = self.take()
+            if i is None:
+                break
+            yield self.fold(i)
+        yield from self._received(wait=True)
+
+    def _received(self, *, wait: bool) -> Iterator[Rows]:
+        """The rows the worker has folded so far (``wait``: all of them, as it finishes)."""
+        while not self.finished and (wait or self.receive.poll()):
+            try:
+                message = self.receive.recv()
+            except EOFError:
+                self.worker.join()
+                raise LedgerError(
+                    "the rebuild's second process ended without finishing (exit code "
+                    f"{self.worker.exitcode}): nothing was written; run the rebuild again"
+                ) from None
+            if message is None:
+                self.finished = True
+            elif isinstance(message[0], BaseException):
+                error, trace = message
+                error.add_note(f"in the rebuild's second process:\n{trace}")
+                raise error
+            else:
+                offset, size = message
+                yield marshal.loads(_read(self.out.fileno(), offset, size))
+
+    def _work(self, send: Pipe) -> None:
+        """The worker: fold what it takes, write the rows, say where (the process exits when
+        this returns, without running the parent's exit handlers)."""
+        try:
+            fd, offset = self.out.fileno(), 0
+            i: int | None = 0
+            while i is not None:
+                data = marshal.dumps(self.fold(i))
+                _write(fd, data, offset)
+                send.send((offset, len(data)))
+                offset += len(data)
+                i = self.take()
+            send.send(None)
+        except BaseException as e:  # every failure goes to the parent
+            trace = traceback.format_exc()
+            try:
+                send.send((e, trace))
+            except Exception:  # an exception that does not pickle
+                send.send((LedgerError(f"{type(e).__name__}: {e}"), trace))
+
+    def close(self) -> None:
+        if self.worker.is_alive():
+            self.worker.terminate()
+        self.worker.join()
+        self.worker.close()
+        self.receive.close()
+        self.out.close()
+
+
+def _write(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _read(fd: int, offset: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.pread(fd, size, offset)
+        if not chunk:
+            raise LedgerError("the rebuild's second process wrote fewer rows than it said")
+        chunks.append(chunk)
+        offset, size = offset + len(chunk), size - len(chunk)
+    return b"".join(chunks)
