@@ -17,6 +17,10 @@ afterwards), then rebuilds it ``--rounds`` times with each part of the fold by c
 * ``rest``: the rebuild's wall time less the parts (the commit, the checkpoint's row, the
   correction targets' read).
 
+``--processes 2`` folds the partitions with a forked worker (``projections.forkfold``) whatever
+the log's size, ``both`` alternates one and two; the parts are the rebuild's own process's (the
+worker's folds are in none), so with two, ``fold`` and ``read partitions`` are its share.
+
 The timers wrap the functions for the run (and are removed after it), so each figure
 includes a timer's own cost, about a microsecond a window, partition or call. The fold by
 window that a rebuild falls back to (too many corrections, a chain too busy) is not split.
@@ -30,7 +34,7 @@ import sys
 import time
 import types
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -40,7 +44,7 @@ from benchmarks import ours
 from ledger import Ledger
 from ledger.store import bulk
 from ledger.store.backends import refresh_statistics
-from projections import chainfold, eventrows, materialized
+from projections import chainfold, eventrows, forkfold, materialized
 
 PARTS = (
     "read log",
@@ -113,18 +117,30 @@ def timed_parts() -> Iterator[dict[str, float]]:
             setattr(owner, name, value)
 
 
-def rebuild_parts(lg: Ledger, rounds: int) -> list[dict[str, float]]:
-    """``rounds`` rebuilds of ``lg``, each as its parts (seconds), its ``rest`` and ``total``."""
+def rebuild_parts(
+    lg: Ledger, rounds: int, processes: Sequence[int] = (1,)
+) -> list[dict[str, float]]:
+    """``rounds`` rebuilds of ``lg`` with each number of ``processes`` folding the partitions
+    (1, 2: ``projections.forkfold``; the order alternates round by round), each as its parts
+    (seconds, of the rebuild's own process: a worker's folds are not in ``fold``), its
+    ``rest``, ``total`` and ``processes``."""
     results = []
-    for _ in range(rounds):
-        with timed_parts() as spent:
-            start = time.perf_counter()
-            lg.rebuild()
-            total = time.perf_counter() - start
-        parts = {part: spent.get(part, 0.0) for part in PARTS}
-        parts["rest"] = total - sum(spent.values())
-        parts["total"] = total
-        results.append(parts)
+    for round_ in range(rounds):
+        for count in processes if round_ % 2 == 0 else processes[::-1]:
+            was = forkfold.PARALLEL_FROM
+            forkfold.PARALLEL_FROM = 0 if count == 2 else 2**62
+            try:
+                with timed_parts() as spent:
+                    start = time.perf_counter()
+                    lg.rebuild()
+                    total = time.perf_counter() - start
+            finally:
+                forkfold.PARALLEL_FROM = was
+            parts = {part: spent.get(part, 0.0) for part in PARTS}
+            parts["rest"] = total - sum(spent.values())
+            parts["total"] = total
+            parts["processes"] = count
+            results.append(parts)
     return results
 
 
@@ -133,19 +149,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("backend", choices=("sqlite", "postgresql"))
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--processes", choices=("1", "2", "both"), default="1")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    processes = (1, 2) if args.processes == "both" else (int(args.processes),)
     with ours.generated_ledger(args.backend, args.events) as (lg, _):
         print(f"rebuilding {args.rounds} times...", file=sys.stderr)
-        rounds = rebuild_parts(lg, args.rounds)
+        rounds = rebuild_parts(lg, args.rounds, processes)
     if args.json:
         shown = [{part: round(seconds, 3) for part, seconds in r.items()} for r in rounds]
         print(json.dumps({"backend": args.backend, "events": args.events, "rounds": shown}))
         return 0
-    names = (*PARTS, "rest", "total")
-    print(f"{'part (s)':<16}" + "".join(f"{f'round {i + 1}':>10}" for i in range(len(rounds))))
+    names = ("processes", *PARTS, "rest", "total")
+    print(f"{'part (s)':<16}" + "".join(f"{f'rebuild {i + 1}':>11}" for i in range(len(rounds))))
     for name in names:
-        print(f"{name:<16}" + "".join(f"{r[name]:>10.3f}" for r in rounds))
+        print(f"{name:<16}" + "".join(f"{r[name]:>11.3f}" for r in rounds))
     return 0
 
 

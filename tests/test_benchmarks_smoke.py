@@ -41,7 +41,7 @@ from benchmarks.hot import generate_hot
 from ledger import Ledger
 from ledger.jsonl import importer
 from ledger.store import bulk
-from projections import chainfold, eventrows
+from projections import chainfold, eventrows, forkfold
 from projections.check import check
 from tests.conftest import Databases
 
@@ -354,15 +354,20 @@ def test_the_rebuild_parts_probe_splits_a_rebuild_and_leaves_the_code_as_it_was(
 ) -> None:
     lg, gen = generated
     before = lg.believed(gen.proposition_ids[0]).verdict
-    (parts,) = rebuild_parts.rebuild_parts(lg, 1)
+    threshold = forkfold.PARALLEL_FROM
+    runs = rebuild_parts.rebuild_parts(lg, 2, (1, 2))
+    assert threshold == forkfold.PARALLEL_FROM  # restored
     assert lg.verify().ok
     assert lg.believed(gen.proposition_ids[0]).verdict == before
-    assert set(parts) == {*rebuild_parts.PARTS, "rest", "total"}
-    for part in ("read log", "decode", "route", "fold", "insert", "indexes", "empty"):
-        assert parts[part] > 0, part  # each was timed: the fold by chain ran
-    # no part is timed inside another (the copies' inserts stay in "decode"): the parts do not
-    # add up to more than the rebuild took
-    assert parts["rest"] > 0
+    assert [parts["processes"] for parts in runs] == [1, 2, 2, 1]  # alternated
+    for parts in runs:
+        assert set(parts) == {*rebuild_parts.PARTS, "rest", "total", "processes"}
+        for part in ("read log", "decode", "route", "insert", "indexes", "empty"):
+            assert parts[part] > 0, part  # each was timed: the fold by chain ran
+        # no part is timed inside another (the copies' inserts stay in "decode"): the parts
+        # do not add up to more than the rebuild took
+        assert parts["rest"] > 0
+    assert all(parts["fold"] > 0 for parts in runs if parts["processes"] == 1)
     # every timer removed: the fold calls what it called before
     names = vars(chainfold)
     assert names["read_window"] is eventrows.read_window
