@@ -24,6 +24,9 @@ rebuild into empty tables can fold the log split by chain:
    code that maintains the tables on every append) starting from no rows: every chain is in
    one partition, so every row it gives is final, and is inserted once into a table whose
    indexes but the key are built at the end.
+   From :data:`projections.forkfold.PARALLEL_FROM` events on, a forked worker folds some of
+   the partitions beside the rebuild's process, which inserts every row
+   (``projections.forkfold``).
 
 A statement that moves between chains of two partitions is removed in one and added in the
 other at the same instant, as one batch would have done to both chains.
