@@ -41,7 +41,7 @@ import itertools
 import marshal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
@@ -52,6 +52,9 @@ from ledger.store.schema import events, streams_of
 from projections import forkfold
 from projections.eventrows import Op, read_window, windows
 from projections.stances import COLUMNS, Batch, Chain, Fields, Plan, Replace, resolved
+
+if TYPE_CHECKING:
+    from projections.forkroute import LaterPart
 
 #: Events per partition: the log is split into one partition per this many events (at most
 #: :data:`PARTS_MAX`), and one partition is folded at a time. Small partitions fold fastest (at
@@ -241,13 +244,7 @@ class Partitions:
             file = self.files[i] = tempfile.TemporaryFile(  # noqa: SIM115
                 prefix="factledger-fold-", buffering=SPILL_BUFFER
             )
-        held = self.buffers[i]
-        try:
-            data = marshal.dumps(held)
-        except ValueError:
-            # marshal writes plain tuples only: a rebuild routes none but plain fields
-            # (read_window(plain=True), Router.correct); anyone else's are made plain here
-            data = marshal.dumps([(k, at, w if k == REMOVE else tuple(w)) for k, at, w in held])
+        data = marshalled(self.buffers[i])
         file.write(len(data).to_bytes(8, "little"))
         file.write(data)
         self.buffers[i] = []
@@ -285,6 +282,21 @@ class Partitions:
                 file.close()
 
 
+def marshalled(held: list[Routed]) -> bytes:
+    """Routed operations as ``marshal`` bytes."""
+    try:
+        return marshal.dumps(held)
+    except ValueError:
+        # marshal writes plain tuples only: a rebuild routes none but plain fields
+        # (read_window(plain=True), Router.correct); anyone else's are made plain here
+        return marshal.dumps([(k, at, w if k == REMOVE else tuple(w)) for k, at, w in held])
+
+
+def partitions_for(total: int) -> int:
+    """How many partitions a fold by chain of ``total`` events splits the log into."""
+    return min(PARTS_MAX, max(1, -(-total // RUN)))
+
+
 def fold_partition(routed: Iterable[Routed]) -> list[tuple[Any, ...]]:
     """The rows (``belief_stances`` columns in order) of a partition's operations: every
     operation of each of its chains, in log order, so each chain is folded whole from no
@@ -313,30 +325,41 @@ def fold_by_chain(
     *,
     progress: Callable[[int], None] | None = None,
     total: int = 0,
+    later: LaterPart | None = None,
 ) -> tuple[int, tuple[int, str] | None]:
     """Fold event rows (``events`` columns in table order, in log order) into derived tables
     emptied in this transaction; ``targets``: :func:`correction_targets` of the same rows;
     ``total``: how many rows to expect (it sets the partitions). Returns how many events were
     folded and the last one's position and hash, as ``projections.materialized.fold_rows``
     does. ``progress`` is told a count that reaches ``total`` when done: routing is its first
-    half, folding the partitions its second."""
+    half, folding the partitions its second. ``later``: the part of the log after ``rows``,
+    routed by a forked worker while this process routes ``rows`` (``projections.forkroute``)."""
     router = Router(targets)
-    parts = Partitions(min(PARTS_MAX, max(1, -(-total // RUN))))
+    parts = Partitions(partitions_for(total))
+    theirs = None
     folded, last = 0, None
     half = total // 2
+    own = total if later is None else later.after  # the events this process routes
     with no_cycle_collection():
         try:
+            if later is not None:
+                theirs = later.start(targets, parts.parts)
             for window in windows(rows, WINDOW):
                 ops, named, _ = read_window(conn, window, plain=True)
                 parts.route(router, ops, named)
                 folded += len(window)
                 last = (window[-1][0], window[-1][9])
-                if progress is not None and total:
-                    progress(min(half, folded * half // total))
-            if max(parts.counts) > PARTITION_MAX:
-                raise Skewed(f"a partition of {max(parts.counts):,} operations")
+                if progress is not None and own:
+                    progress(min(half, folded * half // own))
+            counts = parts.counts
+            if theirs is not None:
+                routed, their_last = theirs.finish(conn)  # and their copies written
+                folded, last = folded + routed, their_last or last
+                counts = [a + b for a, b in zip(counts, theirs.partitions.counts, strict=True)]
+            if max(counts) > PARTITION_MAX:
+                raise Skewed(f"a partition of {max(counts):,} operations")
             parts.flush()  # a worker forked now reads the partitions' files
-            fold = lambda i: fold_partition(parts.read(i))  # noqa: E731
+            fold = _folder(parts, None if theirs is None else theirs.partitions)
             two = forkfold.two_processes(total)
             for done, stances in enumerate(forkfold.folded(parts.parts, fold, two=two), 1):
                 bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
@@ -344,4 +367,13 @@ def fold_by_chain(
                     progress(half + (total - half) * done // parts.parts)
         finally:
             parts.close()
+            if theirs is not None:
+                theirs.close()
     return folded, last
+
+
+def _folder(parts: Partitions, later: Partitions | None) -> Callable[[int], list[tuple[Any, ...]]]:
+    """Partition ``i`` folded: its operations from the log's earlier part, then its later's."""
+    if later is None:
+        return lambda i: fold_partition(parts.read(i))
+    return lambda i: fold_partition(itertools.chain(parts.read(i), later.read(i)))

@@ -54,6 +54,14 @@ class Window(NamedTuple):
     copied: int  # sources and propositions copied
 
 
+class Copies(NamedTuple):
+    """What a window writes besides stance rows, in the order :func:`write_copies` writes it."""
+
+    sources: list[tuple[Any, ...]]  # belief_sources rows
+    propositions: list[tuple[Any, ...]]  # belief_propositions rows
+    redactions: list[str]  # the payloads of the redactions it holds
+
+
 def read_window(
     conn: Connection, rows: Sequence[tuple[Any, ...]], *, plain: bool = False
 ) -> Window:
@@ -62,6 +70,25 @@ def read_window(
     replaced by what the log now holds (:func:`recopy`). ``plain``: a statement's fields as a
     plain tuple in :class:`Fields` order, not a Fields (the fold by chain spills them with
     ``marshal``, which writes plain tuples only, and makes them Fields as it folds them)."""
+    window, copies = decode_window(rows, plain=plain)
+    write_copies(conn, copies)
+    return window
+
+
+def write_copies(conn: Connection, copies: Copies) -> None:
+    """A window's copies of sources and propositions written, then its redactions' markers."""
+    sources, propositions, redacted = copies
+    bulk.insert_many(conn, "belief_sources", ("source_id", "payload", "recorded_at"), sources)
+    bulk.insert_many(
+        conn, "belief_propositions", ("proposition_id", "payload", "recorded_at"), propositions
+    )
+    if redacted:
+        recopy(conn, redacted)
+
+
+def decode_window(rows: Sequence[tuple[Any, ...]], *, plain: bool = False) -> tuple[Window, Copies]:
+    """:func:`read_window` without the writes: the copies are returned, for a process that
+    does not write (``projections.forkroute``) to hand to one that does."""
     sources: list[tuple[Any, ...]] = []
     propositions: list[tuple[Any, ...]] = []
     ops: list[Op] = []
@@ -99,13 +126,8 @@ def read_window(
             propositions.append((loads(payload)["proposition_id"], payload, recorded))
         elif type_ == REDACTION:
             redacted.append(payload)
-    bulk.insert_many(conn, "belief_sources", ("source_id", "payload", "recorded_at"), sources)
-    bulk.insert_many(
-        conn, "belief_propositions", ("proposition_id", "payload", "recorded_at"), propositions
-    )
-    if redacted:
-        recopy(conn, redacted)
-    return Window(ops, targets, len(sources) + len(propositions))
+    copies = Copies(sources, propositions, redacted)
+    return Window(ops, targets, len(sources) + len(propositions)), copies
 
 
 def recopy(conn: Connection, redactions: list[str]) -> None:

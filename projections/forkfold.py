@@ -38,7 +38,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Generator, Iterator
 from multiprocessing.connection import Connection as Pipe
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.errors import LedgerError
 
@@ -130,13 +130,9 @@ class _Pair:
                 ) from None
             if message is None:
                 self.finished = True
-            elif isinstance(message[0], BaseException):
-                error, trace = message
-                error.add_note(f"in the rebuild's second process:\n{trace}")
-                raise error
             else:
-                offset, size = message
-                yield marshal.loads(_read(self.out.fileno(), offset, size))
+                offset, size = raise_failure(message)
+                yield marshal.loads(read_at(self.out.fileno(), offset, size))
 
     def _work(self, send: Pipe) -> None:
         """The worker: fold what it takes, write the rows, say where (the process exits when
@@ -146,17 +142,13 @@ class _Pair:
             i: int | None = 0
             while i is not None:
                 data = marshal.dumps(self.fold(i))
-                _write(fd, data, offset)
+                write_at(fd, data, offset)
                 send.send((offset, len(data)))
                 offset += len(data)
                 i = self.take()
             send.send(None)
         except BaseException as e:  # every failure goes to the parent
-            trace = traceback.format_exc()
-            try:
-                send.send((e, trace))
-            except Exception:  # an exception that does not pickle
-                send.send((LedgerError(f"{type(e).__name__}: {e}"), trace))
+            send_failure(send, e)
 
     def close(self) -> None:
         if self.worker.is_alive():
@@ -167,19 +159,44 @@ class _Pair:
         self.out.close()
 
 
-def _write(fd: int, data: bytes, offset: int) -> None:
+class _Failure(NamedTuple):
+    error: BaseException
+    trace: str
+
+
+def send_failure(send: Pipe, error: BaseException) -> None:
+    """In a worker: ``error`` (being handled) sent to the parent, to be raised there."""
+    trace = traceback.format_exc()
+    try:
+        send.send(_Failure(error, trace))
+    except Exception:  # an exception that does not pickle
+        send.send(_Failure(LedgerError(f"{type(error).__name__}: {error}"), trace))
+
+
+def raise_failure(message: Any) -> Any:
+    """In the parent: a worker's message, or the failure it sent raised as the worker raised
+    it, with the worker's traceback as a note."""
+    if isinstance(message, _Failure):
+        message.error.add_note(f"in the rebuild's second process:\n{message.trace}")
+        raise message.error
+    return message
+
+
+def write_at(fd: int, data: bytes, offset: int) -> None:
+    """``data`` written to the file ``fd`` at ``offset`` (the file's own offset untouched)."""
     view = memoryview(data)
     while view:
         written = os.pwrite(fd, view, offset)
         view, offset = view[written:], offset + written
 
 
-def _read(fd: int, offset: int, size: int) -> bytes:
+def read_at(fd: int, offset: int, size: int) -> bytes:
+    """``size`` bytes of the file ``fd`` from ``offset`` (the file's own offset untouched)."""
     chunks = []
     while size:
         chunk = os.pread(fd, size, offset)
         if not chunk:
-            raise LedgerError("the rebuild's second process wrote fewer rows than it said")
+            raise LedgerError("the rebuild's second process wrote fewer bytes than it said")
         chunks.append(chunk)
         offset, size = offset + len(chunk), size - len(chunk)
     return b"".join(chunks)

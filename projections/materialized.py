@@ -66,6 +66,7 @@ from ledger.times import from_micros, to_micros
 from projections.beliefs import BeliefState, Verdict
 from projections.chainfold import Skewed, correction_targets, fold_by_chain
 from projections.eventrows import read_window, windows
+from projections.forkroute import later_part
 from projections.interval_index import ancestors
 from projections.rules import SUPPORT, BeliefPolicy, Evidence, Said
 from projections.stances import (
@@ -512,19 +513,23 @@ _PAGE_SQL = (
     f"SELECT {', '.join(c if c in _FOLDED else 'NULL' for c in EVENT_COLUMNS)} FROM events "
     f"WHERE position > ? ORDER BY position LIMIT {_PAGE}"
 )
+_PAGE_UNTIL_SQL = _PAGE_SQL.replace("WHERE position > ?", "WHERE position > ? AND position <= ?")
 
 
-def _rows_after(conn: Connection, position: int) -> Iterator[tuple[Any, ...]]:
-    """Events after ``position`` in order, paged, through the caller's connection: as the
-    driver's own tuples (a rebuild reads every event, and wrapping each in SQLAlchemy's Row
-    was a fifteenth of a million-event rebuild on PostgreSQL), its errors wrapped as
-    SQLAlchemy's would have been (for ``ledger.store.dberrors``)."""
-    sql = _sql(conn, _PAGE_SQL)
+def _rows_after(
+    conn: Connection, position: int, until: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Events after ``position`` (up to ``until``) in order, paged, through the caller's
+    connection: as the driver's own tuples (a rebuild reads every event, and wrapping each in
+    SQLAlchemy's Row was a fifteenth of a million-event rebuild on PostgreSQL), its errors
+    wrapped as SQLAlchemy's would have been (for ``ledger.store.dberrors``)."""
+    sql = _sql(conn, _PAGE_SQL if until is None else _PAGE_UNTIL_SQL)
     cursor = conn.connection.cursor()
     try:
         while True:
-            with wrapped(conn, sql, (position,)):
-                cursor.execute(sql, (position,))
+            params = (position,) if until is None else (position, until)
+            with wrapped(conn, sql, params):
+                cursor.execute(sql, params)
                 page = cursor.fetchall()
             yield from page
             if len(page) < _PAGE:
@@ -1737,13 +1742,14 @@ def _by_chain(
 ) -> tuple[int, tuple[int, str] | None] | None:
     """A rebuild's fold by chain (``projections.chainfold``), in a savepoint: None, and
     nothing written, if a partition would not fit in memory (:class:`Skewed`)."""
+    # before the savepoint: PostgreSQL exports no snapshot from one
+    later = later_part(conn, total, _rows_after)
+    rows = _rows_after(conn, 0) if later is None else _rows_after(conn, 0, later.after)
     savepoint = conn.begin_nested()
     try:
         deferred = _indexes_deferred(conn, exclusive, chain=True)
         with deferred, _page_cache(conn, REBUILD_CACHE_KIB):
-            done = fold_by_chain(
-                conn, _rows_after(conn, 0), targets, progress=progress, total=total
-            )
+            done = fold_by_chain(conn, rows, targets, progress=progress, total=total, later=later)
     except Skewed:
         savepoint.rollback()
         return None

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +20,9 @@ from sqlalchemy.exc import DBAPIError
 
 import projections.chainfold as chainfold
 import projections.forkfold as forkfold
+import projections.forkroute as forkroute
 import projections.materialized as materialized
-from ledger import CorrectionMade, Event, Ledger
+from ledger import CorrectionMade, Event, Ledger, PropositionDefined, SourceRegistered
 from tests.backend.test_migrations import check_no_drift
 from tests.backend.test_projection_properties import built, scenarios
 from tests.conftest import Databases, pg_admin
@@ -235,3 +237,73 @@ def test_a_reader_that_deadlocks_with_a_rebuild_sends_it_online_not_into_an_erro
             reader.dispose()
         assert done == [33]
         assert derived_rows(lg) == rows
+
+
+def _corrected_late(ledger: Ledger) -> None:
+    """A log whose later half corrects statements of its earlier half (moved to another
+    proposition, another source, corrected twice, withdrawn), and holds new sources and
+    propositions and a redaction of one."""
+    ledger.append(basics())
+    ledger.append([PropositionDefined("drones", "North Korean drones are in Russia")])
+    for i in range(12):
+        source = "kr-nis" if i % 2 else "kcna"
+        stance = ("assert", "deny")[i % 2]
+        ledger.append([statement(f"s{i}", source, stance, f"2024-10-{i + 1:02d}")])
+    ledger.append([SourceRegistered("tass", "TASS", "state_media", "ru")])
+    ledger.append([PropositionDefined("shells", "North Korean shells are in Russia")])
+    ledger.append([CorrectionMade("c1", "s0", "other claim", changes={"proposition": "drones"})])
+    ledger.append([CorrectionMade("c2", "s1", "other source", changes={"source": "tass"})])
+    ledger.append([CorrectionMade("c3", "s2", "wrong day", changes={"stated_at": "2024-11-02"})])
+    ledger.append([CorrectionMade("c4", "s2", "wrong again", changes={"stance": "confirm"})])
+    ledger.append([CorrectionMade("c5", "s3", "never said", withdraw=True)])
+    ledger.append([statement("s20", "tass", "confirm", "2024-12-01")])
+    ledger.append([CorrectionMade("c6", "s20", "other claim", changes={"proposition": "shells"})])
+    ledger.redact("source_registered/tass", reason="takedown", by="editor", scrub=False)
+    ledger.append([statement("s21", "kcna", "deny", "2024-12-02")])
+
+
+def _rebuilt_in_two_parts(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rebuild with the routing split whatever the log's size; the events the worker routed
+    (one entry per worker)."""
+    routed: list[int] = []
+    finish = forkroute.Routing.finish
+
+    def spied(self: forkroute.Routing, conn: Any) -> Any:
+        done = finish(self, conn)
+        routed.append(done[0])
+        return done
+
+    monkeypatch.setattr(forkroute.Routing, "finish", spied)
+    monkeypatch.setattr(forkfold, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(chainfold, "RUN", 2)  # a partition for every two events
+    ledger.rebuild()
+    return routed
+
+
+def test_a_log_routed_in_two_parts_leaves_the_rows_one_routing_leaves(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker that routes the later half learns the fields, at the split, of the earlier
+    statements its corrections name, and hands its copies to the rebuild's process
+    (``projections.forkroute``)."""
+    _corrected_late(ledger)
+    incremental = derived_rows(ledger)
+    routed = _rebuilt_in_two_parts(ledger, monkeypatch)
+    head = ledger.head()
+    assert head is not None and routed == [head.position - head.position // 2]
+    assert derived_rows(ledger) == incremental
+    assert ledger.verify().ok
+
+
+def test_an_in_memory_ledger_is_routed_by_one_process(
+    clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No other process sees an in-memory SQLite database: the rebuild routes it alone."""
+    ledger = Ledger.open("sqlite://", clock=clock)
+    try:
+        _corrected_late(ledger)
+        incremental = derived_rows(ledger)
+        assert _rebuilt_in_two_parts(ledger, monkeypatch) == []
+        assert derived_rows(ledger) == incremental
+    finally:
+        ledger.close()

@@ -1,0 +1,217 @@
+"""A rebuild's routing pass split in two: the later part of the log routed by a forked worker.
+
+The first pass of a fold by chain (``projections.chainfold``) reads the log in order, decodes
+each event and routes it to its chain's partition: some two fifths of a rebuild, all of it in
+one process. Reading and decoding an event needs nothing from earlier events; routing it needs
+one thing only, for a correction: the fields of the statement it corrects as they stand when it
+comes. So a worker can route the later part of the log while the rebuild's process routes the
+earlier, if it starts from those fields:
+
+1. The rebuild's process splits the log at a position (:func:`later_part`: half way) and, on
+   PostgreSQL, exports its snapshot, so that the worker reads exactly the log it reads.
+2. It forks the worker (:meth:`LaterPart.start`), which opens a connection of its own (a new
+   pool in the inherited engine: no connection of the parent is touched) and reads, before its
+   part, every event of the statements that a correction in its part names: folded in order
+   through a :class:`projections.chainfold.Router` of its own, they give those statements'
+   fields as they stand at the split, which is all the routing of its part needs (a
+   correction is always in its statement's stream: the routers check it). Then it routes its
+   part into partitions placed by the same hash (``fork`` keeps the parent's string hashing),
+   spilled to one file the parent inherited, and sends where each partition's pieces are.
+3. The worker writes nothing to the database: the copies of sources and propositions its part
+   holds, and its redactions, are sent to the parent, which writes them in order after its
+   own, through the rebuild's connection and transaction (:meth:`Routing.finish`).
+4. Each partition is then folded from its operations in the earlier part, then the later:
+   log order within every chain, as one process routes it.
+
+Failures in the worker are raised in the parent as the worker raised them
+(``projections.forkfold``); if the parent fails first the worker is stopped. The rows are the
+same either way: the rebuild's property tests route small logs both ways on both backends.
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection as Pipe
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+from ledger.errors import LedgerError
+from ledger.gcpause import no_cycle_collection
+from ledger.store.schema import EVENT_COLUMNS, events, streams_of
+from projections import forkfold
+from projections.chainfold import (
+    WINDOW,
+    Partitions,
+    Routed,
+    Router,
+    marshalled,
+    partitions_for,
+)
+from projections.eventrows import Copies, decode_window, windows, write_copies
+
+#: Reads event rows (driver tuples, ``events`` columns in order) after a position up to
+#: another, through a connection: ``projections.materialized._rows_after``.
+ReadRows = Callable[[Connection, int, int], Iterable[tuple[Any, ...]]]
+
+#: Statements whose streams are read at a time when the worker learns their fields.
+_IN = 500
+
+
+def later_part(conn: Connection, total: int, read: ReadRows) -> LaterPart | None:
+    """The later half of a log of ``total`` events, for a worker to route (None: one process
+    routes it all: below :data:`projections.forkfold.PARALLEL_FROM`, one core, no ``fork``,
+    one partition, or a database only this connection sees)."""
+    if not forkfold.two_processes(total) or partitions_for(total) < 2:
+        return None
+    engine = conn.engine
+    if isinstance(engine.pool, StaticPool | SingletonThreadPool):
+        return None  # an in-memory SQLite database: no other connection sees it
+    snapshot = None
+    if conn.dialect.name == "postgresql":
+        # the worker reads the log as of this transaction's snapshot (exported from the
+        # transaction itself: a savepoint cannot export one)
+        snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    return LaterPart(engine, total // 2, total, snapshot, read)
+
+
+class LaterPart:
+    """Events after ``after`` up to ``until``, to be routed by a forked worker."""
+
+    def __init__(
+        self, engine: Engine, after: int, until: int, snapshot: str | None, read: ReadRows
+    ):
+        self.engine, self.after, self.until = engine, after, until
+        self.snapshot, self.read = snapshot, read
+
+    def start(self, targets: set[str], parts: int) -> Routing:
+        """Fork the worker: it routes this part into ``parts`` partitions; ``targets``: every
+        statement some correction in the log names (``chainfold.correction_targets``)."""
+        return Routing(self, targets, parts)
+
+    def route(self, targets: set[str], parts: int, out: int, send: Pipe) -> None:
+        """In the worker: route this part, then send what :meth:`Routing.finish` receives."""
+        try:
+            self.engine.dispose(close=False)  # a pool of its own; the parent's untouched
+            with self.engine.connect() as conn:
+                if self.snapshot is not None:
+                    conn.execution_options(isolation_level="REPEATABLE READ")  # in place
+                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                router = Router(targets)
+                self._learn(conn, router)
+                partitions = _Spilled(parts, out)
+                copies: list[Copies] = []
+                routed, last = 0, None
+                with no_cycle_collection():
+                    for window in windows(self.read(conn, self.after, self.until), WINDOW):
+                        decoded, copied = decode_window(window, plain=True)
+                        if copied.sources or copied.propositions or copied.redactions:
+                            copies.append(copied)
+                        partitions.route(router, decoded.ops, decoded.targets)
+                        routed += len(window)
+                        last = (window[-1][0], window[-1][9])
+                    partitions.spill_all()
+            send.send((routed, last, partitions.pieces, partitions.counts, copies))
+        except BaseException as e:  # every failure goes to the parent
+            forkfold.send_failure(send, e)
+
+    def _learn(self, conn: Connection, router: Router) -> None:
+        """The fields, as they stand at ``after``, of every statement a correction in this
+        part names: its events up to ``after``, folded through ``router`` (what they route
+        is dropped: the parent routes them)."""
+        corrected = select(events.c.stream_id).where(
+            streams_of("statement"),
+            events.c.stream_version > 1,
+            events.c.position > self.after,
+            events.c.position <= self.until,
+        )
+        streams = [stream for (stream,) in conn.execute(corrected.distinct())]
+        mark = "%s" if conn.dialect.name == "postgresql" else "?"
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(streams), _IN):
+            chunk = streams[i : i + _IN]
+            sql = (
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE stream_id IN "
+                f"({', '.join([mark] * len(chunk))}) AND position <= {mark}"
+            )
+            # the driver's values, as the rebuild's pages are read (no column types applied)
+            rows.extend(tuple(row) for row in conn.exec_driver_sql(sql, (*chunk, self.after)))
+        rows.sort(key=itemgetter(0))
+        decoded, _ = decode_window(rows, plain=True)
+        for _ in router.route(decoded.ops, decoded.targets):
+            pass
+
+
+class Routing:
+    """A worker routing a :class:`LaterPart`; ``partitions`` is what it routed, once
+    :meth:`finish` has returned."""
+
+    def __init__(self, part: LaterPart, targets: set[str], parts: int):
+        context = multiprocessing.get_context("fork")
+        self.file = tempfile.TemporaryFile(prefix="factledger-fold-")  # noqa: SIM115
+        self.partitions = _Spilled(parts, self.file.fileno())
+        self.receive, send = context.Pipe(duplex=False)
+        self.worker = context.Process(
+            target=part.route,
+            args=(targets, parts, self.file.fileno(), send),
+            name="factledger-route",
+            daemon=True,
+        )
+        self.worker.start()
+        send.close()  # the worker's end: EOF here when the worker is gone
+
+    def finish(self, conn: Connection) -> tuple[int, tuple[int, str] | None]:
+        """Wait for the worker; write the copies it sent through ``conn``. Returns how many
+        events it routed and the last one's position and hash."""
+        try:
+            message = self.receive.recv()
+        except EOFError:
+            self.worker.join()
+            raise LedgerError(
+                "the rebuild's second process ended without finishing (exit code "
+                f"{self.worker.exitcode}): nothing was written; run the rebuild again"
+            ) from None
+        routed, last, pieces, counts, copies = forkfold.raise_failure(message)
+        self.partitions.pieces, self.partitions.counts = pieces, counts
+        for copied in copies:
+            write_copies(conn, copied)
+        return routed, last
+
+    def close(self) -> None:
+        if self.worker.is_alive():
+            self.worker.terminate()
+        self.worker.join()
+        self.worker.close()
+        self.receive.close()
+        self.file.close()
+
+
+class _Spilled(Partitions):
+    """Partitions spilled to one file by offset, so that the process that forked the one
+    writing them reads them: ``pieces[i]`` says where partition ``i``'s pieces are."""
+
+    def __init__(self, parts: int, fd: int):
+        super().__init__(parts)
+        self.fd, self.end = fd, 0
+        self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
+
+    def _spill(self, i: int) -> None:
+        data = marshalled(self.buffers[i])
+        forkfold.write_at(self.fd, data, self.end)
+        self.pieces[i].append((self.end, len(data)))
+        self.end += len(data)
+        self.buffers[i] = []
+
+    def spill_all(self) -> None:
+        for i, held in enumerate(self.buffers):
+            if held:
+                self._spill(i)
+
+    def _lists(self, i: int) -> Iterator[list[Routed]]:
+        for offset, size in self.pieces[i]:
+            yield marshal.loads(forkfold.read_at(self.fd, offset, size))
