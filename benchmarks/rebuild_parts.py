@@ -17,9 +17,12 @@ afterwards), then rebuilds it ``--rounds`` times with each part of the fold by c
 * ``rest``: the rebuild's wall time less the parts (the commit, the checkpoint's row, the
   correction targets' read).
 
-``--processes 2`` folds the partitions with a forked worker (``projections.forkfold``) whatever
-the log's size, ``both`` alternates one and two; the parts are the rebuild's own process's (the
-worker's folds are in none), so with two, ``fold`` and ``read partitions`` are its share.
+``--processes 2`` rebuilds with the forked workers (``projections.forkroute``, which routes the
+later half of the log, and ``projections.forkfold``, which folds partitions) whatever the log's
+size, ``both`` alternates one and two; the parts are the rebuild's own process's (the workers'
+work is in none), so with two, ``read log``, ``decode``, ``route``, ``read partitions`` and
+``fold`` are its share, and ``rest`` includes waiting for the routing worker and reading its
+rows.
 
 The timers wrap the functions for the run (and are removed after it), so each figure
 includes a timer's own cost, about a microsecond a window, partition or call. The fold by
