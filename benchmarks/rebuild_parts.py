@@ -14,6 +14,8 @@ afterwards), then rebuilds it ``--rounds`` times with each part of the fold by c
 * ``insert``: the stance rows inserted; ``indexes``: the indexes built at the end;
 * ``statistics``: the planner's statistics refreshed (PostgreSQL); ``empty``: the derived
   tables emptied;
+* ``routing worker``: with two processes, waiting for the worker that routes the later half of
+  the log once this process has routed the earlier, and writing the copies it sends;
 * ``rest``: the rebuild's wall time less the parts (the commit, the checkpoint's row, the
   correction targets' read).
 
@@ -47,7 +49,7 @@ from benchmarks import ours
 from ledger import Ledger
 from ledger.store import bulk
 from ledger.store.backends import refresh_statistics
-from projections import chainfold, eventrows, forkfold, materialized
+from projections import chainfold, eventrows, forkfold, forkroute, materialized
 
 PARTS = (
     "read log",
@@ -59,6 +61,7 @@ PARTS = (
     "indexes",
     "statistics",
     "empty",
+    "routing worker",
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,6 +116,7 @@ def timed_parts() -> Iterator[dict[str, float]]:
     patch(Index, "create", timed("indexes", Index.create))
     patch(materialized, "refresh_statistics", timed("statistics", refresh_statistics))
     patch(materialized, "_wipe", timed("empty", materialized._wipe))
+    patch(forkroute.Routing, "finish", timed("routing worker", forkroute.Routing.finish))
     try:
         yield spent
     finally:

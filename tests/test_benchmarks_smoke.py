@@ -41,11 +41,12 @@ from benchmarks.hot import generate_hot
 from ledger import Ledger
 from ledger.jsonl import importer
 from ledger.store import bulk
-from projections import chainfold, eventrows, forkfold
+from projections import chainfold, eventrows, forkfold, forkroute
 from projections.check import check
 from tests.conftest import Databases
 
 _INDEX_CREATE = Index.create
+_ROUTING_FINISH = forkroute.Routing.finish
 
 OUR_METRICS = {
     "import_rate",
@@ -374,6 +375,7 @@ def test_the_rebuild_parts_probe_splits_a_rebuild_and_leaves_the_code_as_it_was(
     assert names["windows"] is eventrows.windows
     assert names["bulk"] is bulk
     assert Index.create is _INDEX_CREATE
+    assert forkroute.Routing.finish is _ROUTING_FINISH
 
 
 def test_the_hot_reads_probe_counts_what_each_part_reads_and_keeps(tmp_path: Path) -> None:
