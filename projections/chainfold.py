@@ -344,6 +344,8 @@ def fold_by_chain(
         try:
             if later is not None:
                 theirs = later.start(targets, parts.parts)
+                if theirs is None:  # no process to be had: this one routes it all
+                    rows, own = itertools.chain(rows, later.rows(conn)), total
             for window in windows(rows, WINDOW):
                 ops, named, _ = read_window(conn, window, plain=True)
                 parts.route(router, ops, named)

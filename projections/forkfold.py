@@ -21,8 +21,9 @@ are; no state crosses a pipe but rows.
 A failure in the worker is raised in the ledger's process as the worker raised it (with its
 traceback as a note), and the rebuild rolls back as after any error; a worker that dies
 without a word (killed) is reported as such. If the ledger's process fails, the worker is
-stopped. Where ``fork`` is not available (Windows, or :data:`PARALLEL_FROM` not reached, or one
-core) one process folds every partition, as before; the rows are the same either way
+stopped. If no process can be forked (``OSError``: memory, a limit on processes), the ledger's
+process folds every partition itself, as it does where ``fork`` is not available (Windows),
+below :data:`PARALLEL_FROM` or on one core; the rows are the same either way
 (``tests/backend/test_rebuild.py`` forces both on small logs, both backends).
 
 Memory: the worker shares the parent's pages until either writes to them; what it adds is the
@@ -70,11 +71,16 @@ def two_processes(events: int) -> bool:
 def folded(parts: int, fold: Callable[[int], Rows], *, two: bool) -> Generator[Rows, None, None]:
     """``fold(i)`` for every partition ``i`` below ``parts``, each once, in no set order: in
     this process, or with ``two`` shared with a forked worker (see the module's text)."""
-    if not two or parts < 2:
+    pair = None
+    if two and parts >= 2:
+        try:
+            pair = _Pair(parts, fold)
+        except OSError:
+            pair = None  # no process to be had (memory, a process limit): fold them here
+    if pair is None:
         for i in range(parts):
             yield fold(i)
         return
-    pair = _Pair(parts, fold)
     try:
         yield from pair.folded()
     finally:
@@ -96,8 +102,14 @@ class _Pair:
         self.worker = context.Process(
             target=self._work, args=(send,), name="factledger-fold", daemon=True
         )
-        self.worker.start()
-        send.close()  # the worker's end: EOF here when the worker is gone
+        try:
+            self.worker.start()
+        except BaseException:
+            self.receive.close()
+            self.out.close()
+            raise
+        finally:
+            send.close()  # the worker's end: EOF here when the worker is gone
 
     def take(self) -> int | None:
         """The next partition nobody has taken, or None."""

@@ -24,7 +24,8 @@ earlier, if it starts from those fields:
    log order within every chain, as one process routes it.
 
 Failures in the worker are raised in the parent as the worker raised them
-(``projections.forkfold``); if the parent fails first the worker is stopped. The rows are the
+(``projections.forkfold``); if the parent fails first the worker is stopped; if no process can
+be forked, the parent routes the later part too. The rows are the
 same either way: the rebuild's property tests route small logs both ways on both backends.
 """
 
@@ -89,10 +90,19 @@ class LaterPart:
         self.engine, self.after, self.until = engine, after, until
         self.snapshot, self.read = snapshot, read
 
-    def start(self, targets: set[str], parts: int) -> Routing:
+    def start(self, targets: set[str], parts: int) -> Routing | None:
         """Fork the worker: it routes this part into ``parts`` partitions; ``targets``: every
-        statement some correction in the log names (``chainfold.correction_targets``)."""
-        return Routing(self, targets, parts)
+        statement some correction in the log names (``chainfold.correction_targets``). None if
+        no process can be forked (``OSError``: memory, a limit on processes): the caller then
+        routes this part itself, read through its own connection (:meth:`rows`)."""
+        try:
+            return Routing(self, targets, parts)
+        except OSError:
+            return None
+
+    def rows(self, conn: Connection) -> Iterable[tuple[Any, ...]]:
+        """This part's event rows, read through ``conn``."""
+        return self.read(conn, self.after, self.until)
 
     def route(self, targets: set[str], parts: int, out: int, send: Pipe) -> None:
         """In the worker: route this part, then send what :meth:`Routing.finish` receives."""
@@ -108,7 +118,7 @@ class LaterPart:
                 copies: list[Copies] = []
                 routed, last = 0, None
                 with no_cycle_collection():
-                    for window in windows(self.read(conn, self.after, self.until), WINDOW):
+                    for window in windows(self.rows(conn), WINDOW):
                         decoded, copied = decode_window(window, plain=True)
                         if copied.sources or copied.propositions or copied.redactions:
                             copies.append(copied)
@@ -162,8 +172,14 @@ class Routing:
             name="factledger-route",
             daemon=True,
         )
-        self.worker.start()
-        send.close()  # the worker's end: EOF here when the worker is gone
+        try:
+            self.worker.start()
+        except BaseException:
+            self.receive.close()
+            self.file.close()
+            raise
+        finally:
+            send.close()  # the worker's end: EOF here when the worker is gone
 
     def finish(self, conn: Connection) -> tuple[int, tuple[int, str] | None]:
         """Wait for the worker; write the copies it sent through ``conn``. Returns how many

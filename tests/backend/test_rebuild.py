@@ -6,6 +6,7 @@ anybody up for long.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.process
 import threading
 import time
 import uuid
@@ -307,3 +308,23 @@ def test_an_in_memory_ledger_is_routed_by_one_process(
         assert derived_rows(ledger) == incremental
     finally:
         ledger.close()
+
+
+def test_a_rebuild_that_cannot_fork_does_all_of_it_in_one_process(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No process to be had (memory, a limit on processes): the rebuild routes the later half
+    and folds every partition itself, and leaves the same rows."""
+    _corrected_late(ledger)
+    incremental = derived_rows(ledger)
+    tried: list[str] = []
+
+    def refused(process: multiprocessing.process.BaseProcess) -> None:
+        tried.append(process.name)
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    assert _rebuilt_in_two_parts(ledger, monkeypatch) == []
+    assert tried == ["factledger-route", "factledger-fold"]
+    assert derived_rows(ledger) == incremental
+    assert ledger.verify().ok

@@ -96,3 +96,14 @@ def test_one_process_below_the_threshold(monkeypatch: pytest.MonkeyPatch) -> Non
     assert forkfold.two_processes(100)
     monkeypatch.setattr(forkfold, "cores", lambda: 1)
     assert not forkfold.two_processes(100)
+
+
+def test_without_a_process_to_fork_this_one_folds_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(process: multiprocessing.process.BaseProcess) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    folded = list(forkfold.folded(5, lambda i: [(i, os.getpid())], two=True))
+    assert folded == [[(i, os.getpid())] for i in range(5)]
