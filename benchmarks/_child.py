@@ -18,9 +18,12 @@ high-water mark of the whole process, interpreter and imports included) and ``ba
 * ``rebuild``: ``Ledger.rebuild()``, the materialized projection recomputed from the log;
 * ``read``: ``EventStore.read()`` decoded into events, nothing else (the floor of replay).
 
-Operations that fork a worker (a rebuild or a verify of 200,000 events or more:
-``projections.forkfold``) also report ``helper_peak_rss_mb`` (the worker's VmHWM, the pages it
-shares with the parent counted again) and ``helper_cpu_seconds``; ``cpu_seconds`` includes them.
+Operations that fork workers (a rebuild or a verify of 200,000 events or more:
+``projections.forkroute``, ``projections.forkfold``) also report ``helper_peak_rss_mb`` (the
+largest VmHWM of any of them, not their sum; the pages a worker shares with the parent counted
+again) and ``helper_cpu_seconds`` (all of them); ``cpu_seconds`` includes the latter. Every
+operation reports ``tree_peak_pss_mb``: the peak of the PSS of the process and its workers
+together, sampled every 0.1 s (:class:`TreePss`), shared pages counted once.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -91,32 +95,66 @@ def run_import(url: str, plan_path: str) -> dict[str, Any]:
     }
 
 
+class TreePss:
+    """The peak, sampled every :data:`EVERY` seconds in a thread, of the proportional set size
+    (PSS) of this process and its children together: memory they share (a forked worker's
+    pages still the parent's) counted once, split among them, unlike the sum of their RSS."""
+
+    EVERY = 0.1
+
+    def __init__(self) -> None:
+        self.peak_kib = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreePss:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _sample(self) -> None:
+        while not self.stop.wait(self.EVERY):
+            self.peak_kib = max(self.peak_kib, sum(_pss_kib(pid) for pid in _tree()))
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kib / 1024
+
+
+def _tree() -> list[int]:
+    """This process and its children (a worker's children it never has)."""
+    pids = [os.getpid()]
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:  # gone meanwhile, or no /proc
+        pass
+    return 0
+
+
 def run(operation: str, url: str) -> dict[str, float]:
     lg = Ledger.open(url)
     try:
         base = peak_rss_mb()
-        t0, c0, h0 = time.perf_counter(), time.process_time(), helpers_cpu()
-        if operation == "verify":
-            report = lg.verify()
-            if not report.ok:
-                raise SystemExit(f"verify failed: {report}")
-            events = report.checked
-        elif operation == "replay":
-            events = fold(lg.store.read()).position
-        elif operation == "audit":
-            audit = lg.replay(lg.answered_at())
-            if not audit.ok:
-                raise SystemExit(f"replay failed: {audit.mismatches[:5]} {audit.verification}")
-            events = audit.position
-        elif operation == "rebuild":
-            events = lg.rebuild()
-        elif operation == "read":
-            events = sum(1 for _ in lg.store.read())
-        else:
-            raise SystemExit(f"unknown operation {operation!r}")
-        seconds = time.perf_counter() - t0
-        cpu_seconds = time.process_time() - c0
-        helper_cpu = helpers_cpu() - h0
+        with TreePss() as tree:
+            t0, c0, h0 = time.perf_counter(), time.process_time(), helpers_cpu()
+            events = _operate(lg, operation)
+            seconds = time.perf_counter() - t0
+            cpu_seconds = time.process_time() - c0
+            helper_cpu = helpers_cpu() - h0
     finally:
         lg.close()
     return {
@@ -126,8 +164,30 @@ def run(operation: str, url: str) -> dict[str, float]:
         "events": float(events),
         "peak_rss_mb": peak_rss_mb(),
         "helper_peak_rss_mb": helpers_peak_rss_mb(),
+        "tree_peak_pss_mb": tree.peak_mb,
         "base_rss_mb": base,
     }
+
+
+def _operate(lg: Ledger, operation: str) -> int:
+    """Run ``operation``; how many events it covered."""
+    if operation == "verify":
+        report = lg.verify()
+        if not report.ok:
+            raise SystemExit(f"verify failed: {report}")
+        return report.checked
+    if operation == "replay":
+        return fold(lg.store.read()).position
+    if operation == "audit":
+        audit = lg.replay(lg.answered_at())
+        if not audit.ok:
+            raise SystemExit(f"replay failed: {audit.mismatches[:5]} {audit.verification}")
+        return audit.position
+    if operation == "rebuild":
+        return lg.rebuild()
+    if operation == "read":
+        return sum(1 for _ in lg.store.read())
+    raise SystemExit(f"unknown operation {operation!r}")
 
 
 def main(argv: list[str]) -> None:

@@ -23,8 +23,8 @@ afterwards), then rebuilds it ``--rounds`` times with each part of the fold by c
 later half of the log, and ``projections.forkfold``, which folds partitions) whatever the log's
 size, ``both`` alternates one and two; the parts are the rebuild's own process's (the workers'
 work is in none), so with two, ``read log``, ``decode``, ``route``, ``read partitions`` and
-``fold`` are its share, and ``rest`` includes waiting for the routing worker and reading its
-rows.
+``fold`` are its share, ``routing worker`` is its wait for the worker that routes the later
+half, and ``rest`` includes reading the folding worker's rows.
 
 The timers wrap the functions for the run (and are removed after it), so each figure
 includes a timer's own cost, about a microsecond a window, partition or call. The fold by

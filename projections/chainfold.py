@@ -37,6 +37,7 @@ corrections across chains, any number of partitions) and the rebuild tests on bo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import marshal
 import tempfile
@@ -337,36 +338,50 @@ def fold_by_chain(
     router = Router(targets)
     parts = Partitions(partitions_for(total))
     theirs = None
-    folded, last = 0, None
     half = total // 2
-    own = total if later is None else later.after  # the events this process routes
+    routed: list[Any] = [0, None]  # events routed here, the last one's (position, hash)
+
+    def route(rows: Iterable[tuple[Any, ...]], share: int) -> None:
+        """Route ``rows`` here; ``share``: the events this process routes in all."""
+        for window in windows(rows, WINDOW):
+            ops, named, _ = read_window(conn, window, plain=True)
+            parts.route(router, ops, named)
+            routed[0] += len(window)
+            routed[1] = (window[-1][0], window[-1][9])
+            if progress is not None and share:
+                progress(min(half, routed[0] * half // share))
+
     with no_cycle_collection():
         try:
-            if later is not None:
-                theirs = later.start(targets, parts.parts)
-                if theirs is None:  # no process to be had: this one routes it all
-                    rows, own = itertools.chain(rows, later.rows(conn)), total
-            for window in windows(rows, WINDOW):
-                ops, named, _ = read_window(conn, window, plain=True)
-                parts.route(router, ops, named)
-                folded += len(window)
-                last = (window[-1][0], window[-1][9])
-                if progress is not None and own:
-                    progress(min(half, folded * half // own))
-            counts = parts.counts
+            theirs = None if later is None else later.start(targets, parts.parts)
+            if later is not None and theirs is None:  # no process to be had: route it here
+                rows = itertools.chain(rows, later.rows(conn))
+            route(rows, total if theirs is None or later is None else later.after)
+            folded, last = routed
+            counts = list(parts.counts)
             if theirs is not None:
-                routed, their_last = theirs.finish(conn)  # and their copies written
-                folded, last = folded + routed, their_last or last
-                counts = [a + b for a, b in zip(counts, theirs.partitions.counts, strict=True)]
+                done = theirs.finish(conn)  # and their copies written
+                if done is None:  # the worker could not start: this process routes it
+                    assert later is not None
+                    theirs.close()
+                    theirs = None
+                    route(later.rows(conn), total)
+                    folded, last, counts = routed[0], routed[1], list(parts.counts)
+                else:
+                    folded, last = folded + done[0], done[1] or last
+                    their = theirs.partitions.counts
+                    counts = [a + b for a, b in zip(counts, their, strict=True)]
             if max(counts) > PARTITION_MAX:
                 raise Skewed(f"a partition of {max(counts):,} operations")
             parts.flush()  # a worker forked now reads the partitions' files
             fold = _folder(parts, None if theirs is None else theirs.partitions)
             two = forkfold.two_processes(total)
-            for done, stances in enumerate(forkfold.folded(parts.parts, fold, two=two), 1):
-                bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
-                if progress is not None and total:
-                    progress(half + (total - half) * done // parts.parts)
+            # closed (its worker stopped) as soon as an insert fails, not when collected
+            with contextlib.closing(forkfold.folded(parts.parts, fold, two=two)) as each:
+                for count, stances in enumerate(each, 1):
+                    bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
+                    if progress is not None and total:
+                        progress(half + (total - half) * count // parts.parts)
         finally:
             parts.close()
             if theirs is not None:

@@ -35,10 +35,12 @@ from __future__ import annotations
 import marshal
 import multiprocessing
 import os
+import signal
 import tempfile
 import traceback
 from collections.abc import Callable, Generator, Iterator
 from multiprocessing.connection import Connection as Pipe
+from multiprocessing.process import BaseProcess
 from typing import Any, NamedTuple
 
 from ledger.errors import LedgerError
@@ -149,6 +151,7 @@ class _Pair:
     def _work(self, send: Pipe) -> None:
         """The worker: fold what it takes, write the rows, say where (the process exits when
         this returns, without running the parent's exit handlers)."""
+        default_signals()
         try:
             fd, offset = self.out.fileno(), 0
             i: int | None = 0
@@ -163,12 +166,30 @@ class _Pair:
             send_failure(send, e)
 
     def close(self) -> None:
-        if self.worker.is_alive():
-            self.worker.terminate()
-        self.worker.join()
-        self.worker.close()
         self.receive.close()
+        stop(self.worker)
         self.out.close()
+
+
+#: Seconds a worker has to end once asked to (``SIGTERM``) before it is killed.
+STOP_WAIT = 10.0
+
+
+def stop(worker: BaseProcess) -> None:
+    """A worker ended (asked, then killed if it does not), waited for and released."""
+    if worker.is_alive():
+        worker.terminate()
+    worker.join(STOP_WAIT)
+    if worker.exitcode is None:
+        worker.kill()
+        worker.join()
+    worker.close()
+
+
+def default_signals() -> None:
+    """In a worker: ``SIGTERM`` ends it, whatever handler the application had installed (the
+    worker inherits it with the fork; the parent stops a worker with ``SIGTERM``)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class _Failure(NamedTuple):

@@ -34,16 +34,17 @@ from __future__ import annotations
 import marshal
 import multiprocessing
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection as Pipe
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ledger.errors import LedgerError
 from ledger.gcpause import no_cycle_collection
+from ledger.store.backends import checkpointer_of
 from ledger.store.schema import EVENT_COLUMNS, events, streams_of
 from projections import forkfold
 from projections.chainfold import (
@@ -71,8 +72,14 @@ def later_part(conn: Connection, total: int, read: ReadRows) -> LaterPart | None
     if not forkfold.two_processes(total) or partitions_for(total) < 2:
         return None
     engine = conn.engine
-    if isinstance(engine.pool, StaticPool | SingletonThreadPool):
+    if conn.dialect.name == "sqlite" and not _on_file(conn):
         return None  # an in-memory SQLite database: no other connection sees it
+    copier = checkpointer_of(engine)
+    if copier is not None:
+        # its thread stopped before the fork (it starts again at the next commit's nudge):
+        # a thread inside SQLite when the process forks could leave the worker's connection
+        # waiting on a lock nobody will release
+        copier.close(wait=True)
     snapshot = None
     if conn.dialect.name == "postgresql":
         # the worker reads the log as of this transaction's snapshot (exported from the
@@ -105,13 +112,17 @@ class LaterPart:
         return self.read(conn, self.after, self.until)
 
     def route(self, targets: set[str], parts: int, out: int, send: Pipe) -> None:
-        """In the worker: route this part, then send what :meth:`Routing.finish` receives."""
+        """In the worker: connect and say so (or that it cannot), route this part, then send
+        what :meth:`Routing.finish` receives."""
+        forkfold.default_signals()
         try:
-            self.engine.dispose(close=False)  # a pool of its own; the parent's untouched
-            with self.engine.connect() as conn:
-                if self.snapshot is not None:
-                    conn.execution_options(isolation_level="REPEATABLE READ")  # in place
-                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+            conn = self.connect()
+        except Exception as e:  # the parent routes this part itself
+            send.send(_Unavailable(f"{type(e).__name__}: {e}"))
+            return
+        send.send(_READY)
+        try:
+            with conn:
                 router = Router(targets)
                 self._learn(conn, router)
                 partitions = _Spilled(parts, out)
@@ -129,6 +140,24 @@ class LaterPart:
             send.send((routed, last, partitions.pieces, partitions.counts, copies))
         except BaseException as e:  # every failure goes to the parent
             forkfold.send_failure(send, e)
+
+    def connect(self) -> Connection:
+        """In the worker: a connection of its own, reading the parent's snapshot."""
+        # A pool of its own, the parent's untouched (what Engine.dispose(close=False) does,
+        # without telling the engine's listeners, which would stop the parent's SQLite
+        # checkpointer as seen from here)
+        self.engine.pool = self.engine.pool.recreate()
+        conn = self.engine.connect()
+        try:
+            if self.snapshot is not None:
+                conn.execution_options(isolation_level="REPEATABLE READ")  # in place
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+            else:
+                conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").all()  # the file is there
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _learn(self, conn: Connection, router: Router) -> None:
         """The fields, as they stand at ``after``, of every statement a correction in this
@@ -157,11 +186,28 @@ class LaterPart:
             pass
 
 
+#: The worker's first word: connected, routing.
+_READY = "ready"
+
+
+class _Unavailable(NamedTuple):
+    """The worker's first word when it cannot connect (PostgreSQL's ``max_connections``, a
+    role's connection limit): the parent routes the part itself."""
+
+    reason: str
+
+
+#: Seconds the parent waits, from the fork, for the worker's first word before it stops the
+#: worker and routes the part itself.
+CONNECT_WAIT = 60.0
+
+
 class Routing:
     """A worker routing a :class:`LaterPart`; ``partitions`` is what it routed, once
     :meth:`finish` has returned."""
 
     def __init__(self, part: LaterPart, targets: set[str], parts: int):
+        self.started = time.monotonic()
         context = multiprocessing.get_context("fork")
         self.file = tempfile.TemporaryFile(prefix="factledger-fold-")  # noqa: SIM115
         self.partitions = _Spilled(parts, self.file.fileno())
@@ -181,9 +227,20 @@ class Routing:
         finally:
             send.close()  # the worker's end: EOF here when the worker is gone
 
-    def finish(self, conn: Connection) -> tuple[int, tuple[int, str] | None]:
+    def finish(self, conn: Connection) -> tuple[int, tuple[int, str] | None] | None:
         """Wait for the worker; write the copies it sent through ``conn``. Returns how many
-        events it routed and the last one's position and hash."""
+        events it routed and the last one's position and hash; None if it could not start
+        (no connection, or no word within :data:`CONNECT_WAIT`; nothing routed): the caller
+        routes the part itself."""
+        wait = max(0.0, self.started + CONNECT_WAIT - time.monotonic())
+        if not self.receive.poll(wait):
+            return None
+        try:
+            first = forkfold.raise_failure(self.receive.recv())
+        except EOFError:
+            return None  # gone before it began
+        if first != _READY:
+            return None
         try:
             message = self.receive.recv()
         except EOFError:
@@ -193,18 +250,25 @@ class Routing:
                 f"{self.worker.exitcode}): nothing was written; run the rebuild again"
             ) from None
         routed, last, pieces, counts, copies = forkfold.raise_failure(message)
+        self.worker.join()  # done: not left a zombie until the rebuild ends
         self.partitions.pieces, self.partitions.counts = pieces, counts
         for copied in copies:
             write_copies(conn, copied)
         return routed, last
 
     def close(self) -> None:
-        if self.worker.is_alive():
-            self.worker.terminate()
-        self.worker.join()
-        self.worker.close()
-        self.receive.close()
+        self.receive.close()  # a worker blocked sending to nobody gets an error and ends
+        forkfold.stop(self.worker)
         self.file.close()
+
+
+def _on_file(conn: Connection) -> bool:
+    """Whether this SQLite connection's main database is a file another connection can open
+    (not ``:memory:``, nor a ``mode=memory`` URI)."""
+    for _seq, name, path in conn.exec_driver_sql("PRAGMA database_list"):
+        if name == "main":
+            return bool(path)
+    return False
 
 
 class _Spilled(Partitions):

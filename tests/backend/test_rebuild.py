@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing.process
+import os
+import signal
 import threading
 import time
 import uuid
@@ -17,13 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 import projections.chainfold as chainfold
 import projections.forkfold as forkfold
 import projections.forkroute as forkroute
 import projections.materialized as materialized
 from ledger import CorrectionMade, Event, Ledger, PropositionDefined, SourceRegistered
+from ledger.errors import DamagedDatabase, LedgerError
 from tests.backend.test_migrations import check_no_drift
 from tests.backend.test_projection_properties import built, scenarios
 from tests.conftest import Databases, pg_admin
@@ -59,7 +62,7 @@ def test_a_rebuild_online_or_not_leaves_the_rows_the_appends_left(
     with built(databases, *scenario) as b, pytest.MonkeyPatch.context() as patch:
         incremental = derived_rows(b.ledger)
         patch.setattr(chainfold, "RUN", run)
-        patch.setattr(forkfold, "PARALLEL_FROM", 0 if processes == 2 else 10**12)
+        _two_processes(patch, processes == 2)
         if fold == "by window":
             patch.setattr(materialized, "correction_targets", lambda conn: None)
         if fold == "skewed":
@@ -84,7 +87,7 @@ def test_a_rebuild_reports_its_progress_up_to_the_head_of_the_log(
     _story(ledger)
     monkeypatch.setattr(chainfold, "WINDOW", 7)  # several windows from a short log
     monkeypatch.setattr(chainfold, "RUN", 10)  # and several partitions
-    monkeypatch.setattr(forkfold, "PARALLEL_FROM", 0 if processes == 2 else 10**12)
+    _two_processes(monkeypatch, processes == 2)
     seen: list[tuple[int, int]] = []
     before = derived_rows(ledger)
     folded = ledger.rebuild(progress=lambda done, total: seen.append((done, total)))
@@ -242,14 +245,17 @@ def test_a_reader_that_deadlocks_with_a_rebuild_sends_it_online_not_into_an_erro
 
 def _corrected_late(ledger: Ledger) -> None:
     """A log whose later half corrects statements of its earlier half (moved to another
-    proposition, another source, corrected twice, withdrawn), and holds new sources and
-    propositions and a redaction of one."""
+    proposition, another source, corrected twice, withdrawn, corrected before the split and
+    again after it), and holds new sources and propositions, a redaction of one of them and
+    one of a source of the earlier half."""
     ledger.append(basics())
     ledger.append([PropositionDefined("drones", "North Korean drones are in Russia")])
     for i in range(12):
         source = "kr-nis" if i % 2 else "kcna"
         stance = ("assert", "deny")[i % 2]
         ledger.append([statement(f"s{i}", source, stance, f"2024-10-{i + 1:02d}")])
+    # corrected before the split and again after it: learned as corrected
+    ledger.append([CorrectionMade("c0", "s4", "first fix", changes={"stance": "confirm"})])
     ledger.append([SourceRegistered("tass", "TASS", "state_media", "ru")])
     ledger.append([PropositionDefined("shells", "North Korean shells are in Russia")])
     ledger.append([CorrectionMade("c1", "s0", "other claim", changes={"proposition": "drones"})])
@@ -260,7 +266,10 @@ def _corrected_late(ledger: Ledger) -> None:
     ledger.append([statement("s20", "tass", "confirm", "2024-12-01")])
     ledger.append([CorrectionMade("c6", "s20", "other claim", changes={"proposition": "shells"})])
     ledger.redact("source_registered/tass", reason="takedown", by="editor", scrub=False)
+    ledger.append([CorrectionMade("c7", "s4", "second fix", changes={"stated_at": "2024-10-30"})])
     ledger.append([statement("s21", "kcna", "deny", "2024-12-02")])
+    # a source copied in the earlier half, redacted in the later
+    ledger.redact("source_registered/kcna", reason="takedown", by="editor", scrub=False)
 
 
 def _rebuilt_in_two_parts(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -271,14 +280,20 @@ def _rebuilt_in_two_parts(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> li
 
     def spied(self: forkroute.Routing, conn: Any) -> Any:
         done = finish(self, conn)
-        routed.append(done[0])
+        routed.append(-1 if done is None else done[0])
         return done
 
     monkeypatch.setattr(forkroute.Routing, "finish", spied)
-    monkeypatch.setattr(forkfold, "PARALLEL_FROM", 0)
+    _two_processes(monkeypatch)
     monkeypatch.setattr(chainfold, "RUN", 2)  # a partition for every two events
     ledger.rebuild()
     return routed
+
+
+def _two_processes(monkeypatch: pytest.MonkeyPatch, two: bool = True) -> None:
+    """Workers forked whatever the log's size and the machine's cores (or never)."""
+    monkeypatch.setattr(forkfold, "PARALLEL_FROM", 0 if two else 10**12)
+    monkeypatch.setattr(forkfold, "cores", lambda: 2)
 
 
 def test_a_log_routed_in_two_parts_leaves_the_rows_one_routing_leaves(
@@ -315,6 +330,7 @@ def test_a_rebuild_that_cannot_fork_does_all_of_it_in_one_process(
 ) -> None:
     """No process to be had (memory, a limit on processes): the rebuild routes the later half
     and folds every partition itself, and leaves the same rows."""
+    _two_processes(monkeypatch)
     _corrected_late(ledger)
     incremental = derived_rows(ledger)
     tried: list[str] = []
@@ -328,3 +344,54 @@ def test_a_rebuild_that_cannot_fork_does_all_of_it_in_one_process(
     assert tried == ["factledger-route", "factledger-fold"]
     assert derived_rows(ledger) == incremental
     assert ledger.verify().ok
+
+
+def test_a_routing_worker_that_cannot_connect_leaves_its_half_to_the_rebuild(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker without a connection (PostgreSQL's max_connections, a role's limit) says so
+    before it routes anything; the rebuild routes its half and leaves the same rows."""
+    _corrected_late(ledger)
+    incremental = derived_rows(ledger)
+
+    def refused(self: forkroute.LaterPart) -> Any:
+        raise OperationalError("connect", None, Exception("too many clients already"))
+
+    monkeypatch.setattr(forkroute.LaterPart, "connect", refused)
+    assert _rebuilt_in_two_parts(ledger, monkeypatch) == [-1]  # came back with nothing
+    assert derived_rows(ledger) == incremental
+    assert ledger.verify().ok
+
+
+@pytest.mark.parametrize("how", ["raises", "dies"])
+def test_a_routing_worker_that_fails_fails_the_rebuild_and_nothing_changes(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A failure after the worker began (a damaged log, the worker killed) is the rebuild's:
+    raised as the worker raised it, or as a worker that ended without finishing; the rebuild
+    rolls back, and the worker is gone."""
+    _corrected_late(ledger)
+    before = derived_rows(ledger)
+    parent = os.getpid()
+    workers: list[int] = []
+    start = forkroute.Routing.__init__
+
+    def started(self: forkroute.Routing, *args: Any) -> None:
+        start(self, *args)
+        workers.append(self.worker.pid or 0)
+
+    def fails(self: forkroute.LaterPart, conn: Any, router: Any) -> None:
+        if os.getpid() != parent:
+            if how == "dies":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise DamagedDatabase("the later half is damaged")
+
+    monkeypatch.setattr(forkroute.Routing, "__init__", started)
+    monkeypatch.setattr(forkroute.LaterPart, "_learn", fails)
+    expected = DamagedDatabase if how == "raises" else LedgerError
+    with pytest.raises(expected, match="damaged" if how == "raises" else "without finishing"):
+        _rebuilt_in_two_parts(ledger, monkeypatch)
+    assert derived_rows(ledger) == before
+    assert len(workers) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(workers[0], 0)  # stopped and reaped
