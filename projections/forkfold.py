@@ -41,7 +41,7 @@ import traceback
 from collections.abc import Callable, Generator, Iterator
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.process import BaseProcess
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from ledger.errors import LedgerError
 
@@ -98,20 +98,8 @@ class _Pair:
         # The worker folds partition 0 before it takes any: at least one partition is always
         # folded there, whatever the timing (so tests of small logs cover its rows).
         self.next = context.Value("q", 1)  # the next partition to take
-        self.out = tempfile.TemporaryFile(prefix="factledger-rows-")  # noqa: SIM115
-        self.receive, send = context.Pipe(duplex=False)
         self.finished = False
-        self.worker = context.Process(
-            target=self._work, args=(send,), name="factledger-fold", daemon=True
-        )
-        try:
-            self.worker.start()
-        except BaseException:
-            self.receive.close()
-            self.out.close()
-            raise
-        finally:
-            send.close()  # the worker's end: EOF here when the worker is gone
+        self.worker, self.receive, self.out = fork("factledger-fold", self._work)
 
     def take(self) -> int | None:
         """The next partition nobody has taken, or None."""
@@ -134,26 +122,19 @@ class _Pair:
     def _received(self, *, wait: bool) -> Iterator[Rows]:
         """The rows the worker has folded so far (``wait``: all of them, as it finishes)."""
         while not self.finished and (wait or self.receive.poll()):
-            try:
-                message = self.receive.recv()
-            except EOFError:
-                self.worker.join()
-                raise LedgerError(
-                    "the rebuild's second process ended without finishing (exit code "
-                    f"{self.worker.exitcode}): nothing was written; run the rebuild again"
-                ) from None
+            message = received(self.worker, self.receive)
             if message is None:
                 self.finished = True
             else:
-                offset, size = raise_failure(message)
+                offset, size = message
                 yield marshal.loads(read_at(self.out.fileno(), offset, size))
 
-    def _work(self, send: Pipe) -> None:
+    def _work(self, fd: int, send: Pipe) -> None:
         """The worker: fold what it takes, write the rows, say where (the process exits when
         this returns, without running the parent's exit handlers)."""
         default_signals()
         try:
-            fd, offset = self.out.fileno(), 0
+            offset = 0
             i: int | None = 0
             while i is not None:
                 data = marshal.dumps(self.fold(i))
@@ -169,6 +150,33 @@ class _Pair:
         self.receive.close()
         stop(self.worker)
         self.out.close()
+
+
+class Forked(NamedTuple):
+    worker: BaseProcess
+    receive: Pipe  # the parent's end of the worker's pipe: EOF once the worker is gone
+    file: IO[bytes]  # a temporary file both share (the worker writes it by offset)
+
+
+def fork(name: str, target: Callable[..., None], *args: Any) -> Forked:
+    """A worker forked to run ``target(*args, fd, send)``: ``fd`` a temporary file's, ``send``
+    its end of a pipe to the parent (:func:`send_failure` for its failures). Raises
+    ``OSError`` if no process can be had, having released what it made."""
+    context = multiprocessing.get_context("fork")
+    file = tempfile.TemporaryFile(prefix="factledger-fold-")  # noqa: SIM115
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(
+        target=target, args=(*args, file.fileno(), send), name=name, daemon=True
+    )
+    try:
+        worker.start()
+    except BaseException:
+        receive.close()
+        file.close()
+        raise
+    finally:
+        send.close()  # the worker's end: EOF at the parent's when the worker is gone
+    return Forked(worker, receive, file)
 
 
 #: Seconds a worker has to end once asked to (``SIGTERM``) before it is killed.
@@ -204,6 +212,20 @@ def send_failure(send: Pipe, error: BaseException) -> None:
         send.send(_Failure(error, trace))
     except Exception:  # an exception that does not pickle
         send.send(_Failure(LedgerError(f"{type(error).__name__}: {error}"), trace))
+
+
+def received(worker: BaseProcess, receive: Pipe) -> Any:
+    """The worker's next message; the failure it sent raised (:func:`raise_failure`); a
+    worker gone without a word reported."""
+    try:
+        message = receive.recv()
+    except EOFError:
+        worker.join()
+        raise LedgerError(
+            "the rebuild's second process ended without finishing (exit code "
+            f"{worker.exitcode}): nothing was written; run the rebuild again"
+        ) from None
+    return raise_failure(message)
 
 
 def raise_failure(message: Any) -> Any:

@@ -32,8 +32,6 @@ same either way: the rebuild's property tests route small logs both ways on both
 from __future__ import annotations
 
 import marshal
-import multiprocessing
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection as Pipe
@@ -42,7 +40,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, select
 
-from ledger.errors import LedgerError
 from ledger.gcpause import no_cycle_collection
 from ledger.store.backends import checkpointer_of
 from ledger.store.schema import EVENT_COLUMNS, events, streams_of
@@ -208,24 +205,9 @@ class Routing:
 
     def __init__(self, part: LaterPart, targets: set[str], parts: int):
         self.started = time.monotonic()
-        context = multiprocessing.get_context("fork")
-        self.file = tempfile.TemporaryFile(prefix="factledger-fold-")  # noqa: SIM115
+        forked = forkfold.fork("factledger-route", part.route, targets, parts)
+        self.worker, self.receive, self.file = forked
         self.partitions = _Spilled(parts, self.file.fileno())
-        self.receive, send = context.Pipe(duplex=False)
-        self.worker = context.Process(
-            target=part.route,
-            args=(targets, parts, self.file.fileno(), send),
-            name="factledger-route",
-            daemon=True,
-        )
-        try:
-            self.worker.start()
-        except BaseException:
-            self.receive.close()
-            self.file.close()
-            raise
-        finally:
-            send.close()  # the worker's end: EOF here when the worker is gone
 
     def finish(self, conn: Connection) -> tuple[int, tuple[int, str] | None] | None:
         """Wait for the worker; write the copies it sent through ``conn``. Returns how many
@@ -241,15 +223,7 @@ class Routing:
             return None  # gone before it began
         if first != _READY:
             return None
-        try:
-            message = self.receive.recv()
-        except EOFError:
-            self.worker.join()
-            raise LedgerError(
-                "the rebuild's second process ended without finishing (exit code "
-                f"{self.worker.exitcode}): nothing was written; run the rebuild again"
-            ) from None
-        routed, last, pieces, counts, copies = forkfold.raise_failure(message)
+        routed, last, pieces, counts, copies = forkfold.received(self.worker, self.receive)
         self.worker.join()  # done: not left a zombie until the rebuild ends
         self.partitions.pieces, self.partitions.counts = pieces, counts
         for copied in copies:
