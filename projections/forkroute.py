@@ -123,13 +123,14 @@ class LaterPart:
                 router = Router(targets)
                 self._learn(conn, router)
                 partitions = _Spilled(parts, out)
-                copies: list[Copies] = []
+                copies: list[tuple[int, int]] = []  # where each window's copies are
                 routed, last = 0, None
                 with no_cycle_collection():
                     for window in windows(self.rows(conn), WINDOW):
                         decoded, copied = decode_window(window, plain=True)
                         if copied.sources or copied.propositions or copied.redactions:
-                            copies.append(copied)
+                            # to the file as they come: memory holds a window's
+                            copies.append(partitions.append(marshal.dumps(tuple(copied))))
                         partitions.route(router, decoded.ops, decoded.targets)
                         routed += len(window)
                         last = (window[-1][0], window[-1][9])
@@ -168,7 +169,8 @@ class LaterPart:
         )
         streams = [stream for (stream,) in conn.execute(corrected.distinct())]
         mark = "%s" if conn.dialect.name == "postgresql" else "?"
-        rows: list[tuple[Any, ...]] = []
+        # A slice of statements at a time: each statement's fields depend on its own events
+        # only, in order, so memory holds one slice's
         for i in range(0, len(streams), _IN):
             chunk = streams[i : i + _IN]
             sql = (
@@ -176,11 +178,11 @@ class LaterPart:
                 f"({', '.join([mark] * len(chunk))}) AND position <= {mark}"
             )
             # the driver's values, as the rebuild's pages are read (no column types applied)
-            rows.extend(tuple(row) for row in conn.exec_driver_sql(sql, (*chunk, self.after)))
-        rows.sort(key=itemgetter(0))
-        decoded, _ = decode_window(rows, plain=True)
-        for _ in router.route(decoded.ops, decoded.targets):
-            pass
+            rows = [tuple(row) for row in conn.exec_driver_sql(sql, (*chunk, self.after))]
+            rows.sort(key=itemgetter(0))
+            decoded, _ = decode_window(rows, plain=True)
+            for _ in router.route(decoded.ops, decoded.targets):
+                pass
 
 
 #: The worker's first word: connected, routing.
@@ -226,8 +228,9 @@ class Routing:
         routed, last, pieces, counts, copies = forkfold.received(self.worker, self.receive)
         self.worker.join()  # done: not left a zombie until the rebuild ends
         self.partitions.pieces, self.partitions.counts = pieces, counts
-        for copied in copies:
-            write_copies(conn, copied)
+        fd = self.file.fileno()
+        for offset, size in copies:
+            write_copies(conn, Copies(*marshal.loads(forkfold.read_at(fd, offset, size))))
         return routed, last
 
     def close(self) -> None:
@@ -255,11 +258,14 @@ class _Spilled(Partitions):
         self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
 
     def _spill(self, i: int) -> None:
-        data = marshalled(self.buffers[i])
-        forkfold.write_at(self.fd, data, self.end)
-        self.pieces[i].append((self.end, len(data)))
-        self.end += len(data)
+        self.pieces[i].append(self.append(marshalled(self.buffers[i])))
         self.buffers[i] = []
+
+    def append(self, data: bytes) -> tuple[int, int]:
+        """``data`` written at the file's end; where it is (offset, size)."""
+        forkfold.write_at(self.fd, data, self.end)
+        self.end += len(data)
+        return self.end - len(data), len(data)
 
     def spill_all(self) -> None:
         for i, held in enumerate(self.buffers):
