@@ -37,11 +37,10 @@ corrections across chains, any number of partitions) and the rebuild tests on bo
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import marshal
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
@@ -55,7 +54,7 @@ from projections.eventrows import Op, read_window, windows
 from projections.stances import COLUMNS, Batch, Chain, Fields, Plan, Replace, resolved
 
 if TYPE_CHECKING:
-    from projections.forkroute import LaterPart
+    from projections.forkroute import LaterPart, Routing
 
 #: Events per partition: the log is split into one partition per this many events (at most
 #: :data:`PARTS_MAX`), and one partition is folded at a time. Small partitions fold fastest (at
@@ -283,6 +282,38 @@ class Partitions:
                 file.close()
 
 
+class SharedPartitions(Partitions):
+    """Partitions spilled to one file by offset, written by one process and read by another
+    that shares the file (forked after it was opened): ``pieces[i]`` says where partition
+    ``i``'s pieces are, and is all the reader needs to be told."""
+
+    def __init__(self, parts: int, fd: int):
+        super().__init__(parts)
+        self.fd, self.end = fd, 0
+        self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
+
+    def _spill(self, i: int) -> None:
+        self.pieces[i].append(self.append(marshalled(self.buffers[i])))
+        self.buffers[i] = []
+
+    def append(self, data: bytes) -> tuple[int, int]:
+        """``data`` written at the file's end; where it is (offset, size)."""
+        forkfold.write_at(self.fd, data, self.end)
+        self.end += len(data)
+        return self.end - len(data), len(data)
+
+    def spill_all(self) -> None:
+        for i, held in enumerate(self.buffers):
+            if held:
+                self._spill(i)
+
+    def _lists(self, i: int) -> Iterator[list[Routed]]:
+        for offset, size in self.pieces[i]:
+            yield marshal.loads(forkfold.read_at(self.fd, offset, size))
+        yield self.buffers[i]
+        self.buffers[i] = []
+
+
 def marshalled(held: list[Routed]) -> bytes:
     """Routed operations as ``marshal`` bytes."""
     try:
@@ -336,8 +367,13 @@ def fold_by_chain(
     half, folding the partitions its second. ``later``: the part of the log after ``rows``,
     routed by a forked worker while this process routes ``rows`` (``projections.forkroute``)."""
     router = Router(targets)
-    parts = Partitions(partitions_for(total))
-    theirs = None
+    count = partitions_for(total)
+    two = forkfold.two_processes(total) and count > 1
+    # with two processes, this process's partitions too go to one file a worker can read
+    shared = tempfile.TemporaryFile(prefix="factledger-fold-") if two else None  # noqa: SIM115
+    parts = Partitions(count) if shared is None else SharedPartitions(count, shared.fileno())
+    theirs: Routing | None = None
+    pair = None
     half = total // 2
     routed: list[Any] = [0, None]  # events routed here, the last one's (position, hash)
 
@@ -353,40 +389,75 @@ def fold_by_chain(
 
     with no_cycle_collection():
         try:
-            theirs = None if later is None else later.start(targets, parts.parts)
+            theirs = None if later is None else later.start(targets, count)
             if later is not None and theirs is None:  # no process to be had: route it here
                 rows = itertools.chain(rows, later.rows(conn))
+            their_parts = None if theirs is None else theirs.partitions
+            fold = _folder(parts, their_parts)
+            if two:
+                # forked now, while this process holds little (forkfold.start): told where
+                # the partitions are once they are routed
+                pair = forkfold.start(count, fold, _told(parts, their_parts))
             route(rows, total if theirs is None or later is None else later.after)
-            folded, last = routed
-            counts = list(parts.counts)
-            if theirs is not None:
+            if theirs is not None and later is not None:
                 done = theirs.finish(conn)  # and their copies written
                 if done is None:  # the worker could not start: this process routes it
-                    assert later is not None
-                    theirs.close()
-                    theirs = None
                     route(later.rows(conn), total)
-                    folded, last, counts = routed[0], routed[1], list(parts.counts)
                 else:
-                    folded, last = folded + done[0], done[1] or last
-                    their = theirs.partitions.counts
-                    counts = [a + b for a, b in zip(counts, their, strict=True)]
+                    routed[0], routed[1] = routed[0] + done[0], done[1] or routed[1]
+            folded, last = routed
+            counts = list(parts.counts)
+            if their_parts is not None:  # empty if this process routed their part
+                counts = [a + b for a, b in zip(counts, their_parts.counts, strict=True)]
             if max(counts) > PARTITION_MAX:
                 raise Skewed(f"a partition of {max(counts):,} operations")
-            parts.flush()  # a worker forked now reads the partitions' files
-            fold = _folder(parts, None if theirs is None else theirs.partitions)
-            two = forkfold.two_processes(total)
-            # closed (its worker stopped) as soon as an insert fails, not when collected
-            with contextlib.closing(forkfold.folded(parts.parts, fold, two=two)) as each:
-                for count, stances in enumerate(each, 1):
-                    bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
-                    if progress is not None and total:
-                        progress(half + (total - half) * count // parts.parts)
+            if isinstance(parts, SharedPartitions):
+                parts.spill_all()
+            each = forkfold.each_folded(pair, count, fold, _where(parts, their_parts))
+            _insert(conn, each, count, progress, total)
         finally:
-            parts.close()
-            if theirs is not None:
-                theirs.close()
+            for held in (parts, pair, theirs, shared):
+                if held is not None:
+                    held.close()
     return folded, last
+
+
+def _insert(
+    conn: Connection,
+    each: Generator[list[tuple[Any, ...]], None, None],
+    count: int,
+    progress: Callable[[int], None] | None,
+    total: int,
+) -> None:
+    """Every partition's rows inserted as they come (``count`` partitions): the second half
+    of the progress."""
+    half = total // 2
+    for number, stances in enumerate(each, 1):
+        bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
+        if progress is not None and total:
+            progress(half + (total - half) * number // count)
+
+
+Where = tuple[list[list[tuple[int, int]]] | None, list[list[tuple[int, int]]] | None]
+
+
+def _where(parts: Partitions, their_parts: SharedPartitions | None) -> Where:
+    """Where the partitions' pieces are, for a folding worker forked before they were made."""
+    mine = parts.pieces if isinstance(parts, SharedPartitions) else None
+    return mine, None if their_parts is None else their_parts.pieces
+
+
+def _told(parts: Partitions, their_parts: SharedPartitions | None) -> Callable[[Any], None]:
+    """In the folding worker: its copies of the partitions told where their pieces are."""
+
+    def told(where: Where) -> None:
+        mine, theirs = where
+        if mine is not None and isinstance(parts, SharedPartitions):
+            parts.pieces = mine
+        if theirs is not None and their_parts is not None:
+            their_parts.pieces = theirs
+
+    return told
 
 
 def _folder(parts: Partitions, later: Partitions | None) -> Callable[[int], list[tuple[Any, ...]]]:

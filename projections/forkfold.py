@@ -72,34 +72,68 @@ def two_processes(events: int) -> bool:
 
 def folded(parts: int, fold: Callable[[int], Rows], *, two: bool) -> Generator[Rows, None, None]:
     """``fold(i)`` for every partition ``i`` below ``parts``, each once, in no set order: in
-    this process, or with ``two`` shared with a forked worker (see the module's text)."""
-    pair = None
-    if two and parts >= 2:
-        try:
-            pair = _Pair(parts, fold)
-        except OSError:
-            pair = None  # no process to be had (memory, a process limit): fold them here
+    this process, or with ``two`` shared with a worker forked now (see the module's text)."""
+    pair = start(parts, fold) if two else None
+    try:
+        yield from each_folded(pair, parts, fold, None)
+    finally:
+        if pair is not None:
+            pair.close()
+
+
+def start(
+    parts: int, fold: Callable[[int], Rows], prepare: Callable[[Any], None] | None = None
+) -> Folding | None:
+    """A worker forked now that will fold some of ``parts`` partitions once told to
+    (:func:`each_folded`): fork it before the work that makes the partitions, while this
+    process holds little, and what it writes to memory it does not share with this process's
+    pages of the time (the pages of a process that has worked a while are copied to a worker
+    forked later, one page for each object it allocates among them or touches: at 1M events a
+    worker forked after the routing pass held 108 MB of PSS, most of it such copies).
+    ``prepare(state)`` runs in the worker with what :func:`each_folded` is given, before it
+    folds. None if there are fewer than two partitions or no process can be had (``OSError``:
+    memory, a limit on processes)."""
+    if parts < 2:
+        return None
+    try:
+        return Folding(parts, fold, prepare)
+    except OSError:
+        return None
+
+
+def each_folded(
+    pair: Folding | None, parts: int, fold: Callable[[int], Rows], state: Any
+) -> Generator[Rows, None, None]:
+    """Every partition's rows: with the worker ``pair`` (told ``state``; the caller closes
+    it), or here alone."""
     if pair is None:
         for i in range(parts):
             yield fold(i)
         return
-    try:
-        yield from pair.folded()
-    finally:
-        pair.close()
+    yield from pair.folded(state)
 
 
-class _Pair:
-    """This process and a forked worker folding the partitions, taken from one counter."""
+class Folding:
+    """This process and a forked worker folding the partitions, taken from one counter; the
+    worker waits for :meth:`folded`'s word before it begins."""
 
-    def __init__(self, parts: int, fold: Callable[[int], Rows]):
+    def __init__(
+        self, parts: int, fold: Callable[[int], Rows], prepare: Callable[[Any], None] | None
+    ):
         context = multiprocessing.get_context("fork")
-        self.parts, self.fold = parts, fold
+        self.parts, self.fold, self.prepare = parts, fold, prepare
         # The worker folds partition 0 before it takes any: at least one partition is always
         # folded there, whatever the timing (so tests of small logs cover its rows).
         self.next = context.Value("q", 1)  # the next partition to take
         self.finished = False
-        self.worker, self.receive, self.out = fork("factledger-fold", self._work)
+        self.begin, self.tell = context.Pipe(duplex=False)  # this process's word to the worker
+        try:
+            self.worker, self.receive, self.out = fork("factledger-fold", self._work)
+        except BaseException:
+            self.tell.close()
+            raise
+        finally:
+            self.begin.close()  # the worker's end
 
     def take(self) -> int | None:
         """The next partition nobody has taken, or None."""
@@ -110,7 +144,8 @@ class _Pair:
             self.next.value = i + 1
             return i
 
-    def folded(self) -> Iterator[Rows]:
+    def folded(self, state: Any) -> Iterator[Rows]:
+        self.tell.send(state)
         while True:
             yield from self._received(wait=False)
             i = self.take()
@@ -130,10 +165,17 @@ class _Pair:
                 yield marshal.loads(read_at(self.out.fileno(), offset, size))
 
     def _work(self, fd: int, send: Pipe) -> None:
-        """The worker: fold what it takes, write the rows, say where (the process exits when
-        this returns, without running the parent's exit handlers)."""
+        """The worker: wait for the word, fold what it takes, write the rows, say where (the
+        process exits when this returns, without running the parent's exit handlers)."""
         default_signals()
+        self.tell.close()  # the parent's end: EOF here if the parent closes its own
         try:
+            state = self.begin.recv()
+        except EOFError:
+            return  # never told: the parent stopped before the folding
+        try:
+            if self.prepare is not None:
+                self.prepare(state)
             offset = 0
             i: int | None = 0
             while i is not None:
@@ -147,6 +189,7 @@ class _Pair:
             send_failure(send, e)
 
     def close(self) -> None:
+        self.tell.close()
         self.receive.close()
         stop(self.worker)
         self.out.close()

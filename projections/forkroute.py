@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import marshal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection as Pipe
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -44,14 +44,7 @@ from ledger.gcpause import no_cycle_collection
 from ledger.store.backends import checkpointer_of
 from ledger.store.schema import EVENT_COLUMNS, events, streams_of
 from projections import forkfold
-from projections.chainfold import (
-    WINDOW,
-    Partitions,
-    Routed,
-    Router,
-    marshalled,
-    partitions_for,
-)
+from projections.chainfold import WINDOW, Router, SharedPartitions, partitions_for
 from projections.eventrows import Copies, decode_window, windows, write_copies
 
 #: Reads event rows (driver tuples, ``events`` columns in order) after a position up to
@@ -122,7 +115,7 @@ class LaterPart:
             with conn:
                 router = Router(targets)
                 self._learn(conn, router)
-                partitions = _Spilled(parts, out)
+                partitions = SharedPartitions(parts, out)
                 copies: list[tuple[int, int]] = []  # where each window's copies are
                 routed, last = 0, None
                 with no_cycle_collection():
@@ -209,7 +202,7 @@ class Routing:
         self.started = time.monotonic()
         forked = forkfold.fork("factledger-route", part.route, targets, parts)
         self.worker, self.receive, self.file = forked
-        self.partitions = _Spilled(parts, self.file.fileno())
+        self.partitions = SharedPartitions(parts, self.file.fileno())
 
     def finish(self, conn: Connection) -> tuple[int, tuple[int, str] | None] | None:
         """Wait for the worker; write the copies it sent through ``conn``. Returns how many
@@ -246,32 +239,3 @@ def _on_file(conn: Connection) -> bool:
         if name == "main":
             return bool(path)
     return False
-
-
-class _Spilled(Partitions):
-    """Partitions spilled to one file by offset, so that the process that forked the one
-    writing them reads them: ``pieces[i]`` says where partition ``i``'s pieces are."""
-
-    def __init__(self, parts: int, fd: int):
-        super().__init__(parts)
-        self.fd, self.end = fd, 0
-        self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
-
-    def _spill(self, i: int) -> None:
-        self.pieces[i].append(self.append(marshalled(self.buffers[i])))
-        self.buffers[i] = []
-
-    def append(self, data: bytes) -> tuple[int, int]:
-        """``data`` written at the file's end; where it is (offset, size)."""
-        forkfold.write_at(self.fd, data, self.end)
-        self.end += len(data)
-        return self.end - len(data), len(data)
-
-    def spill_all(self) -> None:
-        for i, held in enumerate(self.buffers):
-            if held:
-                self._spill(i)
-
-    def _lists(self, i: int) -> Iterator[list[Routed]]:
-        for offset, size in self.pieces[i]:
-            yield marshal.loads(forkfold.read_at(self.fd, offset, size))
