@@ -131,6 +131,7 @@ class Folding:
         # The worker folds partition 0 before it takes any: at least one partition is always
         # folded there, whatever the timing (so tests of small logs cover its rows).
         self.next = context.Value("q", 1)  # the next partition to take
+        self.parent = os.getpid()
         self.finished = False
         self.begin, self.tell = context.Pipe(duplex=False)  # this process's word to the worker
         try:
@@ -143,12 +144,24 @@ class Folding:
 
     def take(self) -> int | None:
         """The next partition nobody has taken, or None."""
-        with self.next.get_lock():
+        lock = self.next.get_lock()
+        # A process-shared semaphore stays taken if its holder dies holding it: the parent
+        # waits a second at a time and gives up once the worker is gone (the worker never
+        # outlives the parent, which stops it whatever happens)
+        while not lock.acquire(timeout=1.0):
+            if os.getpid() == self.parent and not self.worker.is_alive():
+                raise LedgerError(
+                    "the rebuild's second process ended without finishing (exit code "
+                    f"{self.worker.exitcode}): nothing was written; run the rebuild again"
+                )
+        try:
             i = int(self.next.value)
             if i >= self.parts:
                 return None
             self.next.value = i + 1
             return i
+        finally:
+            lock.release()
 
     def folded(self, state: Any) -> Iterator[Rows]:
         self.tell.send(state)

@@ -107,3 +107,27 @@ def test_without_a_process_to_fork_this_one_folds_them_all(
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
     folded = list(forkfold.folded(5, lambda i: [(i, os.getpid())], two=True))
     assert folded == [[(i, os.getpid())] for i in range(5)]
+
+
+def test_a_worker_that_dies_holding_the_counter_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The partition counter's lock is a semaphore the worker's death does not release: the
+    parent notices the worker is gone instead of waiting for the lock forever."""
+    parent = os.getpid()
+    take = forkfold.Folding.take
+
+    def dies_holding_it(self: forkfold.Folding) -> int | None:
+        if os.getpid() != parent:
+            self.next.get_lock().acquire()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return take(self)
+
+    def fold(i: int) -> list[tuple[Any, ...]]:
+        sum(range(20_000))  # the parent busy long enough for the worker to take the lock
+        return [(i,)]
+
+    monkeypatch.setattr(forkfold.Folding, "take", dies_holding_it)
+    with pytest.raises(LedgerError, match="ended without finishing") as raised:
+        list(forkfold.folded(10_000, fold, two=True))
+    assert any(entry.name == "take" for entry in raised.traceback)  # noticed waiting for it
