@@ -270,12 +270,6 @@ class Partitions:
         yield self.buffers[i]
         self.buffers[i] = []
 
-    def flush(self) -> None:
-        """Every spilled operation written to its file (for a process forked now)."""
-        for file in self.files:
-            if file is not None:
-                file.flush()
-
     def close(self) -> None:
         for file in self.files:
             if file is not None:

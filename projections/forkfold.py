@@ -150,10 +150,7 @@ class Folding:
         # outlives the parent, which stops it whatever happens)
         while not lock.acquire(timeout=1.0):
             if os.getpid() == self.parent and not self.worker.is_alive():
-                raise LedgerError(
-                    "the rebuild's second process ended without finishing (exit code "
-                    f"{self.worker.exitcode}): nothing was written; run the rebuild again"
-                )
+                raise _ended(self.worker)
         try:
             i = int(self.next.value)
             if i >= self.parts:
@@ -283,11 +280,15 @@ def received(worker: BaseProcess, receive: Pipe) -> Any:
         message = receive.recv()
     except EOFError:
         worker.join()
-        raise LedgerError(
-            "the rebuild's second process ended without finishing (exit code "
-            f"{worker.exitcode}): nothing was written; run the rebuild again"
-        ) from None
+        raise _ended(worker) from None
     return raise_failure(message)
+
+
+def _ended(worker: BaseProcess) -> LedgerError:
+    return LedgerError(
+        "the rebuild's second process ended without finishing (exit code "
+        f"{worker.exitcode}): nothing was written; run the rebuild again"
+    )
 
 
 def raise_failure(message: Any) -> Any:
