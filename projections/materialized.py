@@ -63,6 +63,7 @@ from ledger.store.eventstore import (
 from ledger.store.schema import events as ev
 from ledger.store.schema import streams_of
 from ledger.times import from_micros, to_micros
+from projections import forkfold
 from projections.beliefs import BeliefState, Verdict
 from projections.chainfold import Skewed, correction_targets, fold_by_chain
 from projections.eventrows import read_window, windows
@@ -1692,8 +1693,31 @@ def _indexes_deferred(conn: Connection, exclusive: bool, *, chain: bool = False)
     names = (*QUERY_INDEXES, CHAIN_INDEX, KEY_INDEX) if chain else QUERY_INDEXES
     dropped = _drop_indexes(conn, names) if drop else []
     yield
-    for index in dropped:
-        index.create(conn)
+    with _sorter_threads(conn):
+        for index in dropped:
+            index.create(conn)
+
+
+@contextmanager
+def _sorter_threads(conn: Connection) -> Iterator[None]:
+    """On SQLite, let each index build sort with a helper thread while it runs (``PRAGMA
+    threads``, restored after): at the end of a rebuild the second core is otherwise idle
+    (its workers are done). The five builds of a 1M ledger's rebuild took 3.1-3.9 s with it
+    against 4.1-4.5 s without (three rebuilds each, alternated, by hand; see BENCHMARKS.md,
+    *Session 20*). PostgreSQL builds an index with parallel workers of its own."""
+    if conn.dialect.name != "sqlite" or forkfold.cores() < 2:
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA threads").scalar()
+    conn.exec_driver_sql(f"PRAGMA threads = {SORTER_THREADS}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA threads = {int(before or 0)}")
+
+
+#: Helper threads SQLite's sorter may start for each index a rebuild builds.
+SORTER_THREADS = 2
 
 
 _DERIVED_NAMES = ", ".join(table.name for table in DERIVED)

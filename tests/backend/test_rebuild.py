@@ -286,6 +286,9 @@ def _rebuilt_in_two_parts(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> li
     monkeypatch.setattr(forkroute.Routing, "finish", spied)
     _two_processes(monkeypatch)
     monkeypatch.setattr(chainfold, "RUN", 2)  # a partition for every two events
+    # split at the middle, where _corrected_late's story puts it (the share is a tuning
+    # constant; the property test rebuilds random logs with the one the library uses)
+    monkeypatch.setattr(forkroute, "EARLIER_SHARE", 0.5)
     ledger.rebuild()
     return routed
 
@@ -395,3 +398,29 @@ def test_a_routing_worker_that_fails_fails_the_rebuild_and_nothing_changes(
     assert len(workers) == 1
     with pytest.raises(ProcessLookupError):
         os.kill(workers[0], 0)  # stopped and reaped
+
+
+def test_sqlite_index_builds_sort_with_helper_threads_and_leave_the_setting_as_found(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a rebuild's end only its own process works: SQLite's sorter may start helper
+    threads for each index it builds (``PRAGMA threads``), and the connection goes back to
+    the pool with the setting it had."""
+    monkeypatch.setattr(forkfold, "cores", lambda: 2)
+    seen: list[int] = []
+    used: list[Any] = []  # the rebuild's own driver connection
+    create = materialized.Index.create
+
+    def spied(self: Any, bind: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append(bind.exec_driver_sql("PRAGMA threads").scalar())
+        used.append(bind.connection.driver_connection)
+        create(self, bind, *args, **kwargs)
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.db'}") as ledger:
+        _corrected_late(ledger)
+        incremental = derived_rows(ledger)
+        monkeypatch.setattr(materialized.Index, "create", spied)
+        ledger.rebuild()
+        assert seen and set(seen) == {materialized.SORTER_THREADS}
+        assert derived_rows(ledger) == incremental
+        assert used[0].execute("PRAGMA threads").fetchone() == (0,)
