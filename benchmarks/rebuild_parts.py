@@ -3,7 +3,8 @@ where a rebuild's time goes, part by part.
 
 Builds a ledger of ``--events`` generated records (one file, imported with the defaults) in a
 fresh SQLite file or PostgreSQL schema (``BENCH_PG_URL`` or ``LEDGER_TEST_PG_URL``; removed
-afterwards), then rebuilds it ``--rounds`` times with each part of the fold by chain
+afterwards), or opens the one at ``--url``, then rebuilds it ``--rounds`` times with each part
+of the fold by chain
 (``projections.chainfold``) timed around its call, wall time in seconds:
 
 * ``read log``: taking each window of events from the log's pages (``_rows_after``);
@@ -20,11 +21,17 @@ afterwards), then rebuilds it ``--rounds`` times with each part of the fold by c
   correction targets' read).
 
 ``--processes 2`` rebuilds with the forked workers (``projections.forkroute``, which routes the
-later half of the log, and ``projections.forkfold``, which folds partitions) whatever the log's
+later part of the log, and ``projections.forkfold``, which folds partitions) whatever the log's
 size, ``both`` alternates one and two; the parts are the rebuild's own process's (the workers'
 work is in none), so with two, ``read log``, ``decode``, ``route``, ``read partitions`` and
 ``fold`` are its share, ``routing worker`` is its wait for the worker that routes the later
-half, and ``rest`` includes reading the folding worker's rows.
+part, and ``rest`` includes reading the folding worker's rows.
+
+``--tuning SHARE:THREADS ...`` rebuilds with each tuning in turn (alternated with the
+processes): ``SHARE`` the part of the log the rebuild's own process routes
+(``forkroute.EARLIER_SHARE``), ``THREADS`` SQLite's sorter threads for the index builds
+(``materialized.SORTER_THREADS``); ``--tuning 0.5:0 0.55:2`` compares session 19's rebuild
+with session 20's.
 
 The timers wrap the functions for the run (and are removed after it), so each figure
 includes a timer's own cost, about a microsecond a window, partition or call. The fold by
@@ -124,31 +131,55 @@ def timed_parts() -> Iterator[dict[str, float]]:
             setattr(owner, name, value)
 
 
+#: A rebuild's tuning: the share of the log its own process routes
+#: (``forkroute.EARLIER_SHARE``) and SQLite's sorter threads for its index builds
+#: (``materialized.SORTER_THREADS``); None keeps the library's.
+Tuning = tuple[float | None, int | None]
+
+
 def rebuild_parts(
-    lg: Ledger, rounds: int, processes: Sequence[int] = (1,)
+    lg: Ledger,
+    rounds: int,
+    processes: Sequence[int] = (1,),
+    tunings: Sequence[Tuning] = ((None, None),),
 ) -> list[dict[str, float]]:
     """``rounds`` rebuilds of ``lg`` with each number of ``processes`` folding the partitions
-    (1, 2: ``projections.forkfold``; the order alternates round by round), each as its parts
-    (seconds, of the rebuild's own process: a worker's folds are not in ``fold``), its
-    ``rest``, ``total`` and ``processes``."""
+    (1, 2: ``projections.forkfold``) and each of ``tunings`` (the order of the combinations
+    alternates round by round), each as its parts (seconds, of the rebuild's own process: a
+    worker's folds are not in ``fold``), its ``rest``, ``total``, ``processes``, ``share``
+    and ``sorter threads`` (the tuning it ran with)."""
+    combinations = [(count, tuning) for count in processes for tuning in tunings]
     results = []
     for round_ in range(rounds):
-        for count in processes if round_ % 2 == 0 else processes[::-1]:
-            was = forkfold.PARALLEL_FROM
+        for count, (share, threads) in combinations if round_ % 2 == 0 else combinations[::-1]:
+            saved = forkfold.PARALLEL_FROM, forkroute.EARLIER_SHARE, materialized.SORTER_THREADS
             forkfold.PARALLEL_FROM = 0 if count == 2 else 2**62
+            forkroute.EARLIER_SHARE = saved[1] if share is None else share
+            materialized.SORTER_THREADS = saved[2] if threads is None else threads
             try:
                 with timed_parts() as spent:
                     start = time.perf_counter()
                     lg.rebuild()
                     total = time.perf_counter() - start
+                parts = {part: spent.get(part, 0.0) for part in PARTS}
+                parts["rest"] = total - sum(spent.values())
+                parts["total"] = total
+                parts["processes"] = count
+                parts["share"] = forkroute.EARLIER_SHARE
+                parts["sorter threads"] = materialized.SORTER_THREADS
             finally:
-                forkfold.PARALLEL_FROM = was
-            parts = {part: spent.get(part, 0.0) for part in PARTS}
-            parts["rest"] = total - sum(spent.values())
-            parts["total"] = total
-            parts["processes"] = count
+                forkfold.PARALLEL_FROM, forkroute.EARLIER_SHARE = saved[:2]
+                materialized.SORTER_THREADS = saved[2]
             results.append(parts)
     return results
+
+
+def _tuning(text: str) -> Tuning:
+    share, _, threads = text.partition(":")
+    try:
+        return float(share), int(threads)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: SHARE:THREADS, as 0.55:2") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,21 +188,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--processes", choices=("1", "2", "both"), default="1")
+    parser.add_argument("--tuning", type=_tuning, nargs="+", default=[(None, None)])
+    parser.add_argument("--url")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     processes = (1, 2) if args.processes == "both" else (int(args.processes),)
-    with ours.generated_ledger(args.backend, args.events) as (lg, _):
+    with _ledger(args.backend, args.events, args.url) as lg:
         print(f"rebuilding {args.rounds} times...", file=sys.stderr)
-        rounds = rebuild_parts(lg, args.rounds, processes)
+        rounds = rebuild_parts(lg, args.rounds, processes, args.tuning)
     if args.json:
         shown = [{part: round(seconds, 3) for part, seconds in r.items()} for r in rounds]
         print(json.dumps({"backend": args.backend, "events": args.events, "rounds": shown}))
         return 0
-    names = ("processes", *PARTS, "rest", "total")
+    names = ("processes", "share", "sorter threads", *PARTS, "rest", "total")
     print(f"{'part (s)':<16}" + "".join(f"{f'rebuild {i + 1}':>11}" for i in range(len(rounds))))
     for name in names:
         print(f"{name:<16}" + "".join(f"{r[name]:>11.3f}" for r in rounds))
     return 0
+
+
+@contextmanager
+def _ledger(backend: str, events: int, url: str | None) -> Iterator[Ledger]:
+    """The ledger at ``url`` (left as found: a rebuild changes no answer), else a generated
+    one of ``events`` records (removed after)."""
+    if url is not None:
+        with Ledger.open(url) as lg:
+            if lg.store.engine.dialect.name != backend:
+                raise SystemExit(f"--url is a {lg.store.engine.dialect.name} ledger, not {backend}")
+            yield lg
+        return
+    with ours.generated_ledger(backend, events) as (lg, _):
+        yield lg
 
 
 if __name__ == "__main__":

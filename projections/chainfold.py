@@ -52,6 +52,7 @@ from ledger.store.schema import events, streams_of
 from projections import forkfold
 from projections.eventrows import Op, read_window, windows
 from projections.stances import COLUMNS, Batch, Chain, Fields, Plan, Replace, resolved
+from projections.tables import belief_stances
 
 if TYPE_CHECKING:
     from projections.forkroute import LaterPart, Routing
@@ -416,6 +417,10 @@ def fold_by_chain(
     return folded, last
 
 
+#: The stance rows' column types, for PostgreSQL's binary ``COPY`` (``bulk.insert_many``).
+BINARY = bulk.binary_types(belief_stances, COLUMNS)
+
+
 def _insert(
     conn: Connection,
     each: Generator[list[tuple[Any, ...]], None, None],
@@ -427,7 +432,7 @@ def _insert(
     of the progress."""
     half = total // 2
     for number, stances in enumerate(each, 1):
-        bulk.insert_many(conn, "belief_stances", COLUMNS, stances)
+        bulk.insert_many(conn, "belief_stances", COLUMNS, stances, binary=BINARY)
         if progress is not None and total:
             progress(half + (total - half) * number // count)
 

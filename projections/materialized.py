@@ -65,7 +65,7 @@ from ledger.store.schema import streams_of
 from ledger.times import from_micros, to_micros
 from projections import forkfold
 from projections.beliefs import BeliefState, Verdict
-from projections.chainfold import Skewed, correction_targets, fold_by_chain
+from projections.chainfold import BINARY, Skewed, correction_targets, fold_by_chain
 from projections.eventrows import read_window, windows
 from projections.forkroute import later_part
 from projections.interval_index import ancestors
@@ -754,7 +754,7 @@ def _write(conn: Connection, batch: Batch, advance: _Advance | None = None) -> N
     # rebuild falls back to) on SQLite spilled and re-read fewer of them: 85 -> 76 s wall,
     # the same CPU (alternated twice, load 6).
     batch.inserted.sort(key=_CHAIN_ORDER)
-    bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted)
+    bulk.insert_many(conn, "belief_stances", COLUMNS, batch.inserted, binary=BINARY)
     if advance is not None:
         advance.done = _advance_checkpoint(conn, advance.was, advance.now)
 

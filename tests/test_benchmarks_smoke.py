@@ -41,7 +41,7 @@ from benchmarks.hot import generate_hot
 from ledger import Ledger
 from ledger.jsonl import importer
 from ledger.store import bulk
-from projections import chainfold, eventrows, forkfold, forkroute
+from projections import chainfold, eventrows, forkfold, forkroute, materialized
 from projections.check import check
 from tests.conftest import Databases
 
@@ -362,7 +362,14 @@ def test_the_rebuild_parts_probe_splits_a_rebuild_and_leaves_the_code_as_it_was(
     assert lg.believed(gen.proposition_ids[0]).verdict == before
     assert [parts["processes"] for parts in runs] == [1, 2, 2, 1]  # alternated
     for parts in runs:
-        assert set(parts) == {*rebuild_parts.PARTS, "rest", "total", "processes"}
+        assert set(parts) == {
+            *rebuild_parts.PARTS,
+            "rest",
+            "total",
+            "processes",
+            "share",
+            "sorter threads",
+        }
         for part in ("read log", "decode", "route", "insert", "indexes", "empty"):
             assert parts[part] > 0, part  # each was timed: the fold by chain ran
         # no part is timed inside another (the copies' inserts stay in "decode"): the parts
@@ -376,6 +383,29 @@ def test_the_rebuild_parts_probe_splits_a_rebuild_and_leaves_the_code_as_it_was(
     assert names["bulk"] is bulk
     assert Index.create is _INDEX_CREATE
     assert forkroute.Routing.finish is _ROUTING_FINISH
+
+
+def test_the_rebuild_parts_probe_compares_tunings_on_a_ledger_given_by_url(
+    generated: tuple[Ledger, Generated], capsys: pytest.CaptureFixture[str]
+) -> None:
+    lg, gen = generated
+    before = lg.believed(gen.proposition_ids[0]).verdict
+    share, threads = forkroute.EARLIER_SHARE, materialized.SORTER_THREADS
+    url = lg.store.engine.url.render_as_string(hide_password=False)
+    backend = lg.store.engine.dialect.name
+    argv = [backend, "--url", url, "--rounds", "2", "--processes", "2", "--json"]
+    assert rebuild_parts.main([*argv, "--tuning", "0.5:0", "0.7:1"]) == 0
+    rounds = json.loads(capsys.readouterr().out)["rounds"]
+    # each tuning ran, alternated, and the library's own came back after
+    assert [(r["share"], r["sorter threads"]) for r in rounds] == [
+        (0.5, 0),
+        (0.7, 1),
+        (0.7, 1),
+        (0.5, 0),
+    ]
+    assert (share, threads) == (forkroute.EARLIER_SHARE, materialized.SORTER_THREADS)
+    assert lg.verify().ok
+    assert lg.believed(gen.proposition_ids[0]).verdict == before
 
 
 def test_the_hot_reads_probe_counts_what_each_part_reads_and_keeps(tmp_path: Path) -> None:

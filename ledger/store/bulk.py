@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import BigInteger, Connection, Integer, LargeBinary, String, Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
 
 from ledger.store import driver
 from ledger.store.backends import copies, placeholder
@@ -23,23 +25,68 @@ COPY_FROM = 16
 
 
 def insert_many(
-    conn: Connection, table: str, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
+    *,
+    binary: Sequence[str] | None = None,
 ) -> None:
-    """Insert ``values`` (tuples in ``columns`` order) into ``table`` in one driver call."""
+    """Insert ``values`` (tuples in ``columns`` order) into ``table`` in one driver call.
+    ``binary``: the columns' PostgreSQL types (:func:`binary_types`), for a ``COPY`` in binary
+    format: the server reads integers as they are instead of parsing their digits (the 1M
+    rebuild's stance rows, 500,000 at a time by hand: 0.53-0.56 s against 0.99-1.06 s in
+    text)."""
     if not values:
         return
     names = ", ".join(columns)
     if len(values) >= COPY_FROM and copies(conn):
-        _copy(conn, f"COPY {table} ({names}) FROM STDIN", values)
+        if binary is None:
+            _copy(conn, f"COPY {table} ({names}) FROM STDIN", values)
+        else:
+            _copy(conn, f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", values, binary)
         return
     mark = placeholder(conn)
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
     driver.run_many(conn, sql, values)
 
 
-def _copy(conn: Connection, statement: str, values: Sequence[tuple[Any, ...]]) -> None:
+def _copy(
+    conn: Connection,
+    statement: str,
+    values: Sequence[tuple[Any, ...]],
+    types: Sequence[str] | None = None,
+) -> None:
     with wrapped(conn, statement):
         driver: Any = conn.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            if types is not None:
+                copy.set_types(types)
             for row in values:
                 copy.write_row(row)
+
+
+#: PostgreSQL's name for each column type a binary ``COPY`` writes (the server checks that
+#: the data is of the column's own type: an ``int8`` sent to an ``integer`` column fails).
+_BINARY_NAMES: tuple[tuple[type[TypeEngine[Any]], str], ...] = (
+    (BigInteger, "int8"),  # before Integer: a BigInteger is one
+    (Integer, "int4"),
+    (String, "text"),  # Text too; varchar(n) reads text's binary form, and checks n
+    (LargeBinary, "bytea"),
+)
+
+
+_POSTGRESQL = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def binary_types(table: Table, columns: Sequence[str]) -> tuple[str, ...]:
+    """The PostgreSQL types of ``columns`` of ``table``, for :func:`insert_many`'s
+    ``binary``; a column of any other type raises ``TypeError``."""
+    names = []
+    for name in columns:
+        kind = table.c[name].type.dialect_impl(_POSTGRESQL)  # a variant resolved
+        found = next((pg for base, pg in _BINARY_NAMES if isinstance(kind, base)), None)
+        if found is None:
+            raise TypeError(f"{table.name}.{name}: no binary COPY for {kind!r}")
+        names.append(found)
+    return tuple(names)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
+from sqlalchemy import Index, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import projections.chainfold as chainfold
@@ -409,7 +409,7 @@ def test_sqlite_index_builds_sort_with_helper_threads_and_leave_the_setting_as_f
     monkeypatch.setattr(forkfold, "cores", lambda: 2)
     seen: list[int] = []
     used: list[Any] = []  # the rebuild's own driver connection
-    create = materialized.Index.create
+    create = Index.create
 
     def spied(self: Any, bind: Any, *args: Any, **kwargs: Any) -> None:
         seen.append(bind.exec_driver_sql("PRAGMA threads").scalar())
@@ -419,7 +419,7 @@ def test_sqlite_index_builds_sort_with_helper_threads_and_leave_the_setting_as_f
     with Ledger.open(f"sqlite:///{tmp_path / 'l.db'}") as ledger:
         _corrected_late(ledger)
         incremental = derived_rows(ledger)
-        monkeypatch.setattr(materialized.Index, "create", spied)
+        monkeypatch.setattr(Index, "create", spied)
         ledger.rebuild()
         assert seen and set(seen) == {materialized.SORTER_THREADS}
         assert derived_rows(ledger) == incremental
