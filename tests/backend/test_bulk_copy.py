@@ -20,6 +20,7 @@ from projections.tables import OPEN, belief_stances
 
 # any text PostgreSQL can hold (no NUL), escapes of the text format among it
 _TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))
+_ID = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=100)  # 128 at most
 _MICROS = st.integers(min_value=-(2**62), max_value=OPEN)
 
 
@@ -30,11 +31,11 @@ def _stance_rows(draw: st.DrawFn) -> list[tuple[Any, ...]]:
     for i in range(count):
         rows.append(
             (
-                f"{draw(_TEXT)}#{i}",  # unique statement ids: (statement_id, tx_from) is a key
+                f"{draw(_ID)}#{i}",  # unique statement ids: (statement_id, tx_from) is a key
                 draw(_MICROS),
                 draw(st.sampled_from([OPEN, 0])),
-                draw(_TEXT),
-                draw(_TEXT),
+                draw(_ID),
+                draw(_ID),
                 draw(st.sampled_from(["assert", "deny", "retract"])),
                 draw(st.integers(min_value=1, max_value=2**63 - 1)),
                 draw(_MICROS),
