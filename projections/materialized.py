@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
@@ -1648,17 +1648,25 @@ def _save_checkpoint(conn: Connection, position: int, hash_: str) -> None:
 REBUILD_CACHE_KIB = 65_536
 
 
+def _page_cache(conn: Connection, kib: int) -> AbstractContextManager[None]:
+    return _sqlite_setting(conn, "cache_size", -kib, -2000, when=kib > 0)
+
+
 @contextmanager
-def _page_cache(conn: Connection, kib: int) -> Iterator[None]:
-    if conn.dialect.name != "sqlite" or kib <= 0:
+def _sqlite_setting(
+    conn: Connection, name: str, value: int, default: int, *, when: bool = True
+) -> Iterator[None]:
+    """On SQLite (and ``when``), ``PRAGMA name = value`` while the block runs, then the
+    connection's own value again (``default`` if it reads none)."""
+    if conn.dialect.name != "sqlite" or not when:
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-kib}")
+    before = conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+    conn.exec_driver_sql(f"PRAGMA {name} = {value}")
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+        conn.exec_driver_sql(f"PRAGMA {name} = {int(before or default)}")
 
 
 #: Indexes that only questions read (the fold reads by chain and by statement id).
@@ -1698,22 +1706,13 @@ def _indexes_deferred(conn: Connection, exclusive: bool, *, chain: bool = False)
             index.create(conn)
 
 
-@contextmanager
-def _sorter_threads(conn: Connection) -> Iterator[None]:
+def _sorter_threads(conn: Connection) -> AbstractContextManager[None]:
     """On SQLite, let each index build sort with a helper thread while it runs (``PRAGMA
     threads``, restored after): at the end of a rebuild the second core is otherwise idle
     (its workers are done). The five builds of a 1M ledger's rebuild took 3.1-3.9 s with it
     against 4.1-4.5 s without (three rebuilds each, alternated, by hand; see BENCHMARKS.md,
     *Session 20*). PostgreSQL builds an index with parallel workers of its own."""
-    if conn.dialect.name != "sqlite" or forkfold.cores() < 2:
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA threads").scalar()
-    conn.exec_driver_sql(f"PRAGMA threads = {SORTER_THREADS}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA threads = {int(before or 0)}")
+    return _sqlite_setting(conn, "threads", SORTER_THREADS, 0, when=forkfold.cores() >= 2)
 
 
 #: Helper threads SQLite's sorter may start for each index a rebuild builds.
