@@ -97,6 +97,13 @@ def texts(*, max_size: int = 30) -> st.SearchStrategy[str]:
 
 
 @cache
+def stored_texts(*, max_size: int | None = None) -> st.SearchStrategy[str]:
+    """Any text a database column can hold: every Unicode character but NUL (and lone
+    surrogates, which UTF-8 cannot encode), tabs, newlines and backslashes among them."""
+    return st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=max_size)
+
+
+@cache
 def quantities() -> st.SearchStrategy[int | float]:
     """Numbers a statement's ``value`` accepts: integers, integral floats (which the event
     normalises to integers: ``1500.0`` becomes ``1500``), fractions, and the 2**53 limit."""

@@ -41,10 +41,8 @@ def insert_many(
         return
     names = ", ".join(columns)
     if len(values) >= COPY_FROM and copies(conn):
-        if binary is None:
-            _copy(conn, f"COPY {table} ({names}) FROM STDIN", values)
-        else:
-            _copy(conn, f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", values, binary)
+        form = "" if binary is None else " (FORMAT BINARY)"
+        _copy(conn, f"COPY {table} ({names}) FROM STDIN{form}", values, binary)
         return
     mark = placeholder(conn)
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"

@@ -17,10 +17,11 @@ from ledger.store.schema import events
 from projections.chainfold import BINARY
 from projections.stances import COLUMNS
 from projections.tables import OPEN, belief_stances
+from tests.strategies import stored_texts
 
-# any text PostgreSQL can hold (no NUL), escapes of the text format among it
-_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))
-_ID = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=100)  # 128 at most
+# escapes of the text format among them; ids fit their columns' 128 characters
+_TEXT = stored_texts()
+_ID = stored_texts(max_size=100)
 _MICROS = st.integers(min_value=-(2**62), max_value=OPEN)
 
 
